@@ -1,0 +1,63 @@
+# yishi — the two commands: `make run` (demo on SQLite) and `make test` (the whole suite).
+# DATABASE_URL picks PostgreSQL (postgres://user@host:5432/db); PORT the port of `make run`.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install install-test messages compile migrate demo serve bench bench-rules lint clean
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet '.[test]'
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Compiled catalogs (.mo) are build products, made from the .po files under locales/.
+compile: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d locales -D messages --statistics 2>&1 | tail -n 2
+
+# Re-extract the strings after changing templates or code, then translate locales/*/messages.po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F pyproject.toml -k _l -k lazy_gettext -o locales/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
+
+migrate: $(VENV)/.installed
+	$(BIN)/python -m consult.manage migrate
+
+demo: migrate
+	$(BIN)/python -m consult.manage demo
+
+run: compile demo
+	$(BIN)/python -m consult.manage logins
+	@echo "yishi is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers
+
+test: install-test compile
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test compile
+	$(BIN)/python -m tests.bench.bench_app
+
+bench-rules: install-test
+	$(BIN)/python -m tests.bench.bench_rules
+
+lint: install-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . || true
+
+clean:
+	rm -rf $(VENV) data/yishi.sqlite3 .pytest_cache

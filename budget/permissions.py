@@ -1,0 +1,108 @@
+"""Who may do what in budgeting: one function, one table of (action, subject) cases.
+
+Pure: it looks only at the user, the subject and its round's phase (already loaded), never at
+the database. Services call it before changing anything; templates call it to show buttons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from budget.models import Ballot, Phase, Proposal, ProposalStatus, Round
+from consult.models import Role, User
+
+STAFF = (Role.COUNCIL, Role.ADMIN)
+
+
+def is_staff(user: User | None) -> bool:
+    return user is not None and user.role in STAFF
+
+
+def is_voter(user: User | None) -> bool:
+    """Verified residents with an area vote and propose (grid workers live in the district too)."""
+    return (
+        user is not None
+        and user.is_active
+        and user.verified
+        and user.area_id is not None
+        and user.role in (Role.RESIDENT, Role.GRID_WORKER)
+    )
+
+
+def _phase(subject: Any) -> Phase | None:
+    if isinstance(subject, Round):
+        return Phase(subject.phase)
+    rnd = getattr(subject, "round", None)
+    if isinstance(rnd, Round):
+        return Phase(rnd.phase)
+    return None
+
+
+def can(user: User | None, action: str, subject: Any = None) -> bool:
+    """May `user` do `action` on `subject` now? Unknown actions are refused."""
+    phase = _phase(subject)
+    match action:
+        case "create_round" | "import_pabulib":
+            return is_staff(user)
+        case "edit_round":
+            return is_staff(user) and phase not in (Phase.CLOSED,)
+        case "edit_round_rules":  # ballot type, rule, fund, envelopes
+            return is_staff(user) and isinstance(subject, Round) and not subject.locked
+        case "advance_phase":
+            return is_staff(user) and phase is not None and phase.next is not None
+        case "propose":
+            return is_voter(user) and phase == Phase.PROPOSING
+        case "edit_proposal" | "withdraw_proposal":
+            return (
+                isinstance(subject, Proposal)
+                and user is not None
+                and subject.author_id == user.id
+                and phase == Phase.PROPOSING
+                and subject.status in (ProposalStatus.SUBMITTED, ProposalStatus.FEASIBLE)
+            )
+        case "support":
+            return (
+                is_voter(user)
+                and isinstance(subject, Proposal)
+                and phase in (Phase.PROPOSING, Phase.REVIEWING)
+                and subject.status in (ProposalStatus.SUBMITTED, ProposalStatus.FEASIBLE)
+            )
+        case "review" | "merge":
+            return (
+                is_staff(user)
+                and phase in (Phase.PROPOSING, Phase.REVIEWING)
+                and isinstance(subject, Proposal)
+                and subject.status
+                not in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
+            )
+        case "vote":
+            return is_voter(user) and phase == Phase.VOTING
+        case "enter_paper_ballot":
+            # subject: the round; the resident's area is checked by the service
+            return user is not None and user.role == Role.GRID_WORKER and phase == Phase.VOTING
+        case "compute_results":
+            return (
+                is_staff(user)
+                and phase == Phase.RESULTS
+                and isinstance(subject, Round)
+                and subject.results_published_at is None
+            )
+        case "publish_results":
+            return (
+                is_staff(user)
+                and phase == Phase.RESULTS
+                and isinstance(subject, Round)
+                and subject.results_published_at is None
+            )
+        case "see_results":
+            # public once published; staff may look at a count before publishing
+            return isinstance(subject, Round) and (
+                subject.results_published_at is not None or is_staff(user)
+            )
+        case "see_ballot":
+            return isinstance(subject, Ballot) and user is not None and (
+                subject.voter_id == user.id
+            )
+        case "view_audit":
+            return is_staff(user)
+    return False

@@ -1,0 +1,5 @@
+"""Budgeting routes, mounted at /budget (names: budget:round_list, budget:proposal_detail …)."""
+
+from budget.routes import proposals, results, rounds, voting
+
+routes = rounds.routes + proposals.routes + voting.routes + results.routes

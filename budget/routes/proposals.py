@@ -1,0 +1,10 @@
+"""Placeholder: to be written."""
+
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+
+async def _todo(request):
+    return PlainTextResponse("todo")
+
+routes = [Route("/proposals", _todo, name="proposal_list")]

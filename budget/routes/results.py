@@ -1,0 +1,9 @@
+"""Placeholder: to be written."""
+
+from starlette.responses import PlainTextResponse
+
+
+async def _todo(request):
+    return PlainTextResponse("todo")
+
+routes = []

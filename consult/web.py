@@ -1,0 +1,349 @@
+"""Web plumbing shared by every package: templates, rendering (page or htmx fragment), flash
+messages, sessions, CSRF, security headers, the current user and error pages.
+
+Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette_babel.contrib.jinja import configure_jinja_env
+
+from consult.errors import DomainError, NotFound, PermissionDenied
+from consult.i18n import _, format_day, format_dt, format_money, format_number, format_percent
+from consult.models import Role, User
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def make_templates(directory: Path) -> Jinja2Blocks:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined if False else jinja2.Undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    configure_jinja_env(env)
+    env.filters.update(
+        money=format_money,
+        dt=format_dt,
+        day=format_day,
+        num=format_number,
+        pct=format_percent,
+    )
+    env.globals.update(query_with=query_with, Role=Role)
+    return Jinja2Blocks(env=env)
+
+
+def query_with(request: Request, **changes: Any) -> str:
+    """The current query string with some parameters changed (None removes one)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+def is_htmx(request: Request) -> bool:
+    """A fragment is wanted for htmx requests, but not for history restores (full page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+) -> Response:
+    """Render a page; for htmx requests render only `block` (when given) of the same template."""
+    ctx = {
+        "current_user": request.state.user if hasattr(request.state, "user") else None,
+        "csrf_token": csrf_token(request),
+        "flashes": pop_flashes(request),
+        **(context or {}),
+    }
+    templates: Jinja2Blocks = request.app.state.templates
+    kwargs: dict[str, Any] = {}
+    if block and is_htmx(request):
+        kwargs["block_name"] = block
+        # Flashes stay for the next full page if the fragment does not show them.
+        if ctx["flashes"] and block != "content":
+            request.session.setdefault("_flashes", []).extend(ctx["flashes"])
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code, **kwargs)
+    response.headers.append("Vary", "HX-Request")
+    return response
+
+
+def redirect(request: Request, url: str) -> Response:
+    """POST → 303 redirect; for htmx requests, HX-Redirect so that htmx does a full navigation."""
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": str(url)})
+    return RedirectResponse(str(url), status_code=303)
+
+
+def safe_next(url: str | None, default: str) -> str:
+    """Only local paths are followed after login or a language switch (no open redirects)."""
+    if not url:
+        return default
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return default
+    return url
+
+
+# --- flash messages (in the signed session cookie) -----------------------------------------
+
+
+def flash(request: Request, message: str, category: str = "success") -> None:
+    request.session.setdefault("_flashes", []).append([category, str(message)])
+
+
+def pop_flashes(request: Request) -> list[tuple[str, str]]:
+    if "session" not in request.scope:
+        return []
+    return [tuple(x) for x in request.session.pop("_flashes", [])]
+
+
+# --- CSRF: same-origin check (middleware) plus a session token in every form ---------------
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def csrf_token(request: Request) -> str:
+    if "session" not in request.scope:
+        return ""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+async def read_form(request: Request, *, max_files: int = 10) -> FormData:
+    """The request's form, after checking the CSRF token (hidden field or htmx header)."""
+    form = await request.form(max_files=max_files, max_fields=2000, max_part_size=8 * 1024 * 1024)
+    sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD) or ""
+    expected = request.session.get("csrf", "")
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(
+            403, _("Your form has expired or came from another site. Please reload and try again.")
+        )
+    return form
+
+
+class SameOriginMiddleware:
+    """Refuse unsafe requests that a browser says come from another site (Datasette's way)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            conn = HTTPConnection(scope)
+            site = conn.headers.get("sec-fetch-site")
+            origin = conn.headers.get("origin")
+            host = conn.headers.get("host", "")
+            foreign = (site is not None and site not in ("same-origin", "none")) or (
+                origin is not None and origin != "null" and urlsplit(origin).netloc != host
+            )
+            if foreign:
+                response = HTMLResponse("Cross-site request refused.", status_code=403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy (no inline script or style) on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class LocaleFromSessionUser:
+    """The language a signed-in user chose (copied into the session at login / switch)."""
+
+    def __call__(self, conn: HTTPConnection) -> str | None:
+        if "session" in conn.scope:
+            return conn.session.get("lang")
+        return None
+
+
+# --- the current user ----------------------------------------------------------------------
+
+
+async def load_user(request: Request) -> User | None:
+    """The signed-in user (one query per request, cached on request.state)."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    user = None
+    user_id = request.session.get("uid") if "session" in request.scope else None
+    if user_id:
+        user = await User.get_or_none(id=user_id, is_active=True).select_related("area")
+        if user is None:
+            request.session.pop("uid", None)
+    request.state.user = user
+    return user
+
+
+def login_required(endpoint: Callable[[Request], Awaitable[Response]]):
+    """Send anonymous visitors to the login page, then back."""
+
+    async def wrapper(request: Request) -> Response:
+        user = await load_user(request)
+        if user is None:
+            if request.method != "GET":
+                raise PermissionDenied(_("Please sign in first."))
+            login = request.url_for("consult:login").include_query_params(
+                next=request.url.path + ("?" + request.url.query if request.url.query else "")
+            )
+            flash(request, _("Please sign in first."), "info")
+            return RedirectResponse(str(login), status_code=303)
+        return await endpoint(request)
+
+    wrapper.__name__ = endpoint.__name__
+    wrapper.__doc__ = endpoint.__doc__
+    return wrapper
+
+
+def with_user(endpoint: Callable[[Request], Awaitable[Response]]):
+    """Load the (optional) current user before a public page renders."""
+
+    async def wrapper(request: Request) -> Response:
+        await load_user(request)
+        return await endpoint(request)
+
+    wrapper.__name__ = endpoint.__name__
+    wrapper.__doc__ = endpoint.__doc__
+    return wrapper
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("You are not allowed to do this."))
+
+
+async def get_object_or_404(queryset_or_model, **filters: Any):
+    obj = await queryset_or_model.get_or_none(**filters)
+    if obj is None:
+        raise NotFound(_("Not found."))
+    return obj
+
+
+def int_param(value: str | None, default: int | None = None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+# --- pagination ----------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+async def paginate(queryset, page: int | None, size: int = 20) -> Page:
+    total = await queryset.count()
+    pages = max(1, math.ceil(total / size))
+    number = min(max(1, page or 1), pages)
+    items = await queryset.offset((number - 1) * size).limit(size)
+    return Page(items=list(items), number=number, size=size, total=total)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    titles = {
+        403: _("Not allowed"),
+        404: _("Page not found"),
+        409: _("Conflict"),
+        422: _("Cannot do that"),
+    }
+    try:
+        return render(
+            request,
+            "error.html",
+            {"status": status, "title": titles.get(status, _("Error")), "message": message},
+            status_code=status,
+        )
+    except Exception:  # the error page must never fail itself
+        return HTMLResponse(message, status_code=status)
+
+
+def error_handlers() -> dict:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        await load_user(request)
+        return _error_page(request, exc.status_code, exc.message)
+
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if "session" in request.scope:
+            await load_user(request)
+        message = exc.detail if exc.status_code != 404 else _("This page does not exist.")
+        return _error_page(request, exc.status_code, str(message))
+
+    return {DomainError: domain_error, HTTPException: http_error}

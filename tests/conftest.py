@@ -1,0 +1,86 @@
+"""Test fixtures: one migrated database per test session (SQLite file, or a fresh PostgreSQL
+database when DATABASE_URL points at PostgreSQL), emptied between tests; an httpx client on
+the ASGI app sharing that database."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise, connections
+
+from app import Settings, create_app, tortoise_config
+from consult.db import (
+    create_postgres_database,
+    drop_postgres_database,
+    is_postgres,
+    migrate_database,
+)
+
+ADMIN_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = is_postgres(ADMIN_URL)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url():
+    """A migrated database for the whole session."""
+    if ON_POSTGRES:
+        name = f"yishi_test_{os.getpid()}"
+        url = await create_postgres_database(ADMIN_URL, name)
+    else:
+        tmp = tempfile.mkdtemp(prefix="yishi-test-")
+        url = f"sqlite://{tmp}/test.sqlite3"
+    config = tortoise_config(url)
+    await migrate_database(config)
+    await Tortoise.init(config=config)
+    yield url
+    await Tortoise.close_connections()
+    if ON_POSTGRES:
+        await drop_postgres_database(ADMIN_URL, name)
+
+
+def _tables() -> list[str]:
+    names = []
+    for app in Tortoise.apps.values():
+        for model in app.values():
+            names.append(model._meta.db_table)
+    return names
+
+
+@pytest_asyncio.fixture
+async def db(database_url):
+    """An empty database for each test."""
+    yield database_url
+    conn = connections.get("default")
+    tables = _tables()
+    if ON_POSTGRES:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    else:
+        script = "PRAGMA foreign_keys = OFF;" + "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(script + "PRAGMA foreign_keys = ON;")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        upload_dir=tmp_path / "uploads",
+    )
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest_asyncio.fixture
+async def client(app, db):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -1,17 +1,168 @@
-"""Placeholder routes (names fixed so that templates can link to them): to be written."""
+"""Rounds: the list (the home page), a round's page, opening and editing a round, moving it to
+the next phase."""
 
-from starlette.responses import PlainTextResponse
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from budget.models import BallotType, OutcomeRule, Phase, ProposalStatus, Round
+from budget.permissions import can
+from budget.services import rounds as service
+from consult.errors import ValidationError
+from consult.i18n import _
+from consult.models import Area
+from consult.web import (
+    flash,
+    get_object_or_404,
+    int_param,
+    login_required,
+    paginate,
+    read_form,
+    redirect,
+    render,
+    require,
+    with_user,
+)
 
-async def _todo(request):
-    return PlainTextResponse("todo")
+
+def _form_values(form) -> dict[str, str]:
+    return {k: str(v) for k, v in form.items() if k != "csrf_token" and isinstance(v, str)}
+
+
+def timetable(rnd: Round) -> list[dict]:
+    """The phases in order with their planned start, marking the current one."""
+    current = list(Phase).index(rnd.phase_enum)
+    return [
+        {
+            "phase": phase,
+            "starts": getattr(rnd, name),
+            "current": i == current,
+            "past": i < current,
+        }
+        for i, (name, phase) in enumerate(service.DATE_FIELDS)
+    ]
+
+
+@with_user
+async def round_list(request: Request) -> Response:
+    """The home page: every round, newest first, with its phase, fund and dates."""
+    page = await paginate(Round.all(), int_param(request.query_params.get("page"), 1), 20)
+    return render(
+        request,
+        "budget/round_list.html",
+        {"page": page, "can": can, "timetable": timetable},
+    )
+
+
+async def _round_form(request: Request, rnd: Round | None, values: dict, errors: dict,
+                      status_code: int = 200) -> Response:
+    envelopes = await service.envelopes_of(rnd) if rnd is not None else []
+    return render(
+        request,
+        "budget/round_form.html",
+        {
+            "round": rnd,
+            "values": values,
+            "errors": errors,
+            "areas": await Area.all(),
+            "envelopes": envelopes,
+            "rules_locked": rnd is not None and not can(request.state.user, "edit_round_rules",
+                                                        rnd),
+            "ballot_types": list(BallotType),
+            "rules": list(OutcomeRule),
+            "date_fields": service.DATE_FIELDS,
+            "envelope_field": service.envelope_field,
+        },
+        status_code=status_code,
+    )
+
+
+@login_required
+async def round_new(request: Request) -> Response:
+    """Open a round: fund, per-area envelopes, timetable, ballot type and outcome rule."""
+    user = request.state.user
+    require(can(user, "create_round"), _("Only council members open rounds."))
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            rnd = await service.create_round(user, form)
+        except ValidationError as exc:
+            return await _round_form(request, None, _form_values(form), exc.errors, 422)
+        flash(request, _("The round {title} is open for proposals.", title=rnd.title))
+        return redirect(request, str(request.url_for("budget:round_detail", round_id=rnd.id)))
+    return await _round_form(request, None, service.round_form_values(None), {})
+
+
+@login_required
+async def round_edit(request: Request) -> Response:
+    """Edit a round; once voting opens its ballot rules, fund and envelopes are read-only."""
+    user = request.state.user
+    rnd = await get_object_or_404(Round, id=request.path_params["round_id"])
+    require(can(user, "edit_round", rnd), _("You may not edit this round."))
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            rnd = await service.edit_round(user, rnd, form)
+        except ValidationError as exc:
+            return await _round_form(request, rnd, _form_values(form), exc.errors, 422)
+        flash(request, _("The round {title} is saved.", title=rnd.title))
+        return redirect(request, str(request.url_for("budget:round_detail", round_id=rnd.id)))
+    envelopes = await service.envelopes_of(rnd)
+    return await _round_form(request, rnd, service.round_form_values(rnd, envelopes), {})
+
+
+@with_user
+async def round_detail(request: Request) -> Response:
+    """A round: its timetable, fund and envelopes, proposals per status, what one can do now."""
+    rnd = await get_object_or_404(Round, id=request.path_params["round_id"])
+    envelopes = await service.envelopes_of(rnd)
+    counts = await service.proposal_counts(rnd)
+    return render(
+        request,
+        "budget/round_detail.html",
+        {
+            "round": rnd,
+            "envelopes": envelopes,
+            "counts": [(s, counts[s.value]) for s in ProposalStatus if counts.get(s.value)],
+            "total_proposals": sum(counts.values()),
+            "timetable": timetable(rnd),
+            "can": can,
+            "Phase": Phase,
+            "from_results": list(Phase).index(rnd.phase_enum) >= list(Phase).index(Phase.RESULTS),
+        },
+    )
+
+
+@login_required
+async def round_advance(request: Request) -> Response:
+    """Move a round to its next phase by hand: a confirmation page, then POST."""
+    user = request.state.user
+    rnd = await get_object_or_404(Round, id=request.path_params["round_id"])
+    require(can(user, "advance_phase", rnd), _("You may not move this round to another phase."))
+    if request.method == "POST":
+        form = await read_form(request)
+        rnd = await service.advance_phase(user, rnd, str(form.get("from_phase") or "") or None)
+        flash(request, _("The round {title} is now in the phase {phase}.", title=rnd.title,
+                         phase=rnd.phase_enum.label))
+        return redirect(request, str(request.url_for("budget:round_detail", round_id=rnd.id)))
+    return render(
+        request,
+        "budget/round_advance.html",
+        {
+            "round": rnd,
+            "next_phase": rnd.phase_enum.next,
+            "warnings": await service.advance_warnings(rnd),
+        },
+    )
 
 
 routes = [
-    Route("/", _todo, name="round_list"),
-    Route("/rounds/new", _todo, name="round_new"),
-    Route("/rounds/{round_id:int}", _todo, name="round_detail"),
-    Route("/rounds/{round_id:int}/edit", _todo, name="round_edit"),
-    Route("/rounds/{round_id:int}/advance", _todo, name="round_advance"),
+    Route("/", round_list, name="round_list"),
+    Route("/rounds/new", round_new, methods=["GET", "POST"], name="round_new"),
+    Route("/rounds/{round_id:int}", round_detail, name="round_detail"),
+    Route("/rounds/{round_id:int}/edit", round_edit, methods=["GET", "POST"], name="round_edit"),
+    Route("/rounds/{round_id:int}/advance", round_advance, methods=["GET", "POST"],
+          name="round_advance"),
 ]

@@ -1,0 +1,155 @@
+"""House rules checked on every page, for every role: no server error, a strict CSP, no inline
+script or style, a label for every input, a CSRF token in every POST form; and every POST
+route refuses a request without the token."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from starlette.routing import Mount, Route
+
+from budget.models import BallotType, Phase, ProposalStatus
+from consult.models import Role
+from tests.helpers import login, make_area, make_proposal, make_round, make_user
+
+
+class _PageAudit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.labels_for: set[str] = set()
+        self.inputs: list[tuple[str, dict]] = []
+        self.label_depth = 0
+        self.form: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "style" in a:
+            self.problems.append(f"style attribute on <{tag}>")
+        if tag == "style":
+            self.problems.append("<style> element")
+        if tag == "script" and "src" not in a:
+            self.problems.append("inline <script>")
+        if any(k.startswith("on") for k in a):
+            self.problems.append(f"inline event handler on <{tag}>")
+        if tag == "label":
+            self.label_depth += 1
+            if a.get("for"):
+                self.labels_for.add(a["for"])
+        if tag == "form":
+            self.form = {"method": (a.get("method") or "get").lower(), "csrf": False,
+                         "action": a.get("action")}
+            if self.form["action"] is None:
+                self.problems.append("<form> without action")
+        if tag in ("input", "select", "textarea"):
+            kind = a.get("type", "text")
+            if tag == "input" and a.get("name") == "csrf_token" and self.form is not None:
+                self.form["csrf"] = True
+            if kind not in ("hidden", "submit", "button", "reset", "image"):
+                labelled = self.label_depth > 0 or a.get("aria-label") or a.get(
+                    "aria-labelledby")
+                self.inputs.append((a.get("id") or "", {"labelled": bool(labelled),
+                                                        "name": a.get("name")}))
+
+    def handle_endtag(self, tag):
+        if tag == "label" and self.label_depth:
+            self.label_depth -= 1
+        if tag == "form" and self.form is not None:
+            if self.form["method"] == "post" and not self.form["csrf"]:
+                self.problems.append(f"POST form to {self.form['action']} without csrf_token")
+            self.form = None
+
+    def finish(self) -> list[str]:
+        for ident, info in self.inputs:
+            if not info["labelled"] and ident not in self.labels_for:
+                self.problems.append(f"input {info['name']!r} (id={ident!r}) has no label")
+        return self.problems
+
+
+def audit_html(html: str) -> list[str]:
+    parser = _PageAudit()
+    parser.feed(html)
+    return parser.finish()
+
+
+def _walk(routes, prefix=""):
+    for route in routes:
+        if isinstance(route, Mount):
+            if route.routes:
+                yield from _walk(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            yield prefix + route.path, route.methods or set()
+
+
+async def _seed():
+    east = await make_area("East Gate")
+    resident = await make_user("resident", area=east)
+    worker = await make_user("worker", role=Role.GRID_WORKER, area=east)
+    council = await make_user("council", role=Role.COUNCIL)
+    await make_user("admin", role=Role.ADMIN)
+    voting = await make_round(
+        "Voting round", phase=Phase.VOTING, ballot_type=BallotType.BUDGET_APPROVAL,
+        envelopes={east: 50_000_00, None: 50_000_00},
+    )
+    proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
+    proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
+    await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
+    return {
+        "round_id": voting.id, "proposal_id": proposal.id, "user_id": resident.id,
+        "area_id": east.id, "photo_id": 999999, "worker": worker, "council": council,
+    }
+
+
+def _fill(path: str, ids: dict) -> str:
+    for key in ("round_id", "proposal_id", "user_id", "area_id", "photo_id"):
+        path = path.replace("{" + key + ":int}", str(ids[key]))
+    return path
+
+
+@pytest.mark.parametrize("username", [None, "resident", "worker", "council", "admin"])
+async def test_every_page_follows_the_house_rules(app, client, db, username):
+    ids = await _seed()
+    if username:
+        await login(client, username)
+    checked = 0
+    for path, methods in _walk(app.routes):
+        if "GET" not in methods or path.startswith("/static") or path in ("/logout", "/language"):
+            continue
+        url = _fill(path, ids)
+        response = await client.get(url)
+        assert response.status_code < 500, (url, response.text[:300])
+        if response.status_code == 200 and "text/html" in response.headers["content-type"]:
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            problems = audit_html(response.text)
+            assert not problems, (url, problems)
+            checked += 1
+    assert checked >= 8
+
+
+async def test_every_post_route_requires_the_csrf_token(app, client, db):
+    ids = await _seed()
+    await login(client, "council")
+    for path, methods in _walk(app.routes):
+        if "POST" not in methods:
+            continue
+        url = _fill(path, ids)
+        response = await client.post(url, data={"x": "1"})
+        assert response.status_code == 403, (url, response.status_code)
+
+
+def test_the_page_audit_catches_what_it_should():
+    bad = (
+        '<form method="post" action="/x"><input name="a" id="a"></form>'
+        '<p style="color:red" onclick="x()">x</p><script>alert(1)</script>'
+    )
+    problems = audit_html(bad)
+    assert any("without csrf_token" in p for p in problems)
+    assert any("has no label" in p for p in problems)
+    assert any("style attribute" in p for p in problems)
+    assert any("inline <script>" in p for p in problems)
+    good = (
+        '<form method="post" action="/x"><input type="hidden" name="csrf_token" value="t">'
+        '<label for="a">A</label><input name="a" id="a"></form>'
+    )
+    assert audit_html(good) == []

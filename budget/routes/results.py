@@ -1,15 +1,87 @@
-"""Placeholder routes (names fixed so that templates can link to them): to be written."""
+"""Results: the page (public once published, staff before), computing the count and publishing
+it (with a confirmation step)."""
 
-from starlette.responses import PlainTextResponse
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from budget.models import BallotType, OutcomeRule
+from budget.permissions import can
+from budget.services import results as svc
+from consult.errors import PermissionDenied, ValidationError
+from consult.i18n import _
+from consult.web import flash, login_required, read_form, redirect, render, with_user
 
-async def _todo(request):
-    return PlainTextResponse("todo")
+
+def _results_url(request: Request, round_id: int) -> str:
+    return str(request.url_for("budget:results", round_id=round_id))
+
+
+@with_user
+async def results(request: Request) -> Response:
+    """Per envelope: the rule, every project with votes, cost, funded or not and why; turnout
+    per area and channel. Before publishing only staff see it; others read that it is not
+    published yet."""
+    user = request.state.user
+    rnd = await svc.get_round(request.path_params["round_id"])
+    state = svc.results_state(user, rnd)
+    ctx = {
+        "round": rnd,
+        "state": state,
+        "can": can,
+        "fen": svc.fen,
+        "rule_label": svc.rule_label(str(rnd.rule)),
+        "OutcomeRule": OutcomeRule,
+        "BallotType": BallotType,
+        "voting_closed": svc.phase_reached(rnd, svc.Phase.RESULTS),
+    }
+    if state != "waiting":
+        ctx["envelopes"] = await svc.envelope_results(rnd)
+        ctx["turnout"] = await svc.turnout(rnd)
+    return render(request, "budget/results.html", ctx)
+
+
+@login_required
+async def results_compute(request: Request) -> Response:
+    """A council member counts (or re-counts) the ballots and freezes the outcome."""
+    await read_form(request)
+    outcomes = await svc.compute_results(request.state.user, request.path_params["round_id"])
+    flash(request, _("The results have been computed for {n} envelopes. Check them, count "
+                     "again if needed, then publish them.", n=len(outcomes)))
+    return redirect(request, _results_url(request, request.path_params["round_id"]))
+
+
+@login_required
+async def results_publish(request: Request) -> Response:
+    """GET asks for confirmation; POST (with "I confirm") publishes: read-only from then on."""
+    user = request.state.user
+    rnd = await svc.get_round(request.path_params["round_id"])
+    if not can(user, "publish_results", rnd):
+        raise PermissionDenied(svc._compute_refusal(user, rnd))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await read_form(request)
+        if form.get("confirm") != "1":
+            errors["confirm"] = _("Tick the box to confirm that you want to publish.")
+        else:
+            try:
+                await svc.publish_results(user, rnd.id)
+            except ValidationError as exc:
+                errors["confirm"] = exc.message
+            else:
+                flash(request, _("The results are published. Everyone can now see them."))
+                return redirect(request, _results_url(request, rnd.id))
+    ctx = {"round": rnd, "errors": errors}
+    return render(request, "budget/results_publish.html", ctx,
+                  status_code=422 if errors else 200)
 
 
 routes = [
-    Route("/rounds/{round_id:int}/results", _todo, name="results"),
-    Route("/rounds/{round_id:int}/results/compute", _todo, name="results_compute"),
-    Route("/rounds/{round_id:int}/results/publish", _todo, name="results_publish"),
+    Route("/rounds/{round_id:int}/results", results, name="results"),
+    Route("/rounds/{round_id:int}/results/compute", results_compute, name="results_compute",
+          methods=["POST"]),
+    Route("/rounds/{round_id:int}/results/publish", results_publish, name="results_publish",
+          methods=["GET", "POST"]),
 ]

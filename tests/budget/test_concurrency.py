@@ -1,0 +1,97 @@
+"""Many simultaneous ballot submissions for the same resident produce exactly one ballot with
+one consistent set of choices (PostgreSQL: real concurrent transactions)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import httpx
+import pytest
+
+from budget.models import Ballot, BallotChoice, Phase, ProposalStatus
+from budget.services import voting
+from consult.errors import Conflict
+from consult.models import Role
+from tests.helpers import make_area, make_proposal, make_round, make_user, post_form
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite serialises every transaction; real concurrency needs PostgreSQL "
+           "(set DATABASE_URL=postgres://…)",
+)
+
+N = 20
+
+
+async def _setup():
+    area = await make_area("East Gate")
+    rnd = await make_round(phase=Phase.VOTING, fund_fen=1_000_000_00,
+                           envelopes={area: 1_000_000_00})
+    projects = [
+        await make_proposal(rnd, None, f"Project {i}", 10_000_00, area, ProposalStatus.FEASIBLE)
+        for i in range(N)
+    ]
+    resident = await make_user("alice", area=area)
+    return rnd, area, projects, resident
+
+
+async def _assert_one_consistent_ballot(rnd, resident, submitted: list[set[int]]):
+    ballots = await Ballot.filter(round_id=rnd.id, voter_id=resident.id)
+    assert len(ballots) == 1
+    assert await Ballot.filter(round_id=rnd.id).count() == 1
+    choices = set(await BallotChoice.filter(ballot_id=ballots[0].id).values_list(
+        "proposal_id", flat=True))
+    assert choices in submitted  # exactly one submission's choices, never a mix
+
+
+async def test_concurrent_cast_ballot_makes_one_ballot(db):
+    rnd, area, projects, resident = await _setup()
+    submitted = [{projects[i].id, projects[(i + 1) % N].id} for i in range(N)]
+    results = await asyncio.gather(
+        *(voting.cast_ballot(resident, rnd.id, dict.fromkeys(s, 1)) for s in submitted),
+        return_exceptions=True,
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    assert len({b.id for b in results}) == 1
+    await _assert_one_consistent_ballot(rnd, resident, submitted)
+
+
+async def test_concurrent_online_and_paper_make_one_ballot(db):
+    rnd, area, projects, resident = await _setup()
+    worker = await make_user("grid", role=Role.GRID_WORKER, area=area)
+    submitted = [{projects[i].id} for i in range(N)]
+    calls = [
+        voting.cast_ballot(resident, rnd.id, {projects[i].id: 1}) if i % 2 else
+        voting.enter_paper_ballot(worker, rnd.id, resident.id, {projects[i].id: 1})
+        for i in range(N)
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)]
+    assert not unexpected, unexpected
+    await _assert_one_consistent_ballot(rnd, resident, submitted)
+    ballot = await Ballot.get(voter_id=resident.id)
+    # whichever channel won, every submission of the other channel was refused
+    won = [r for r in results if not isinstance(r, Exception)]
+    assert all(b.channel == ballot.channel for b in won)
+
+
+async def test_concurrent_http_posts_make_one_ballot(app, db):
+    rnd, area, projects, resident = await _setup()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await post_form(client, "/login", {"username": "alice", "password": "password123"})
+        token = client.cookies  # the session cookie is shared by every request below
+        assert token
+        from tests.helpers import csrf_token
+
+        csrf = await csrf_token(client, f"/budget/rounds/{rnd.id}/ballot")
+        submitted = [{projects[i].id, projects[(i + 3) % N].id} for i in range(N)]
+        responses = await asyncio.gather(*(
+            client.post(f"/budget/rounds/{rnd.id}/ballot",
+                        data={"project": [str(p) for p in s], "csrf_token": csrf})
+            for s in submitted
+        ))
+    assert [r.status_code for r in responses] == [303] * N, [r.text[:300] for r in responses]
+    await _assert_one_consistent_ballot(rnd, resident, submitted)

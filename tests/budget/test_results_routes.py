@@ -1,0 +1,91 @@
+"""The results page through the app: public before/after publishing, compute, publish."""
+
+from __future__ import annotations
+
+from budget.models import Outcome, Round
+from tests.budget.test_results_services import counted_round
+from tests.helpers import login, page_text, post_form
+from tests.querycount import count_queries
+
+
+async def test_public_sees_not_yet_published(client, db):
+    rnd, council, p, _areas = await counted_round()
+    response = await client.get(f"/budget/rounds/{rnd.id}/results")
+    assert response.status_code == 200
+    text = page_text(response.text)
+    assert "not yet published" in text
+    assert "Turnout" not in text and "Did not fit" not in text
+
+
+async def test_compute_preview_publish_then_read_only(client, db):
+    rnd, council, p, (east, west) = await counted_round()
+    await login(client, "council")
+    page = await client.get(f"/budget/rounds/{rnd.id}/results")
+    assert "Count the ballots" in page_text(page.text)
+
+    response = await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")
+    assert response.status_code == 303
+    page = await client.get(f"/budget/rounds/{rnd.id}/results")
+    text = page_text(page.text)
+    assert "Not published yet" in text
+    assert "Did not fit: ¥40,000 left, it costs ¥50,000." in text
+    assert "Funded as number 1 by votes: ¥100,000 was left, it costs ¥60,000." in text
+    assert "Greedy by votes" in text and "Ties:" in text
+    assert "Count the ballots again" in text
+
+    # a re-run replaces
+    await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")
+    assert await Outcome.filter(round_id=rnd.id).count() == 3
+
+    # publishing needs the confirmation
+    confirm = await client.get(f"/budget/rounds/{rnd.id}/results/publish")
+    assert confirm.status_code == 200 and 'name="confirm"' in confirm.text
+    assert 'data-confirm="' in confirm.text
+    refused = await post_form(client, f"/budget/rounds/{rnd.id}/results/publish")
+    assert refused.status_code == 422
+    assert (await Round.get(id=rnd.id)).results_published_at is None
+    done = await post_form(client, f"/budget/rounds/{rnd.id}/results/publish", {"confirm": "1"})
+    assert done.status_code == 303
+    assert (await Round.get(id=rnd.id)).results_published_at is not None
+
+    again = await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")
+    assert again.status_code == 403
+    page = await client.get(f"/budget/rounds/{rnd.id}/results")
+    assert "Count the ballots" not in page_text(page.text)
+
+    # the public now sees everything
+    client.cookies.clear()
+    public = await client.get(f"/budget/rounds/{rnd.id}/results")
+    text = page_text(public.text)
+    assert "Published on" in text
+    assert "Did not fit: ¥40,000 left, it costs ¥50,000." in text
+    assert "East Gate 4 4 3 1 100.0%" in text  # eligible, ballots, online, paper, turnout
+    assert "Whole district 6 5 4 1 83.3%" in text
+
+
+async def test_residents_cannot_compute_or_publish(client, db):
+    rnd, council, p, _areas = await counted_round()
+    await login(client, "east0")
+    assert (await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")).status_code == 403
+    assert (await client.get(f"/budget/rounds/{rnd.id}/results/publish")).status_code == 403
+    assert await Outcome.all().count() == 0
+
+
+async def test_results_page_query_count_is_flat(client, db):
+    rnd, council, p, _areas = await counted_round()
+    await login(client, "council")
+    await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")
+    with count_queries() as queries:
+        response = await client.get(f"/budget/rounds/{rnd.id}/results")
+    assert response.status_code == 200
+    assert len(queries) <= 8, queries
+
+
+async def test_equal_shares_results_page_explains_in_words(client, db):
+    rnd, council, p, _areas = await counted_round(rule="equal-shares")
+    await login(client, "council")
+    await post_form(client, f"/budget/rounds/{rnd.id}/results/compute")
+    page = await client.get(f"/budget/rounds/{rnd.id}/results")
+    text = page_text(page.text)
+    assert "Method of Equal Shares" in text
+    assert "of equal shares: its" in text or "Funded as number" in text

@@ -239,7 +239,13 @@ class Proposal(Model):
     class Meta:
         table = "proposal"
         ordering = ["-created_at", "-id"]
-        indexes = [("round_id", "status"), ("round_id", "area_id"), ("round_id", "category")]
+        indexes = [
+            ("round_id", "status"),
+            ("round_id", "area_id"),
+            ("round_id", "category"),
+            ("round_id", "created_at"),
+            ("merged_into_id",),
+        ]
         constraints = [
             CheckConstraint(check="cost_fen > 0", name="proposal_cost_positive"),
             CheckConstraint(check="beneficiaries >= 0", name="proposal_beneficiaries_nonneg"),
@@ -267,6 +273,7 @@ class ProposalPhoto(Model):
     class Meta:
         table = "proposal_photo"
         ordering = ["id"]
+        indexes = [("proposal_id",)]
 
 
 class Support(Model):
@@ -284,6 +291,7 @@ class Support(Model):
     class Meta:
         table = "support"
         unique_together = [("proposal", "user")]
+        indexes = [("user_id",)]
 
 
 class Review(Model):
@@ -304,6 +312,7 @@ class Review(Model):
     class Meta:
         table = "review"
         ordering = ["-created_at", "-id"]
+        indexes = [("proposal_id",)]
 
 
 class Ballot(Model):

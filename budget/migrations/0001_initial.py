@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'proposal', 'app': 'budget', 'constraints': [CheckConstraint(check='cost_fen > 0', name='proposal_cost_positive'), CheckConstraint(check='beneficiaries >= 0', name='proposal_beneficiaries_nonneg')], 'indexes': [Index(fields=['round_id', 'status']), Index(fields=['round_id', 'area_id']), Index(fields=['round_id', 'category'])], 'pk_attr': 'id', 'table_description': 'A micro-project.'},
+            options={'table': 'proposal', 'app': 'budget', 'constraints': [CheckConstraint(check='cost_fen > 0', name='proposal_cost_positive'), CheckConstraint(check='beneficiaries >= 0', name='proposal_beneficiaries_nonneg')], 'indexes': [Index(fields=['round_id', 'status']), Index(fields=['round_id', 'area_id']), Index(fields=['round_id', 'category']), Index(fields=['round_id', 'created_at']), Index(fields=['merged_into_id'])], 'pk_attr': 'id', 'table_description': 'A micro-project.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -130,7 +130,7 @@ class Migration(migrations.Migration):
                 ('size', fields.IntField()),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'proposal_photo', 'app': 'budget', 'pk_attr': 'id'},
+            options={'table': 'proposal_photo', 'app': 'budget', 'indexes': [Index(fields=['proposal_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
                 ('revised_cost_fen', fields.BigIntField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'review', 'app': 'budget', 'pk_attr': 'id', 'table_description': "A council member's verdict, the latest one is the proposal's status."},
+            options={'table': 'review', 'app': 'budget', 'indexes': [Index(fields=['proposal_id'])], 'pk_attr': 'id', 'table_description': "A council member's verdict, the latest one is the proposal's status."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -155,7 +155,7 @@ class Migration(migrations.Migration):
                 ('user', fields.ForeignKeyField('consult.User', source_field='user_id', db_constraint=True, to_field='id', related_name='supports', on_delete=OnDelete.CASCADE)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'support', 'app': 'budget', 'unique_together': [('proposal', 'user')], 'pk_attr': 'id', 'table_description': "A resident's endorsement of a proposal (one each)."},
+            options={'table': 'support', 'app': 'budget', 'unique_together': [('proposal', 'user')], 'indexes': [Index(fields=['user_id'])], 'pk_attr': 'id', 'table_description': "A resident's endorsement of a proposal (one each)."},
             bases=['Model'],
         ),
     ]

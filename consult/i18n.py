@@ -6,9 +6,10 @@ translated when shown. Both are extracted by `make messages`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from starlette_babel import get_translator, gettext_lazy
+from starlette_babel import get_locale, get_translator, gettext_lazy
 from starlette_babel import gettext as _gettext
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -22,7 +23,16 @@ def load_translations() -> None:
     """Load the compiled catalogs once per process (idempotent)."""
     global _loaded
     if not _loaded:
-        get_translator().load_from_directories([LOCALES_DIR])
+        from babel import Locale
+        from babel.support import Translations
+
+        translator = get_translator()
+        for name in SUPPORTED_LOCALES:
+            catalog = Translations.load(str(LOCALES_DIR), [name], "messages")
+            # The middleware names the locale as Babel spells it ("zh_Hans_CN" for zh_CN),
+            # so the catalog is registered under that name too.
+            for alias in {name, str(Locale.parse(name))}:
+                translator.add_translations(alias, catalog, "messages")
         _loaded = True
 
 
@@ -44,19 +54,28 @@ DISPLAY_TIMEZONE = "Asia/Shanghai"
 
 
 def format_money(fen: int | None, locale: str | None = None) -> str:
-    """Integer fen as yuan in the locale's currency format ("¥12,000" / "CN¥12,000.50")."""
-    from decimal import Decimal
+    """Integer fen as yuan, grouped in the locale's way: "¥12,000", "¥12,000.50".
 
-    from babel.numbers import format_currency
-    from starlette_babel import get_locale
-
+    The sign is "¥" in every locale (English readers in China know it; Babel's "CN¥" is for
+    readers abroad). Whole yuan are shown without decimals.
+    """
     if fen is None:
         return ""
-    amount = Decimal(int(fen)) / 100
-    loc = locale or str(get_locale())
-    if int(fen) % 100 == 0:
-        return format_currency(amount, "CNY", format="¤#,##0", locale=loc, currency_digits=False)
-    return format_currency(amount, "CNY", locale=loc)
+    fen = int(fen)
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    yuan, cents = divmod(fen, 100)
+    symbols = _number_symbols(locale or str(get_locale()))
+    grouped = f"{yuan:,}".replace(",", symbols[0])
+    text = f"{grouped}{symbols[1]}{cents:02d}" if cents else grouped
+    return f"{sign}¥{text}"
+
+
+@functools.lru_cache(maxsize=16)
+def _number_symbols(locale: str) -> tuple[str, str]:
+    """(group separator, decimal point) of a locale, looked up once."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_group_symbol(locale), get_decimal_symbol(locale)
 
 
 def format_number(value: int | float | None, locale: str | None = None) -> str:

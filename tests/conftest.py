@@ -82,5 +82,8 @@ def app(settings):
 @pytest_asyncio.fixture
 async def client(app, db):
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    # Tests read English text unless they ask otherwise; the default locale is zh_CN.
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers={"Accept-Language": "en"}
+    ) as c:
         yield c

@@ -58,8 +58,9 @@ async def test_cross_site_post_is_refused(client, db):
 async def test_language_follows_accept_language_then_switch_is_remembered(client, db):
     zh = await client.get("/login", headers={"Accept-Language": "fr"})
     assert 'lang="zh-CN"' in zh.text  # fallback: Simplified Chinese
+    assert "用户名" in page_text(zh.text) and "Username" not in page_text(zh.text)
     en = await client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
-    assert 'lang="en"' in en.text
+    assert 'lang="en"' in en.text and "Username" in page_text(en.text)
     switched = await client.get("/language?to=zh_CN&next=/login")
     assert switched.status_code == 303
     again = await client.get("/login", headers={"Accept-Language": "en"})
@@ -69,3 +70,11 @@ async def test_language_follows_accept_language_then_switch_is_remembered(client
 async def test_open_redirect_refused(client, db):
     response = await client.get("/language?to=en&next=https://evil.example/")
     assert response.headers["location"] == "http://testserver/"
+
+
+def test_money_is_yuan_in_the_locale_format():
+    from consult.i18n import format_money
+
+    assert format_money(1_200_000_00, "zh_CN") == "¥1,200,000"
+    assert format_money(1_200_050, "en") == "¥12,000.50"
+    assert format_money(-5, "en") == "-¥0.05"

@@ -1,0 +1,397 @@
+"""Pabulib `.pb` files: parse, turn into an `Election`, write; and a small CLI.
+
+The format (pabulib.org): three sections, META, PROJECTS and VOTES, each a line with its name
+followed by `;`-separated CSV rows under a header row. We read it strictly and say where a
+file is wrong (1-based line numbers), because files come from outside (imports by a council)
+and a silent misreading would change an outcome. Numbers are read exactly (int or Fraction;
+a decimal comma is accepted, as pabutools does), ids are kept as strings.
+
+    python -m budget.pabulib FILE.pb --rule equal-shares [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from budget.rules.election import Election, Money, money, money_to_str
+
+SECTIONS = ("meta", "projects", "votes")
+APPROVAL_TYPES = ("approval", "choose-1")
+POINTS_TYPES = ("cumulative", "scoring")
+VOTE_TYPES = (*APPROVAL_TYPES, *POINTS_TYPES, "ordinal")
+
+
+class PabulibError(ValueError):
+    """A malformed .pb file: `line` is 1-based (0 when the file as a whole is wrong)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class PbVote:
+    """One VOTES row: `projects` in the order written (preference order for ordinal),
+    `points` in the same order for cumulative / scoring (else None), `extra` the other
+    columns (age, sex, ...)."""
+
+    voter_id: str
+    projects: list[str]
+    points: list[Money] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PbFile:
+    """A parsed .pb file. `projects` keeps every column as written (strings), in file order;
+    `costs` has the parsed costs."""
+
+    meta: dict[str, str]
+    projects: list[dict[str, str]]
+    votes: list[PbVote]
+    project_columns: list[str]
+    vote_columns: list[str]
+    budget: Money
+    costs: dict[str, Money]
+
+    @property
+    def vote_type(self) -> str:
+        return self.meta["vote_type"]
+
+
+def parse_number(text: str) -> Money:
+    """'12' -> 12, '12.5' or '12,5' -> Fraction(25, 2); ValueError otherwise."""
+    text = text.strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"not a number: {text!r}")
+    return money(Fraction(value))
+
+
+def parse_pb(text: str) -> PbFile:
+    """Parse the text of a .pb file (raises PabulibError with the line number)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    section = ""
+    header: list[str] | None = None
+    seen: list[str] = []
+    meta: dict[str, str] = {}
+    meta_lines: dict[str, int] = {}
+    projects: list[dict[str, str]] = []
+    costs: dict[str, Money] = {}
+    votes: list[PbVote] = []
+    voter_ids: set[str] = set()
+    project_columns: list[str] = []
+    vote_columns: list[str] = []
+    points_column = False
+    line = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise PabulibError(reader.line_num, f"unreadable CSV: {exc}") from None
+        line = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        first = row[0].strip().lower()
+        if len(row) == 1 and first in SECTIONS:
+            expected = SECTIONS[len(seen)] if len(seen) < len(SECTIONS) else None
+            if first != expected:
+                raise PabulibError(
+                    line, f"section {first.upper()} where {str(expected).upper()} was expected"
+                )
+            seen.append(first)
+            section, header = first, None
+            continue
+        if not section:
+            raise PabulibError(line, "the file must start with the META section")
+        cells = [c.strip() for c in row]
+        if header is None:
+            header = cells
+            _check_header(section, header, line)
+            if section == "projects":
+                _check_meta(meta, meta_lines)
+                project_columns = header
+            elif section == "votes":
+                vote_columns = header
+                points_column = "points" in header
+                if meta["vote_type"] in POINTS_TYPES and not points_column:
+                    raise PabulibError(line, "a cumulative or scoring file needs a points column")
+            continue
+        if len(cells) != len(header):
+            raise PabulibError(line, f"{len(cells)} fields where the header has {len(header)}")
+        if section == "meta":
+            key, value = cells
+            if key in meta:
+                raise PabulibError(line, f"META key {key!r} given twice")
+            meta[key], meta_lines[key] = value, line
+        elif section == "projects":
+            record = dict(zip(header, cells, strict=True))
+            pid = record["project_id"]
+            if not pid:
+                raise PabulibError(line, "empty project_id")
+            if pid in costs:
+                raise PabulibError(line, f"duplicate project id {pid!r}")
+            try:
+                cost = parse_number(record["cost"])
+            except ValueError:
+                raise PabulibError(
+                    line, f"cost of {pid!r} is not a number: {record['cost']!r}"
+                ) from None
+            if cost < 0:
+                raise PabulibError(line, f"negative cost for {pid!r}")
+            costs[pid] = cost
+            projects.append(record)
+        else:
+            votes.append(_parse_vote(header, cells, line, meta, costs, points_column))
+            if votes[-1].voter_id in voter_ids:
+                raise PabulibError(line, f"duplicate voter id {votes[-1].voter_id!r}")
+            voter_ids.add(votes[-1].voter_id)
+    if len(seen) < len(SECTIONS):
+        missing = SECTIONS[len(seen)].upper()
+        raise PabulibError(line + 1 if line else 1, f"missing {missing} section")
+    if header is None:
+        raise PabulibError(line + 1, "missing VOTES header")
+    budget = parse_number(meta["budget"])
+    return PbFile(meta, projects, votes, project_columns, vote_columns, budget, costs)
+
+
+def _check_header(section: str, header: list[str], line: int) -> None:
+    if section == "meta" and (len(header) != 2 or header[0].lower() != "key"):
+        raise PabulibError(line, "the META header must be 'key;value'")
+    if section == "projects" and header[:2] != ["project_id", "cost"]:
+        raise PabulibError(line, "the PROJECTS header must start with 'project_id;cost'")
+    if section == "votes" and header[:2] != ["voter_id", "vote"]:
+        raise PabulibError(line, "the VOTES header must start with 'voter_id;vote'")
+    if len(set(header)) != len(header):
+        raise PabulibError(line, "a column name is repeated in the header")
+
+
+def _check_meta(meta: dict[str, str], lines: dict[str, int]) -> None:
+    end = max(lines.values(), default=0) + 1
+    for key in ("budget", "vote_type"):
+        if key not in meta:
+            raise PabulibError(end, f"META has no {key!r}")
+    try:
+        if parse_number(meta["budget"]) < 0:
+            raise ValueError
+    except ValueError:
+        raise PabulibError(
+            lines["budget"], f"budget is not a number >= 0: {meta['budget']!r}"
+        ) from None
+    if meta["vote_type"] not in VOTE_TYPES:
+        raise PabulibError(
+            lines["vote_type"],
+            f"unknown vote_type {meta['vote_type']!r}; expected one of {', '.join(VOTE_TYPES)}",
+        )
+
+
+def _parse_vote(
+    header: list[str],
+    cells: list[str],
+    line: int,
+    meta: Mapping[str, str],
+    costs: Mapping[str, Money],
+    points_column: bool,
+) -> PbVote:
+    record = dict(zip(header, cells, strict=True))
+    voter_id = record.pop("voter_id")
+    if not voter_id:
+        raise PabulibError(line, "empty voter_id")
+    raw = record.pop("vote")
+    chosen = [p.strip() for p in raw.split(",")] if raw else []
+    for pid in chosen:
+        if pid not in costs:
+            raise PabulibError(line, f"vote of {voter_id!r} names unknown project {pid!r}")
+    if len(set(chosen)) != len(chosen):
+        raise PabulibError(line, f"vote of {voter_id!r} names a project twice")
+    if meta["vote_type"] == "choose-1" and len(chosen) > 1:
+        raise PabulibError(line, f"choose-1 vote of {voter_id!r} names {len(chosen)} projects")
+    points: list[Money] | None = None
+    raw_points = record.pop("points", None) if points_column else None
+    if meta["vote_type"] in POINTS_TYPES:
+        parts = [p for p in (raw_points or "").split(",")] if raw_points else []
+        if len(parts) != len(chosen):
+            raise PabulibError(
+                line,
+                f"vote of {voter_id!r} has {len(chosen)} projects but {len(parts)} points",
+            )
+        try:
+            points = [parse_number(p) for p in parts]
+        except ValueError as exc:
+            raise PabulibError(line, f"points of {voter_id!r}: {exc}") from None
+    elif raw_points is not None:
+        record["points"] = raw_points
+    return PbVote(voter_id, chosen, points, record)
+
+
+def election_from_pb(pb: PbFile, unit: Money = 1) -> Election:
+    """The election a .pb file describes: approval and choose-1 count as approvals (cost
+    utilities), cumulative and scoring as points, ordinal as approval of every ranked
+    project. `unit` is the add1 step (one currency unit of the file: 1)."""
+    points_type = pb.vote_type in POINTS_TYPES
+    ballots: list[dict[str, Money]] = []
+    for vote in pb.votes:
+        if points_type:
+            assert vote.points is not None
+            ballots.append({p: x for p, x in zip(vote.projects, vote.points, strict=True) if x})
+        else:
+            ballots.append(dict.fromkeys(vote.projects, 1))
+    return Election(
+        budget=pb.budget,
+        costs=dict(pb.costs),
+        ballots=ballots,
+        utility="points" if points_type else "cost",
+        unit=unit,
+    )
+
+
+def anonymise(votes: Sequence[PbVote]) -> list[PbVote]:
+    """The same votes with voter ids 1, 2, 3 ... (and no extra columns): what an export of a
+    real round should publish."""
+    return [
+        PbVote(str(i), list(v.projects), list(v.points) if v.points is not None else None)
+        for i, v in enumerate(votes, start=1)
+    ]
+
+
+def write_pb(
+    meta: Mapping[str, Any],
+    projects: Sequence[Mapping[str, Any]],
+    votes: Iterable[PbVote | Mapping[str, Any]],
+) -> str:
+    """A .pb file. `meta` needs `budget` and `vote_type` (num_projects / num_votes are filled in
+    when missing); each project needs `project_id` and `cost` (other keys become columns);
+    each vote is a PbVote or a mapping with `voter_id`, `vote` (list of ids) and, for
+    cumulative / scoring, `points`. Newlines in values become spaces; amounts are written
+    exactly (decimals when finite, else num/den is refused)."""
+    vote_rows = [_vote_row(v) for v in votes]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    meta_rows = {str(k): _cell(v) for k, v in meta.items()}
+    meta_rows.setdefault("num_projects", str(len(projects)))
+    meta_rows.setdefault("num_votes", str(len(vote_rows)))
+    for key in ("budget", "vote_type"):
+        if key not in meta_rows:
+            raise ValueError(f"meta needs {key!r}")
+    out.write("META\n")
+    writer.writerow(["key", "value"])
+    for key, value in meta_rows.items():
+        writer.writerow([key, value])
+    out.write("PROJECTS\n")
+    columns = ["project_id", "cost"]
+    for project in projects:
+        columns += [str(k) for k in project if str(k) not in columns]
+    writer.writerow(columns)
+    for project in projects:
+        writer.writerow([_cell(project.get(c, "")) for c in columns])
+    out.write("VOTES\n")
+    vote_columns = ["voter_id", "vote"]
+    if meta_rows["vote_type"] in POINTS_TYPES:
+        vote_columns.append("points")
+    for row in vote_rows:
+        vote_columns += [k for k in row if k not in vote_columns]
+    writer.writerow(vote_columns)
+    for row in vote_rows:
+        writer.writerow([row.get(c, "") for c in vote_columns])
+    return out.getvalue()
+
+
+def _vote_row(vote: PbVote | Mapping[str, Any]) -> dict[str, str]:
+    if isinstance(vote, PbVote):
+        row = {"voter_id": vote.voter_id, "vote": ",".join(vote.projects)}
+        if vote.points is not None:
+            row["points"] = ",".join(_cell(x) for x in vote.points)
+        row.update({k: _cell(v) for k, v in vote.extra.items()})
+        return row
+    row = {}
+    for key, value in vote.items():
+        if key in ("vote", "points") and not isinstance(value, str):
+            row[key] = ",".join(_cell(x) for x in value)
+        else:
+            row[str(key)] = _cell(value)
+    return row
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, Fraction):
+        value = money(value)
+        if isinstance(value, Fraction):
+            d = value.denominator
+            while d % 2 == 0:
+                d //= 2
+            while d % 5 == 0:
+                d //= 5
+            if d != 1:
+                raise ValueError(f"{value} has no finite decimal form")
+            digits = 0
+            while (value * 10**digits).denominator != 1:
+                digits += 1
+            value = Decimal(value.numerator) / Decimal(value.denominator)
+            return f"{value:.{digits}f}"
+    if isinstance(value, float):
+        raise TypeError("floats are not written: pass int, Fraction, Decimal or str")
+    return " ".join(str(value).splitlines())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: count a .pb file with one rule and print the funded project ids and their cost."""
+    from budget.rules import RULES, compute_outcome
+
+    parser = argparse.ArgumentParser(
+        prog="python -m budget.pabulib", description="Count a Pabulib .pb file."
+    )
+    parser.add_argument("file", help="a .pb file")
+    parser.add_argument("--rule", choices=RULES, default="equal-shares")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.file, encoding="utf-8-sig", newline="") as f:
+            pb = parse_pb(f.read())
+        election = election_from_pb(pb)
+    except (OSError, PabulibError, ValueError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    outcome = compute_outcome(args.rule, election)
+    seconds = time.perf_counter() - start
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "rule": args.rule,
+                    "selected": outcome.selected,
+                    "total_cost": money_to_str(outcome.total_cost),
+                    "seconds": round(seconds, 6),
+                }
+            )
+        )
+    else:
+        for pid in outcome.selected:
+            print(pid)
+        print(
+            f"total cost: {money_to_str(outcome.total_cost)} of {money_to_str(pb.budget)} "
+            f"({len(outcome.selected)} projects, {args.rule}, {seconds:.3f} s)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,749 @@
+"""The Method of Equal Shares (MES) and its completions: `mes`, `mes-add1`, `equal-shares`.
+
+MES gives every voter an equal share of the budget. In each step it buys the project whose
+supporters can pay for it at the lowest price per unit of utility rho (each supporter pays
+rho x utility, or all they have left if that is less), until no project can be paid for by its
+supporters. Utilities are the costs (approval ballots: a voter "gets" the cost of each approved
+project) or the points (cumulative ballots).
+
+- `mes`: one run with shares of budget / voters.
+- `mes-add1`: what real cities run: raise every voter's share by one currency unit at a time
+  while the outcome stays within the budget; stop at the first exhaustive outcome, or keep the
+  last one within the budget (pabutools' `voter_budget_increment=1`).
+- `equal-shares`: `mes-add1`, then fill what is left greedily by votes (or points).
+
+Exact results only (int / Fraction). Ties are broken as pabutools does by default: among
+projects with the same price rho in a step, the one whose id comes first in plain string order
+is bought. The results are identical to pabutools' `method_of_equal_shares` (and
+`completion_by_rule_combination` with `greedy_utilitarian_welfare` for the fill); the tests
+check this on real Pabulib files and random elections.
+
+Why it is fast (pabutools takes about 5 minutes on Lodz 2022; this about 2 seconds):
+- identical ballots are grouped (a group has a weight);
+- voters who supported the same already-bought projects have the same money left, so money is
+  kept per *class* of voters; finding rho sorts a project's classes, not its voters, and a
+  project's supporters are re-counted per class only when a project sharing supporters with
+  it was bought since (its price cannot have changed otherwise);
+- the next best project is found lazily: a project's price only goes up during a run, so its
+  last price is a lower bound and most projects need not be re-priced (as pabutools does);
+- comparisons are made on floats only when they are clear by a margin (1e-9 of the share) far
+  above the floats' rounding error, and with exact Fractions otherwise; the price of the
+  project bought is always computed exactly, and money is kept exactly (lazily, per chain of
+  payments), so the outcome is the exact one;
+- the payments (the certificate) are recorded only in a final re-run at the chosen share.
+add1 still runs MES once per increment (58 runs on Lodz 2022): on that file the sequence of
+projects bought changes at almost every increment, so jumping over increments would not help
+there; it would on small files, which are fast anyway.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from budget.rules.election import (
+    FUNDED_FREE,
+    FUNDED_MES,
+    NO_SUPPORT,
+    UNAFFORDABLE,
+    CertificateError,
+    Election,
+    Money,
+    Outcome,
+    PaymentGroup,
+    ProjectExplanation,
+    money,
+)
+from budget.rules.greedy import greedy_fill, tally, verify_greedy_certificate
+
+MES_TIE_BREAKING = (
+    "When several projects can be bought at the same price per vote in a step, the one whose "
+    "id comes first (as text) is bought first."
+)
+MES_ADD1_TIE_BREAKING = MES_TIE_BREAKING
+EQUAL_SHARES_TIE_BREAKING = (
+    MES_TIE_BREAKING + " In the greedy fill, projects with the same votes are taken in the "
+    "order of their ids."
+)
+
+
+@dataclass
+class _Prepared:
+    """The election in the shape MES works on (built once, reused by every add1 run).
+
+    Projects are numbered by sorted id (so index order is the tie-breaking order). A group is
+    a set of identical ballots: `weights[g]` voters, `items[g]` [(project, utility index)].
+    Utilities are scaled per project so that a cost-utility project has utility 1 for every
+    supporter (its scaled price is then what each supporter pays); `scale[p]` turns a scaled
+    price back into rho (rho = scaled price / scale[p]). `utils` lists the distinct scaled
+    utilities ([1] for approvals); a project's supporters are counted per key
+    class * len(utils) + utility index.
+    """
+
+    names: list[str]
+    costs: list[Money]
+    scale: list[Money]
+    utils: list[Money]
+    weights: list[int]
+    items: list[list[tuple[int, int]]]
+    voters: list[list[int]]
+    supporters: list[list[tuple[int, int]]]  # project -> [(group, utility index)]
+    initial: list[dict[int, int]]  # project -> {key: weight} when everyone is in class 0
+    sup_groups: list[list[int]]  # project -> its supporters' groups
+    sup_weights: list[list[int]]  # ... their weights
+    sup_utils: list[list[int]]  # ... their utility indices
+    overlap: list[list[int]]  # project -> MES projects sharing a supporter with it
+    mes_projects: list[int]  # supported and not free
+    free_projects: list[int]  # supported (positive utility) and free: bought up front
+    n_voters: int
+
+
+def _prepare(election: Election) -> _Prepared:
+    names = sorted(election.costs)
+    index = {name: i for i, name in enumerate(names)}
+    costs = [election.costs[name] for name in names]
+    by_cost = election.utility == "cost"
+    utils: list[Money] = [1]
+    util_index: dict[Money, int] = {1: 0}
+    groups: dict[tuple, int] = {}
+    weights: list[int] = []
+    items: list[list[tuple[int, int]]] = []
+    voters: list[list[int]] = []
+    for v, ballot in enumerate(election.ballots):
+        if by_cost:
+            key: tuple = tuple(sorted(index[p] for p, pts in ballot.items() if pts > 0))
+        else:
+            key = tuple(sorted((index[p], money(pts)) for p, pts in ballot.items() if pts > 0))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = len(weights)
+            weights.append(0)
+            voters.append([])
+            if by_cost:
+                items.append([(p, 0) for p in key])
+            else:
+                its = []
+                for p, u in key:
+                    if u not in util_index:
+                        util_index[u] = len(utils)
+                        utils.append(u)
+                    its.append((p, util_index[u]))
+                items.append(its)
+        weights[g] += 1
+        voters[g].append(v)
+    supporters: list[list[tuple[int, int]]] = [[] for _ in names]
+    initial: list[dict[int, int]] = [{} for _ in names]
+    for g, its in enumerate(items):
+        w = weights[g]
+        for p, ui in its:
+            supporters[p].append((g, ui))
+            initial[p][ui] = initial[p].get(ui, 0) + w
+    scale: list[Money] = [c if by_cost else 1 for c in costs]
+    mes_projects, free_projects = [], []
+    for p, cost in enumerate(costs):
+        # pabutools: a project counts only if its total satisfaction is positive; with cost
+        # utilities a free project has satisfaction 0, with points it is bought up front.
+        if not supporters[p] or (by_cost and cost == 0):
+            continue
+        (mes_projects if cost > 0 else free_projects).append(p)
+    sup_groups = [[g for g, _ in sup] for sup in supporters]
+    sup_weights = [[weights[g] for g, _ in sup] for sup in supporters]
+    sup_utils = [[ui for _, ui in sup] for sup in supporters]
+    # which projects share a supporter: AND of per-project bitmaps of supporter groups
+    masks = []
+    for groups_of_p in sup_groups:
+        bitmap = bytearray(len(weights) // 8 + 1)
+        for g in groups_of_p:
+            bitmap[g >> 3] |= 1 << (g & 7)
+        masks.append(int.from_bytes(bitmap, "little"))
+    overlap = [[r for r in mes_projects if masks[p] & masks[r]] for p in range(len(names))]
+    return _Prepared(
+        names,
+        costs,
+        scale,
+        utils,
+        weights,
+        items,
+        voters,
+        supporters,
+        initial,
+        sup_groups,
+        sup_weights,
+        sup_utils,
+        overlap,
+        mes_projects,
+        free_projects,
+        len(election.ballots),
+    )
+
+
+@dataclass
+class _Step:
+    project: int
+    price: Fraction  # scaled price: a supporter with scaled utility u pays min(price*u, money)
+
+
+@dataclass
+class _Run:
+    """One MES run at one per-voter share: the steps (project bought, scaled price)."""
+
+    share: Money
+    steps: list[_Step]
+    payments: dict[int, list[PaymentGroup]] = field(default_factory=dict)  # with record
+    money_left: dict[int, Money] = field(default_factory=dict)  # with record: unbought
+
+    def cost(self, prep: _Prepared) -> Money:
+        return sum((prep.costs[s.project] for s in self.steps), 0)
+
+
+# Floats only *decide* comparisons that are clear by far more than their rounding error
+# (relative margin below); anything closer is decided with exact Fractions. Money in a run is
+# at most the share and is computed by at most a few hundred subtractions, so float errors
+# stay around 1e-13 of the share, far below this margin.
+_MARGIN = 1e-9
+_DEAD = -1  # class of a group with no money left (in no project's classes any more)
+_IN_PLACE = -2
+
+
+class _Classes:
+    """Money left per class of voters, as a float (fast) and exactly (lazily).
+
+    A class's money is the share minus the payments in its history; the history is a chain of
+    immutable nodes (previous node, price, u), shared with the class it split from, so the
+    exact money is only computed (and memoised per node) when a float comparison is too close
+    to call or an exact sum is needed."""
+
+    def __init__(self, share: Money, n_voters: int) -> None:
+        self.f: list[float] = [float(share)]
+        self.node: list[int] = [0]
+        self.weight: list[int] = [n_voters]
+        self.n_prev: list[int] = [-1]
+        self.n_due: list[tuple[Fraction, Money] | None] = [None]
+        self.n_exact: list[Money | None] = [share]
+        self.margin = _MARGIN * max(float(share), 1e-300)
+
+    def pay(self, c: int, left_f: float, price: Fraction, u: Money) -> None:
+        """Class c (all of it) paid price*u each."""
+        self.n_prev.append(self.node[c])
+        self.n_due.append((price, u))
+        self.n_exact.append(None)
+        self.node[c] = len(self.n_prev) - 1
+        self.f[c] = left_f
+
+    def broke(self, c: int) -> None:
+        """Class c (all of it) paid everything it had."""
+        self.n_prev.append(-1)
+        self.n_due.append(None)
+        self.n_exact.append(0)
+        self.node[c] = len(self.n_prev) - 1
+        self.f[c] = 0.0
+
+    def split(self, c: int, weight: int, left_f: float, price: Fraction, u: Money) -> int:
+        """`weight` voters of class c paid price*u each: they form a new class."""
+        self.weight[c] -= weight
+        self.f.append(self.f[c])
+        self.node.append(self.node[c])
+        self.weight.append(weight)
+        nc = len(self.f) - 1
+        self.pay(nc, left_f, price, u)
+        return nc
+
+    def x(self, c: int) -> Money:
+        """Exact money of class c."""
+        node = self.node[c]
+        chain = []
+        while self.n_exact[node] is None:
+            chain.append(node)
+            node = self.n_prev[node]
+        value = self.n_exact[node]
+        for node in reversed(chain):
+            price, u = self.n_due[node]  # type: ignore[misc]
+            value = value - price * u  # type: ignore[operator]
+            self.n_exact[node] = value
+        return value  # type: ignore[return-value]
+
+
+_Item = tuple[float, int, Money, int]  # (money / u as float, class, u, weight)
+
+
+def _price_f(
+    cost_f: float, classes: dict[int, int], cls: _Classes, utils: list[Money]
+) -> tuple[float, list[_Item]] | None:
+    """Float estimate of the lowest scaled price at which the supporters can pay the cost
+    (each pays min(price*u, money)) and the supporters' classes sorted by money/u; None if
+    they clearly cannot pay. inf if too close to call."""
+    f = cls.f
+    items: list[_Item] = []
+    avail = 0.0
+    denom: Money = 0
+    nu = len(utils)
+    if nu == 1:
+        for c, w in classes.items():
+            m = f[c]
+            if m > 0.0:
+                avail += w * m
+                denom += w
+                items.append((m, c, 1, w))
+    else:
+        for key, w in classes.items():
+            c, ui = divmod(key, nu)
+            m = f[c]
+            if m > 0.0:
+                u = utils[ui]
+                avail += w * m
+                denom += w * u
+                items.append((m / u, c, u, w))
+    if avail < cost_f - cls.margin * (len(items) + 1):
+        return None
+    items.sort()
+    remaining = cost_f
+    denom_f = float(denom)
+    for key_f, _c, u, w in items:
+        price = remaining / denom_f
+        if price <= key_f:
+            return price, items
+        remaining -= w * key_f * u
+        denom_f -= w * u
+    return math.inf, items
+
+
+def _price_x(cost: Money, price_f: float, items: list[_Item], cls: _Classes) -> Fraction | None:
+    """The exact price (None if the supporters cannot pay), using the float estimate to find
+    who pays everything; falls back to the plain exact scan if anything is close."""
+    if price_f != math.inf:
+        margin = cls.margin
+        remaining: Money = cost
+        denom: Money = 0
+        sure = True
+        for key_f, c, u, w in items:
+            if key_f < price_f - margin:
+                remaining -= w * cls.x(c)  # pays everything
+            elif key_f > price_f + margin:
+                denom += w * u  # pays price * u
+            else:
+                sure = False
+                break
+        if sure and denom:
+            price = Fraction(remaining) / denom
+            if price > 0:
+                return price
+    # exact scan (rare): sort by exact money / u
+    exact = sorted((Fraction(cls.x(c)) / u, c, u, w) for _k, c, u, w in items)
+    if sum((w * key * u for key, _c, u, w in exact), Fraction(0)) < cost:
+        return None
+    remaining = cost
+    denom = sum(w * u for _k, _c, u, w in exact)
+    for key, _c, u, w in exact:
+        price = Fraction(remaining) / denom
+        if price <= key:
+            return price
+        remaining -= w * key * u
+        denom -= w * u
+    raise AssertionError("unreachable: affordable but no price")  # pragma: no cover
+
+
+def _run(prep: _Prepared, share: Money, record: bool = False) -> _Run:
+    """One run of MES with `share` for every voter (see the module docstring).
+
+    Each project's supporters are counted per class lazily: only when it is priced, and only
+    if a project bought since its last count shared supporters with it. With `record`, the
+    payments (per amount: the voters) and the money left of unbought supporters are kept."""
+    costs, scale, utils = prep.costs, prep.scale, prep.utils
+    nu = len(utils)
+    cost_f = [float(c) for c in costs]
+    scale_f = [float(s) for s in scale]
+    cls = _Classes(share, prep.n_voters)
+    cls_of = [0] * len(prep.weights)  # group -> class (_DEAD: no money left)
+    active = [False] * len(costs)
+    per_class: list[dict[int, int]] = [{} for _ in costs]  # project -> {key: weight}
+    counted_at = [0] * len(costs)  # step at which per_class[p] was counted
+    touched_at = [0] * len(costs)  # last step that moved some supporter of p
+    estimates: list[tuple[float, list[_Item]] | None] = [None] * len(costs)
+    heap: list[tuple[float, int]] = []
+    for p in prep.mes_projects:
+        active[p] = True
+        per_class[p] = dict(prep.initial[p])
+        total_u = sum(w * utils[ui] for ui, w in per_class[p].items())
+        heap.append((cost_f[p] / total_u / scale_f[p] * (1 - 4 * _MARGIN), p))
+    heapq.heapify(heap)
+    run = _Run(share, [])
+    steps = run.steps
+    bound = 1 + 4 * _MARGIN
+
+    def count(p: int) -> dict[int, int]:
+        if touched_at[p] > counted_at[p]:
+            d: dict[int, int] = {}
+            get = d.get
+            if nu == 1:
+                for g, w in zip(prep.sup_groups[p], prep.sup_weights[p], strict=True):
+                    c = cls_of[g]
+                    d[c] = get(c, 0) + w
+            else:
+                for g, w, ui in zip(
+                    prep.sup_groups[p], prep.sup_weights[p], prep.sup_utils[p], strict=True
+                ):
+                    key = cls_of[g] * nu + ui
+                    d[key] = get(key, 0) + w
+                for key in [k for k in d if k < 0]:
+                    del d[key]
+            d.pop(_DEAD, None)
+            per_class[p] = d
+            counted_at[p] = len(steps)
+        return per_class[p]
+
+    while True:
+        # the cheapest project: prices only go up during a run, so a project's last price is a
+        # lower bound and the search stops at the first lower bound clearly above the best
+        best_f = math.inf
+        evaluated: list[tuple[float, int, list[_Item]]] = []
+        while heap:
+            lower, p = heap[0]
+            if lower > best_f * bound:
+                break
+            heapq.heappop(heap)
+            if not active[p]:
+                continue
+            if touched_at[p] > counted_at[p] or estimates[p] is None:
+                estimates[p] = _price_f(cost_f[p], count(p), cls, utils)
+            estimate = estimates[p]  # unchanged if no supporter of p paid since
+            if estimate is None:
+                active[p] = False  # its supporters cannot pay for it any more: never again
+                continue
+            rho_f = estimate[0] / scale_f[p]
+            evaluated.append((rho_f, p, estimate[1]))
+            best_f = min(best_f, rho_f)
+        # exact prices for those within the margin of the best (normally just one)
+        best: Fraction | None = None
+        best_p = -1
+        best_price = Fraction(0)
+        for rho_f, p, items in evaluated:
+            if rho_f <= best_f * bound or rho_f == math.inf:
+                price = _price_x(costs[p], rho_f * scale_f[p], items, cls)
+                if price is None:
+                    active[p] = False
+                    continue
+                rho = price / scale[p]
+                if best is None or rho < best or (rho == best and p < best_p):
+                    best, best_p, best_price = rho, p, price
+        for rho_f, p, _items in evaluated:
+            if p != best_p and active[p]:
+                heapq.heappush(heap, (rho_f * (1 - 4 * _MARGIN), p))
+        if best is None:
+            if evaluated and any(active[p] for _r, p, _i in evaluated):
+                continue  # the closest turned out unaffordable: look again
+            break
+        active[best_p] = False
+        steps.append(_Step(best_p, best_price))
+        _pay(prep, best_p, best_price, per_class[best_p], cls, cls_of, run if record else None)
+        for r in prep.overlap[best_p]:
+            touched_at[r] = len(steps)
+        per_class[best_p] = {}
+    if record:
+        bought = {st.project for st in steps}
+        for p in prep.mes_projects:
+            if p not in bought:
+                run.money_left[p] = _exact_sum((w, cls.x(key // nu)) for key, w in count(p).items())
+    return run
+
+
+def _exact_sum(terms: Iterable[tuple[int, Money]]) -> Money:
+    """Exact sum of weight * amount, adding numerators per denominator first (much cheaper
+    than a chain of Fraction additions: many classes share a denominator)."""
+    per_den: dict[int, int] = {}
+    for w, x in terms:
+        if isinstance(x, int):
+            per_den[1] = per_den.get(1, 0) + w * x
+        else:
+            d = x.denominator
+            per_den[d] = per_den.get(d, 0) + w * x.numerator
+    return money(sum((Fraction(n, d) for d, n in per_den.items()), Fraction(0)))
+
+
+def _pay(
+    prep: _Prepared,
+    s: int,
+    price: Fraction,
+    d_s: dict[int, int],
+    cls: _Classes,
+    cls_of: list[int],
+    record: _Run | None,
+) -> None:
+    """Supporters of s pay min(price*u, money): per (class, utility) key the same amount;
+    a class splits, or changes in place when all its voters paid the same."""
+    utils = prep.utils
+    nu = len(utils)
+    price_f = float(price)
+    margin = cls.margin
+    keys_per_class: dict[int, int] = {}
+    for key in d_s:
+        c = key // nu
+        keys_per_class[c] = keys_per_class.get(c, 0) + 1
+    new_class: dict[int, int] = {}
+    amounts: dict[int, Money] = {}
+    f = cls.f
+    for key, w in d_s.items():
+        c, ui = divmod(key, nu)
+        u = utils[ui]
+        m = f[c]
+        due_f = price_f * u
+        if m < due_f - margin * u:
+            poor = True
+        elif m > due_f + margin * u:
+            poor = False
+        else:
+            poor = cls.x(c) <= price * u
+        if record is not None:
+            amounts[key] = money(cls.x(c) if poor else price * u)
+        whole = w == cls.weight[c] and keys_per_class[c] == 1
+        if poor:
+            if whole:
+                cls.broke(c)
+                new_class[key] = _IN_PLACE
+            else:
+                cls.weight[c] -= w
+                new_class[key] = _DEAD
+        elif whole:
+            cls.pay(c, m - due_f, price, u)
+            new_class[key] = _IN_PLACE
+        else:
+            new_class[key] = cls.split(c, w, m - due_f, price, u)
+    by_key: dict[int, list[int]] = {}
+    voters = prep.voters
+    for g, ui in zip(prep.sup_groups[s], prep.sup_utils[s], strict=True):
+        c = cls_of[g]
+        if c < 0:
+            continue
+        key = c * nu + ui
+        if record is not None:
+            by_key.setdefault(key, []).extend(voters[g])
+        nc = new_class[key]
+        if nc != _IN_PLACE:
+            cls_of[g] = nc
+    if record is not None:
+        by_amount: dict[tuple[int, int], tuple[Money, list[int]]] = {}
+        for key, vs in by_key.items():
+            amount = amounts[key]
+            pair = (amount.numerator, amount.denominator)  # cheaper to hash than a Fraction
+            if pair in by_amount:
+                by_amount[pair][1].extend(vs)
+            else:
+                by_amount[pair] = (amount, vs)
+        record.payments[s] = [
+            PaymentGroup(amount, sorted(vs)) for amount, vs in sorted(by_amount.values())
+        ]
+
+
+def _add1(prep: _Prepared, election: Election) -> tuple[_Run, int]:
+    """Raise the share by `unit` until the outcome is exhaustive (among the MES projects) or
+    goes over the budget; return the last run within the budget and its number of increments."""
+    base = Fraction(election.budget, 1) / prep.n_voters
+    budget = election.budget
+    free_cost = sum((prep.costs[p] for p in prep.free_projects), 0)
+    k = 0
+    previous: tuple[_Run, int] | None = None
+    while True:
+        run = _run(prep, money(base + k * election.unit))
+        total = run.cost(prep) + free_cost
+        if total > budget:
+            assert previous is not None
+            return previous
+        bought = {s.project for s in run.steps}
+        if all(total + prep.costs[p] > budget for p in prep.mes_projects if p not in bought):
+            return run, k
+        previous = (run, k)
+        k += 1
+
+
+RULE_MES = "mes"
+RULE_MES_ADD1 = "mes-add1"
+RULE_EQUAL_SHARES = "equal-shares"
+
+
+def method_of_equal_shares(election: Election, rule: str = RULE_EQUAL_SHARES) -> Outcome:
+    """`mes`, `mes-add1` or `equal-shares` (see the module docstring). Pure: no I/O."""
+    if rule not in (RULE_MES, RULE_MES_ADD1, RULE_EQUAL_SHARES):
+        raise ValueError(f"unknown equal-shares variant {rule!r}")
+    prep = _prepare(election)
+    votes, supporters = tally(election)
+    if prep.n_voters == 0:
+        run, k = _Run(0, []), 0
+        free: list[int] = []
+    else:
+        free = prep.free_projects
+        if rule == RULE_MES:
+            share = money(Fraction(election.budget, 1) / prep.n_voters)
+            run, k = _run(prep, share, record=True), 0
+        else:
+            run, k = _add1(prep, election)
+    explanations: dict[str, ProjectExplanation] = {}
+    selected: list[str] = []
+    for p in free:
+        name = prep.names[p]
+        selected.append(name)
+        explanations[name] = ProjectExplanation(
+            project=name,
+            cost=prep.costs[p],
+            votes=votes[name],
+            supporters=supporters[name],
+            reason=FUNDED_FREE,
+            funded=True,
+            step=0,
+        )
+    if prep.n_voters and rule != RULE_MES:
+        run = _run(prep, run.share, record=True)  # the payments, at the share add1 chose
+    paid, money_left = run.payments, run.money_left
+    for number, step in enumerate(run.steps, start=1):
+        name = prep.names[step.project]
+        selected.append(name)
+        explanations[name] = ProjectExplanation(
+            project=name,
+            cost=prep.costs[step.project],
+            votes=votes[name],
+            supporters=supporters[name],
+            reason=FUNDED_MES,
+            funded=True,
+            step=number,
+            price=money(step.price / prep.scale[step.project]),
+            payments=paid[step.project],
+        )
+    for p, left in money_left.items():
+        name = prep.names[p]
+        explanations[name] = ProjectExplanation(
+            project=name,
+            cost=prep.costs[p],
+            votes=votes[name],
+            supporters=supporters[name],
+            reason=UNAFFORDABLE,
+            funded=False,
+            supporters_money=left,
+        )
+    for name in election.costs:
+        if name not in explanations:
+            explanations[name] = ProjectExplanation(
+                project=name,
+                cost=election.costs[name],
+                votes=votes[name],
+                supporters=supporters[name],
+                reason=NO_SUPPORT,
+                funded=False,
+            )
+    mes_selected = list(selected)
+    if rule == RULE_EQUAL_SHARES:
+        selected += greedy_fill(election, votes, supporters, selected, explanations)
+    tie = {
+        RULE_MES: MES_TIE_BREAKING,
+        RULE_MES_ADD1: MES_ADD1_TIE_BREAKING,
+        RULE_EQUAL_SHARES: EQUAL_SHARES_TIE_BREAKING,
+    }[rule]
+    return Outcome(
+        rule=rule,
+        selected=selected,
+        total_cost=money(sum((election.costs[p] for p in selected), 0)),
+        budget=election.budget,
+        explanations={p: explanations[p] for p in sorted(explanations)},
+        tie_breaking=tie,
+        voter_budget=money(run.share) if prep.n_voters else None,
+        increments=k,
+        mes_selected=mes_selected,
+    )
+
+
+def verify_mes_certificate(election: Election, outcome: Outcome) -> None:
+    """Check an MES outcome (`mes`, `mes-add1`, `equal-shares`) from its explanations alone.
+
+    - every voter paid in total no more than their share (`outcome.voter_budget`);
+    - only supporters paid, and each bought project's payments add up to its cost;
+    - in each step every payer paid the step's price times their utility, or everything they
+      had left if that was less (so the price is the one MES charges);
+    - every project MES did not buy is claimed unaffordable with its supporters' money left,
+      and that money (recomputed from the payments) is indeed less than its cost;
+    - the total cost is within the budget; the greedy fill (equal-shares) is checked by
+      `verify_greedy_certificate`.
+    Raises CertificateError on the first violation.
+    """
+    share = outcome.voter_budget
+    if share is None:
+        if outcome.mes_selected and any(
+            outcome.explanations[p].reason == FUNDED_MES for p in outcome.mes_selected
+        ):
+            raise CertificateError("no voter budget but projects bought by MES")
+        share = 0
+    by_cost = election.utility == "cost"
+    ballots = election.ballots
+    spent: list[Money] = [0] * len(ballots)
+    supporters_of: dict[str, set[int]] = {p: set() for p in election.costs}
+    for v, ballot in enumerate(ballots):
+        for p, points in ballot.items():
+            if points > 0:
+                supporters_of[p].add(v)
+    steps = sorted(
+        (e for e in outcome.explanations.values() if e.reason == FUNDED_MES),
+        key=lambda e: e.step or 0,
+    )
+    if [e.step for e in steps] != list(range(1, len(steps) + 1)):
+        raise CertificateError("the MES steps are not numbered 1, 2, 3 ...")
+    for expl in steps:
+        project = expl.project
+        cost = election.costs[project]
+        if expl.cost != cost or expl.price is None:
+            raise CertificateError(f"{project}: cost or price missing or wrong")
+        total = 0
+        payers: set[int] = set()
+        for group in expl.payments:
+            if group.amount < 0:
+                raise CertificateError(f"{project}: negative payment")
+            # voters with the same history share one `spent` object: check once per bucket
+            buckets: dict[tuple[int, Money], list[int]] = {}
+            for v in group.voters:
+                points = ballots[v].get(project, 0)
+                if points <= 0:
+                    raise CertificateError(f"{project}: voter {v} paid without supporting it")
+                if v in payers:
+                    raise CertificateError(f"{project}: voter {v} paid twice")
+                payers.add(v)
+                buckets.setdefault((id(spent[v]), cost if by_cost else points), []).append(v)
+            for (_, utility), voters in buckets.items():
+                before = spent[voters[0]]
+                had = share - before
+                due = expl.price * utility
+                if group.amount != min(due, had):
+                    raise CertificateError(
+                        f"{project}: voter {voters[0]} paid {group.amount}, "
+                        f"expected min({due}, {had})"
+                    )
+                after = before + group.amount
+                if after > share:
+                    raise CertificateError(f"voter {voters[0]} paid more than their share")
+                for v in voters:
+                    spent[v] = after
+            total += group.amount * len(group.voters)
+        supporters = supporters_of[project]
+        if not payers <= supporters:
+            raise CertificateError(f"{project}: a payer is not a supporter")
+        if any(spent[v] != share for v in supporters - payers):
+            raise CertificateError(f"{project}: a supporter with money left did not pay")
+        if total != cost:
+            raise CertificateError(f"{project}: payments add up to {total}, not {cost}")
+    for expl in outcome.explanations.values():
+        if expl.supporters_money is None:
+            continue
+        same: dict[int, list] = {}
+        for v in supporters_of[expl.project]:
+            entry = same.get(id(spent[v]))
+            if entry is None:
+                same[id(spent[v])] = [1, spent[v]]
+            else:
+                entry[0] += 1
+        left = _exact_sum((n, share - s) for n, s in same.values())
+        if left != expl.supporters_money or left >= expl.cost:
+            raise CertificateError(
+                f"{expl.project}: supporters' money {expl.supporters_money} is wrong or enough"
+            )
+    total = sum((election.costs[p] for p in outcome.selected), 0)
+    if total != outcome.total_cost or total > election.budget:
+        raise CertificateError("the total cost is wrong or over the budget")
+    if any(e.rank is not None for e in outcome.explanations.values()):
+        verify_greedy_certificate(election, outcome)

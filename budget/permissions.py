@@ -105,4 +105,19 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
             )
         case "view_audit":
             return is_staff(user)
+        case "compare_rules":
+            # staff study a counted round with both rules (results phase or later)
+            return is_staff(user) and phase in (Phase.RESULTS, Phase.IMPLEMENTING, Phase.CLOSED)
+        case "export_pabulib":
+            # ballots are secret until the count: never during voting; then public once the
+            # results are published (or for an imported election), staff always
+            return (
+                isinstance(subject, Round)
+                and phase != Phase.VOTING
+                and (
+                    is_staff(user)
+                    or subject.results_published_at is not None
+                    or bool(subject.source)
+                )
+            )
     return False

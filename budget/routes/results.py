@@ -32,7 +32,9 @@ async def results(request: Request) -> Response:
         "state": state,
         "can": can,
         "fen": svc.fen,
-        "rule_label": svc.rule_label(str(rnd.rule)),
+        "rule_label": svc.rule_label,
+        "round_fen": svc.round_fen,
+        "by_points": rnd.ballot_type == BallotType.POINTS,
         "OutcomeRule": OutcomeRule,
         "BallotType": BallotType,
         "voting_closed": svc.phase_reached(rnd, svc.Phase.RESULTS),
@@ -78,10 +80,27 @@ async def results_publish(request: Request) -> Response:
                   status_code=422 if errors else 200)
 
 
+@login_required
+async def results_compare(request: Request) -> Response:
+    """Staff compare greedy and equal shares on a counted round's ballots, side by side (in
+    memory, nothing frozen): which projects change, totals, and how many voters have at least
+    one funded project they voted for, per envelope and per area."""
+    rnd = await svc.get_round(request.path_params["round_id"])
+    comparison = await svc.compare_rules(request.state.user, rnd.id)
+    ctx = {
+        "round": rnd,
+        "comparison": comparison,
+        "rule_label": svc.rule_label,
+        "by_points": rnd.ballot_type == BallotType.POINTS,
+    }
+    return render(request, "budget/results_compare.html", ctx)
+
+
 routes = [
     Route("/rounds/{round_id:int}/results", results, name="results"),
     Route("/rounds/{round_id:int}/results/compute", results_compute, name="results_compute",
           methods=["POST"]),
     Route("/rounds/{round_id:int}/results/publish", results_publish, name="results_publish",
           methods=["GET", "POST"]),
+    Route("/rounds/{round_id:int}/results/compare", results_compare, name="results_compare"),
 ]

@@ -20,6 +20,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
+from tortoise import connections
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -74,10 +75,12 @@ def group_ballots(
     envelopes: Iterable[tuple[int, int | None, int]],
     proposals: Iterable[tuple[int, int | None, int]],
     ballots: Iterable[tuple[int | None, Sequence[int], Sequence[int] | None]],
+    keys: Mapping[int, str] | None = None,
 ) -> list[EnvelopeCount]:
     """Pure: (envelope id, area id, budget), (proposal id, area id, cost) and one row per
     ballot: (its voter's area id, the proposal ids it chose, their points — None for approval
-    ballots, where every choice counts 1) → one EnvelopeCount per envelope.
+    ballots, where every choice counts 1) → one EnvelopeCount per envelope. A project is named
+    by `keys[proposal id]` where given (see `project_key`), else by its id as text.
 
     One pass over the ballots (a district's 60,000 take a fraction of a second)."""
     counts = [EnvelopeCount(env_id, area_id, budget) for env_id, area_id, budget in envelopes]
@@ -86,7 +89,7 @@ def group_ballots(
     for pid, area_id, cost in proposals:
         i = env_of_area.get(area_id)
         if i is not None:  # a proposal of an area without an envelope is not counted
-            key = str(pid)
+            key = keys.get(pid, str(pid)) if keys else str(pid)
             counts[i].costs[key] = cost
             project_env[pid] = (i, key)
     n = len(counts)
@@ -115,7 +118,10 @@ def group_ballots(
 
 async def _ballot_rows(conn: Any, round_id: int, *, with_points: bool
                        ) -> list[tuple[int | None, Sequence[int], Sequence[int] | None]]:
-    """Every ballot of the round with its choices: (area id, proposal ids, points or None).
+    """Every ballot of the round with its choices, in ballot id order (so a voter's index in
+    an outcome's certificate is stable): (area id, proposal ids, points or None). A ballot
+    without any choice (possible in an imported election) comes with no ids: it still counts
+    as a voter.
 
     One plain SQL query that aggregates the choices per ballot in the database: the ORM's
     per-row conversion of a district's 300,000 choices costs more than the count itself.
@@ -123,20 +129,70 @@ async def _ballot_rows(conn: Any, round_id: int, *, with_points: bool
     Only an int (`round_id`) reaches the SQL text."""
     rid = int(round_id)
     postgres = conn.capabilities.dialect == "postgres"
-    agg = "array_agg({})" if postgres else "group_concat({})"
+    agg = "array_remove(array_agg({}), NULL)" if postgres else "group_concat({})"
     columns = agg.format("c.proposal_id") + (", " + agg.format("c.points") if with_points else "")
     sql = (
-        f"SELECT b.area_id, {columns} FROM ballot b JOIN ballot_choice c ON c.ballot_id = b.id "
-        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id"
+        f"SELECT b.area_id, {columns} FROM ballot b "
+        f"LEFT JOIN ballot_choice c ON c.ballot_id = b.id "
+        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id ORDER BY b.id"
     )
     _count, rows = await conn.execute_query(sql)
     if postgres:
         return [(row[0], row[1], row[2] if with_points else None) for row in rows]
 
-    def ints(text: str) -> list[int]:
-        return [int(x) for x in text.split(",")]
+    def ints(text: str | None) -> list[int]:
+        return [int(x) for x in text.split(",")] if text else []
 
     return [(row[0], ints(row[1]), ints(row[2]) if with_points else None) for row in rows]
+
+
+def project_key(rnd: Round, proposal_id: int, external_id: str = "") -> str:
+    """How a project is named in a count (and in a .pb export): its id in the imported file
+    for a round imported from Pabulib — so that ties are broken on the same ids as the
+    original election (rules compare ids as text) — else the proposal id as text."""
+    if rnd.source and external_id:
+        return external_id
+    return str(proposal_id)
+
+
+@dataclass
+class RoundBallots:
+    """What a count reads: one EnvelopeCount per envelope, the ballot rows themselves and the
+    proposals on the ballot by their key."""
+
+    counts: list[EnvelopeCount]
+    rows: list[tuple[int | None, Sequence[int], Sequence[int] | None]]
+    pid_of: dict[str, int]  # project key -> proposal id
+
+    def count_of(self, envelope_id: int) -> EnvelopeCount:
+        for count in self.counts:
+            if count.envelope_id == envelope_id:
+                return count
+        raise KeyError(envelope_id)
+
+
+async def load_round_ballots(rnd: Round, conn: Any = None) -> RoundBallots:
+    """The input of a round's count, in three queries (envelopes, proposals on the ballot, and
+    one for all the ballots with their choices). Shared by the count, the comparison of rules
+    and the .pb export, so that all three see exactly the same election."""
+    conn = conn or connections.get("default")
+    envelopes = await Envelope.filter(round_id=rnd.id).using_db(conn).order_by("id").values_list(
+        "id", "area_id", "budget_fen"
+    )
+    proposals = await Proposal.filter(round_id=rnd.id, status__in=COUNTED).using_db(
+        conn
+    ).order_by("id").values_list("id", "area_id", "cost_fen", "revised_cost_fen", "external_id")
+    keys = {pid: project_key(rnd, pid, ext) for pid, _a, _c, _r, ext in proposals}
+    with_points = str(rnd.ballot_type) == BallotType.POINTS
+    rows = await _ballot_rows(conn, rnd.id, with_points=with_points)
+    counts = group_ballots(
+        envelopes,
+        [(pid, area, revised if revised is not None else cost)
+         for pid, area, cost, revised, _ext in proposals],
+        rows,
+        keys,
+    )
+    return RoundBallots(counts, rows, {key: pid for pid, key in keys.items()})
 
 
 def _rule_engine():
@@ -177,48 +233,44 @@ async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
         rnd = await Round.select_for_update().using_db(conn).get(id=rnd.id)
         if not can(actor, "compute_results", rnd):  # published meanwhile
             raise PermissionDenied(_compute_refusal(actor, rnd))
-        envelopes = await Envelope.filter(round_id=rnd.id).using_db(conn).values_list(
-            "id", "area_id", "budget_fen"
-        )
-        proposals = await Proposal.filter(round_id=rnd.id, status__in=COUNTED).using_db(
-            conn
-        ).values_list("id", "area_id", "cost_fen", "revised_cost_fen")
-        approval = str(rnd.ballot_type) != BallotType.POINTS
-        rows = await _ballot_rows(conn, rnd.id, with_points=not approval)
-        groups = group_ballots(
-            envelopes,
-            [(pid, area, revised if revised is not None else cost)
-             for pid, area, cost, revised in proposals],
-            rows,
-        )
-        outcomes: list[Outcome] = []
-        funded: set[int] = set()
-        votes: dict[int, int] = {}
-        for group in groups:
-            result = count_envelope(str(rnd.rule), str(rnd.ballot_type), group)
-            funded.update(int(pid) for pid in result.selected)
-            for pid, expl in result.explanations.items():
-                votes[int(pid)] = int(expl.votes)
-            outcomes.append(Outcome(
-                round_id=rnd.id, envelope_id=group.envelope_id, rule=str(rnd.rule),
-                budget_fen=group.budget_fen, total_cost_fen=int(result.total_cost),
-                ballots_counted=len(group.ballots), data=result.to_json(),
-                computed_by_id=actor.id,
-            ))
-        await Outcome.filter(round_id=rnd.id).using_db(conn).delete()
-        await Outcome.bulk_create(outcomes, using_db=conn)
-        current = await Proposal.filter(id__in=list(votes)).using_db(conn).values_list(
-            "id", "status", "vote_count"
-        )
-        changed = []
-        for pid, status, vote_count in current:
-            wanted = ProposalStatus.FUNDED if pid in funded else ProposalStatus.NOT_FUNDED
-            if status != wanted or vote_count != votes[pid]:
-                changed.append((pid, votes[pid], wanted))
-        await _update_proposals(conn, changed)
+        outcomes, funded = await freeze_count(conn, rnd, actor)
         await record(actor, "results.computed", rnd, using_db=conn, rule=str(rnd.rule),
-                     funded=len(funded))
+                     funded=funded)
         return outcomes
+
+
+async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[Outcome], int]:
+    """Count `rnd` in the transaction `conn` and freeze the outcome (no permission check: the
+    callers check; `actor` None is the command line). Returns the outcomes and how many
+    proposals are funded."""
+    ballots = await load_round_ballots(rnd, conn)
+    pid_of = ballots.pid_of
+    outcomes: list[Outcome] = []
+    funded: set[int] = set()
+    votes: dict[int, int] = {}
+    for group in ballots.counts:
+        result = count_envelope(str(rnd.rule), str(rnd.ballot_type), group)
+        funded.update(pid_of[key] for key in result.selected)
+        for key, expl in result.explanations.items():
+            votes[pid_of[key]] = int(expl.votes)
+        outcomes.append(Outcome(
+            round_id=rnd.id, envelope_id=group.envelope_id, rule=str(rnd.rule),
+            budget_fen=group.budget_fen, total_cost_fen=int(result.total_cost),
+            ballots_counted=len(group.ballots), data=result.to_json(),
+            computed_by_id=actor.id if actor is not None else None,
+        ))
+    await Outcome.filter(round_id=rnd.id).using_db(conn).delete()
+    await Outcome.bulk_create(outcomes, using_db=conn)
+    current = await Proposal.filter(id__in=list(votes)).using_db(conn).values_list(
+        "id", "status", "vote_count"
+    )
+    changed = []
+    for pid, status, vote_count in current:
+        wanted = ProposalStatus.FUNDED if pid in funded else ProposalStatus.NOT_FUNDED
+        if status != wanted or vote_count != votes[pid]:
+            changed.append((pid, votes[pid], wanted))
+    await _update_proposals(conn, changed)
+    return outcomes, len(funded)
 
 
 async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalStatus]]) -> None:
@@ -263,6 +315,29 @@ def fen(value: Any) -> int | None:
     return int(Fraction(value)) if not isinstance(value, int) else value
 
 
+def round_fen(value: Any) -> int | None:
+    """An exact amount in fen rounded to the nearest fen (a share of a cost split among
+    supporters rarely is a whole number of fen)."""
+    if value is None:
+        return None
+    return round(Fraction(value))
+
+
+@dataclass
+class Payments:
+    """What the supporters of a project bought by equal shares paid: `payers` voters paid
+    something, from `low` to `high` fen each (exact amounts, rounded for display by
+    `round_fen`); its other supporters had no money left."""
+
+    payers: int
+    low: Any
+    high: Any
+
+    @property
+    def same(self) -> bool:
+        return round_fen(self.low) == round_fen(self.high)
+
+
 @dataclass
 class ProjectLine:
     proposal: Proposal
@@ -273,6 +348,15 @@ class ProjectLine:
     @property
     def votes(self) -> int:
         return int(self.explanation.votes)
+
+    @property
+    def payments(self) -> Payments | None:
+        """For a project bought by equal shares: who paid how much (else None)."""
+        groups = [g for g in self.explanation.payments if g.voters and g.amount > 0]
+        if not groups:
+            return None
+        amounts = [g.amount for g in groups]
+        return Payments(sum(len(g.voters) for g in groups), min(amounts), max(amounts))
 
 
 @dataclass
@@ -357,7 +441,8 @@ async def envelope_results(rnd: Round) -> list[EnvelopeResult]:
     if not outcomes:
         return []
     proposals = {
-        p.id: p for p in await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
+        project_key(rnd, p.id, p.external_id): p
+        for p in await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
     }
     results = []
     for outcome in outcomes:
@@ -365,7 +450,7 @@ async def envelope_results(rnd: Round) -> list[EnvelopeResult]:
         order = {pid: i for i, pid in enumerate(parsed.selected)}
         lines = []
         for pid, expl in parsed.explanations.items():
-            proposal = proposals.get(int(pid))
+            proposal = proposals.get(pid)
             if proposal is None:
                 continue
             lines.append(ProjectLine(proposal, expl, expl.funded, order.get(pid)))
@@ -401,3 +486,122 @@ def rule_label(rule: str) -> str:
 def phase_reached(rnd: Round, phase: Phase) -> bool:
     order = list(Phase)
     return order.index(Phase(rnd.phase)) >= order.index(phase)
+
+
+# --- comparing the rules -------------------------------------------------------------------
+
+COMPARED_RULES = (OutcomeRule.GREEDY.value, OutcomeRule.EQUAL_SHARES.value)
+
+
+@dataclass
+class CompareLine:
+    proposal: Proposal
+    cost_fen: int
+    votes: int
+    funded: dict[str, bool]  # rule -> funded
+
+    @property
+    def changes(self) -> bool:
+        return len(set(self.funded.values())) > 1
+
+
+@dataclass
+class SatisfiedRow:
+    """Voters (ballots) with at least one funded project they voted for, under each rule."""
+
+    label: str
+    ballots: int = 0
+    satisfied: dict[str, int] = field(default_factory=dict)
+
+    def share(self, rule: str) -> float | None:
+        return self.satisfied.get(rule, 0) / self.ballots if self.ballots else None
+
+
+@dataclass
+class EnvelopeComparison:
+    envelope: Envelope
+    lines: list[CompareLine]
+    total_fen: dict[str, int]
+    funded_count: dict[str, int]
+    voters: SatisfiedRow
+
+    @property
+    def name(self) -> str:
+        return self.envelope.area.name if self.envelope.area else _("District-wide")
+
+    @property
+    def changed(self) -> int:
+        return sum(1 for line in self.lines if line.changes)
+
+
+@dataclass
+class Comparison:
+    envelopes: list[EnvelopeComparison]
+    areas: list[SatisfiedRow]  # per area of the voters, the whole district last
+    rules: tuple[str, ...] = COMPARED_RULES
+
+
+def _satisfied(ballots: Iterable[Mapping[str, Any]], selected: set[str]) -> int:
+    return sum(1 for ballot in ballots if any(k in selected for k in ballot))
+
+
+async def compare_rules(actor: User | None, round_id: int) -> Comparison:
+    """Count every envelope of a counted round with greedy and with equal shares, in memory
+    (nothing is frozen), and compare: which projects each rule funds, the totals, and how many
+    voters have at least one funded project they voted for, per envelope and per area."""
+    rnd = await get_round(round_id)
+    if not can(actor, "compare_rules", rnd):
+        if not is_staff(actor):
+            raise PermissionDenied(_("Only council members compare the rules."))
+        raise PermissionDenied(_("Rules are compared once voting has closed."))
+    ballots = await load_round_ballots(rnd)
+    envelopes = {
+        e.id: e for e in await Envelope.filter(round_id=rnd.id).select_related("area")
+    }
+    proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
+    funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
+    result: list[EnvelopeComparison] = []
+    for count in ballots.counts:
+        outcomes = {rule: count_envelope(rule, str(rnd.ballot_type), count)
+                    for rule in COMPARED_RULES}
+        selected = {rule: set(o.selected) for rule, o in outcomes.items()}
+        lines = []
+        first = outcomes[COMPARED_RULES[0]]
+        for key, expl in first.explanations.items():
+            pid = ballots.pid_of[key]
+            lines.append(CompareLine(
+                proposals[pid], int(expl.cost), int(expl.votes),
+                {rule: key in selected[rule] for rule in COMPARED_RULES},
+            ))
+            for rule in COMPARED_RULES:
+                if key in selected[rule]:
+                    funded_ids[rule].add(pid)
+        lines.sort(key=lambda ln: (-ln.votes, ln.proposal.id))
+        voters = SatisfiedRow(
+            _("Voters counted in this envelope"), len(count.ballots),
+            {rule: _satisfied(count.ballots, selected[rule]) for rule in COMPARED_RULES},
+        )
+        result.append(EnvelopeComparison(
+            envelopes[count.envelope_id], lines,
+            {rule: int(o.total_cost) for rule, o in outcomes.items()},
+            {rule: len(o.selected) for rule, o in outcomes.items()},
+            voters,
+        ))
+    result.sort(key=lambda r: (r.envelope.area is None, r.name))
+    area_ids = {area_id for area_id, _pids, _pts in ballots.rows if area_id is not None}
+    names = {a.id: a.name for a in await Area.filter(id__in=list(area_ids))} if area_ids else {}
+    rows: dict[int | None, SatisfiedRow] = {}
+    total = SatisfiedRow(_("Whole district"))
+    for area_id, pids, _points in ballots.rows:
+        row = rows.get(area_id)
+        if row is None:
+            label = names.get(area_id, "?") if area_id is not None else _("No area")
+            row = rows[area_id] = SatisfiedRow(label)
+        for target in (row, total):
+            target.ballots += 1
+        for rule in COMPARED_RULES:
+            if any(pid in funded_ids[rule] for pid in pids):
+                for target in (row, total):
+                    target.satisfied[rule] = target.satisfied.get(rule, 0) + 1
+    areas = sorted(rows.values(), key=lambda r: r.label)
+    return Comparison(result, [*areas, total])

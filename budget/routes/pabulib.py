@@ -1,0 +1,83 @@
+"""Pabulib files: a council member imports a past election (.pb) as a finished round; anyone
+allowed downloads a round's envelope as a .pb file."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from budget.permissions import can
+from budget.services import pabulib_io as svc
+from consult.errors import ValidationError
+from consult.i18n import _
+from consult.web import (
+    flash,
+    int_param,
+    login_required,
+    read_form,
+    redirect,
+    render,
+    require,
+    with_user,
+)
+
+
+def _form(request: Request, errors: dict[str, str], status_code: int = 200,
+          filename: str = "") -> Response:
+    return render(request, "budget/round_import.html",
+                  {"errors": errors, "filename": filename,
+                   "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024},
+                  status_code=status_code)
+
+
+@login_required
+async def round_import(request: Request) -> Response:
+    """GET: the upload form. POST: import the .pb file as a finished round (counted with its
+    rule, not published) and go to its results; a malformed file comes back on the form
+    (422) with the line and what is wrong, and nothing is saved."""
+    user = request.state.user
+    require(can(user, "import_pabulib"), _("Only council members import elections."))
+    if request.method != "POST":
+        return _form(request, {})
+    form = await read_form(request, max_files=1)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _form(request, {"file": _("Choose a .pb file to import.")}, 422)
+    data = await upload.read(svc.MAX_FILE_BYTES + 1)
+    try:
+        rnd = await svc.import_pabulib(user, upload.filename, data)
+    except ValidationError as exc:
+        return _form(request, exc.errors or {"file": exc.message}, 422, upload.filename)
+    flash(request, _("The election {title} is imported and counted with its rule. It is not "
+                     "published: compare the rules, then publish it if you wish.",
+                     title=rnd.title))
+    return redirect(request, str(request.url_for("budget:results", round_id=rnd.id)))
+
+
+@with_user
+async def round_export(request: Request) -> Response:
+    """One envelope of a round as a Pabulib .pb file (`?envelope=<id>`, default the
+    district-wide one), with anonymous voter numbers. Public once the results are published
+    (or for an imported election), staff always, never during voting."""
+    user = request.state.user
+    envelope = request.query_params.get("envelope")
+    envelope_id = int_param(envelope) if envelope else None
+    if envelope and envelope_id is None:
+        envelope_id = -1  # not an id: "does not exist"
+    export = await svc.export_pb(user, request.path_params["round_id"], envelope_id)
+    return Response(
+        export.text,
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+routes = [
+    Route("/rounds/import", round_import, name="round_import", methods=["GET", "POST"]),
+    Route("/rounds/{round_id:int}/export.pb", round_export, name="round_export"),
+]

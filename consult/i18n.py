@@ -79,12 +79,16 @@ def _number_symbols(locale: str) -> tuple[str, str]:
 
 
 def format_number(value: int | float | None, locale: str | None = None) -> str:
+    """A count grouped in the locale's way ("12,345"); whole numbers skip Babel's slow path."""
     from babel.numbers import format_decimal
-    from starlette_babel import get_locale
 
     if value is None:
         return ""
-    return format_decimal(value, locale=locale or str(get_locale()))
+    locale = locale or str(get_locale())
+    if isinstance(value, int):
+        sign = "-" if value < 0 else ""
+        return sign + f"{abs(value):,}".replace(",", _number_symbols(locale)[0])
+    return format_decimal(value, locale=locale)
 
 
 def format_percent(value: float | None, locale: str | None = None) -> str:

@@ -153,3 +153,21 @@ def test_the_page_audit_catches_what_it_should():
         '<label for="a">A</label><input name="a" id="a"></form>'
     )
     assert audit_html(good) == []
+
+
+def test_cached_url_for_builds_the_same_urls_as_starlette(app):
+    from starlette.requests import Request
+
+    from consult.web import _route_index, url_for
+
+    scope = {"type": "http", "app": app, "router": app.router, "scheme": "http",
+             "server": ("testserver", 80), "path": "/", "root_path": "", "headers": [],
+             "query_string": b""}
+    request = Request(scope)
+    index = _route_index(app)
+    assert "budget:proposal_detail" in index and "consult:login" in index
+    for name, (_path, convertors) in index.items():
+        params = {key: 7 for key in convertors}
+        assert str(url_for({"request": request}, name, **params)) == str(
+            request.url_for(name, **params)
+        )

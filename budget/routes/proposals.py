@@ -81,6 +81,7 @@ async def proposal_list(request: Request) -> Response:
     )
     rounds = await Round.all().order_by("-created_at", "-id")
     areas = await Area.all()
+    svc.attach_rounds_and_areas(page.items, rounds, areas)
     current_round = next((r for r in rounds if r.id == filters.round_id), None)
     ctx = {
         "page": page,

@@ -96,32 +96,44 @@ def envelope_key(area_id: int | None) -> str:
     return DISTRICT if area_id is None else str(area_id)
 
 
+# During voting a round's envelopes and feasible projects cannot change (envelopes lock when
+# voting opens; reviews and merges end before it), so each process reads them once per round
+# state instead of on every cast: most of a cast's time went into these two queries.
+_VOTING_CACHE: dict[int, tuple[tuple, list[Envelope], list[Proposal]]] = {}
+
+
+async def _ballot_data(rnd: Round, using_db: Any = None) -> tuple[list[Envelope], list[Proposal]]:
+    state = (rnd.phase, rnd.updated_at, rnd.created_at)
+    cached = _VOTING_CACHE.get(rnd.id)
+    if cached is not None and cached[0] == state and rnd.phase == Phase.VOTING:
+        return cached[1], cached[2]
+    envelopes = await Envelope.filter(round_id=rnd.id).select_related("area").using_db(using_db)
+    proposals = await Proposal.filter(
+        round_id=rnd.id, status=ProposalStatus.FEASIBLE
+    ).order_by("title", "id").using_db(using_db)
+    if rnd.phase == Phase.VOTING:
+        _VOTING_CACHE[rnd.id] = (state, list(envelopes), list(proposals))
+    return envelopes, proposals
+
+
 async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None, *,
                            only: Iterable[int] | None = None) -> list[BallotEnvelope]:
     """The envelopes on the ballot of a voter of `area_id` (their area first, then the
-    district-wide one), each with its feasible projects (two queries).
+    district-wide one), each with its feasible projects.
 
-    `only`: load just these projects (what a ballot chose) — enough to validate it or to
-    show its running total, without reading every project of a large round."""
-    area_q = Q(area_id__isnull=True) if area_id is None else (
-        Q(area_id=area_id) | Q(area_id__isnull=True)
-    )
-    envelopes = await Envelope.filter(area_q, round_id=rnd.id).select_related("area").using_db(
-        using_db
-    )
-    proposals: list[Proposal] = []
-    qs = Proposal.filter(area_q, round_id=rnd.id, status=ProposalStatus.FEASIBLE)
-    if only is not None:
-        ids = list(only)
-        qs = qs.filter(id__in=ids) if ids else None
-    if qs is not None:
-        proposals = await qs.order_by("title", "id").using_db(using_db)
+    `only`: keep just these projects (what a ballot chose) — enough to validate it or to
+    show its running total."""
+    envelopes, proposals = await _ballot_data(rnd, using_db)
+    areas = {area_id, None}
+    wanted = set(only) if only is not None else None
     by_area: dict[int | None, list[Proposal]] = {}
     for p in proposals:
-        by_area.setdefault(p.area_id, []).append(p)
+        if p.area_id in areas and (wanted is None or p.id in wanted):
+            by_area.setdefault(p.area_id, []).append(p)
     result = [
         BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, by_area.get(e.area_id, []))
         for e in envelopes
+        if e.area_id in areas
     ]
     result.sort(key=lambda b: b.area is None)
     return result

@@ -31,6 +31,9 @@ Why it is fast (pabutools takes about 5 minutes on Lodz 2022; this about 2 secon
   project bought is always computed exactly, and money is kept exactly (lazily, per chain of
   payments), so the outcome is the exact one;
 - the payments (the certificate) are recorded only in a final re-run at the chosen share.
+- approval counts with many distinct ballots run on numpy (`mes_vector`): the same decisions,
+  with a project's supporters counted per class by one `bincount` and the exact money of many
+  classes summed by one integer matrix product (Amsterdam 309: about 0.17 s instead of 1.1 s);
 - add1 jumps: when two increments in a row make the same steps, a replay of the run with
   money as an affine function of the share finds how far the share can rise before any
   decision of the run could change, and add1 goes straight there (60 voters, 240 projects and
@@ -45,6 +48,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
+
+import numpy as np
 
 from budget.rules.election import (
     FUNDED_FREE,
@@ -59,7 +65,7 @@ from budget.rules.election import (
     ProjectExplanation,
     money,
 )
-from budget.rules.greedy import greedy_fill, tally, verify_greedy_certificate
+from budget.rules.greedy import greedy_fill, verify_greedy_certificate
 
 MES_TIE_BREAKING = (
     "When several projects can be bought at the same price per vote in a step, the one whose "
@@ -77,7 +83,8 @@ class _Prepared:
     """The election in the shape MES works on (built once, reused by every add1 run).
 
     Projects are numbered by sorted id (so index order is the tie-breaking order). A group is
-    a set of identical ballots: `weights[g]` voters, `items[g]` [(project, utility index)].
+    a set of identical ballots: `weights[g]` voters (`voters[g]`), supporting the projects p with
+    g in `sup_groups[p]`, with the utility `utils[ui]` (ui from `sup_utils[p]`).
     Utilities are scaled per project so that a cost-utility project has utility 1 for every
     supporter (its scaled price is then what each supporter pays); `scale[p]` turns a scaled
     price back into rho (rho = scaled price / scale[p]). `utils` lists the distinct scaled
@@ -90,9 +97,7 @@ class _Prepared:
     scale: list[Money]
     utils: list[Money]
     weights: list[int]
-    items: list[list[tuple[int, int]]]
     voters: list[list[int]]
-    supporters: list[list[tuple[int, int]]]  # project -> [(group, utility index)]
     initial: list[dict[int, int]]  # project -> {key: weight} when everyone is in class 0
     sup_groups: list[list[int]]  # project -> its supporters' groups
     sup_weights: list[list[int]]  # ... their weights
@@ -101,6 +106,8 @@ class _Prepared:
     mes_projects: list[int]  # supported and not free
     free_projects: list[int]  # supported (positive utility) and free: bought up front
     n_voters: int
+    by_cost: bool = True  # approval ballots (cost utilities)
+    vectors: Any = None  # mes_vector.ApprovalVectors, built on first use
 
 
 def _prepare(election: Election) -> _Prepared:
@@ -111,56 +118,66 @@ def _prepare(election: Election) -> _Prepared:
     utils: list[Money] = [1]
     util_index: dict[Money, int] = {1: 0}
     groups: dict[tuple, int] = {}
+    keys: list[tuple] = []
     weights: list[int] = []
-    items: list[list[tuple[int, int]]] = []
     voters: list[list[int]] = []
+    find = groups.get
     for v, ballot in enumerate(election.ballots):
         if by_cost:
-            key: tuple = tuple(sorted(index[p] for p, pts in ballot.items() if pts > 0))
+            chosen = [index[p] for p, pts in ballot.items() if pts > 0]
+            chosen.sort()
+            key: tuple = tuple(chosen)
         else:
             key = tuple(sorted((index[p], money(pts)) for p, pts in ballot.items() if pts > 0))
-        g = groups.get(key)
+        g = find(key)
         if g is None:
-            g = groups[key] = len(weights)
-            weights.append(0)
-            voters.append([])
-            if by_cost:
-                items.append([(p, 0) for p in key])
-            else:
-                its = []
-                for p, u in key:
-                    if u not in util_index:
-                        util_index[u] = len(utils)
-                        utils.append(u)
-                    its.append((p, util_index[u]))
-                items.append(its)
-        weights[g] += 1
-        voters[g].append(v)
-    supporters: list[list[tuple[int, int]]] = [[] for _ in names]
-    initial: list[dict[int, int]] = [{} for _ in names]
-    for g, its in enumerate(items):
-        w = weights[g]
-        for p, ui in its:
-            supporters[p].append((g, ui))
-            initial[p][ui] = initial[p].get(ui, 0) + w
+            groups[key] = len(weights)
+            keys.append(key)
+            weights.append(1)
+            voters.append([v])
+        else:
+            weights[g] += 1
+            voters[g].append(v)
+    sup_groups: list[list[int]] = [[] for _ in names]
+    sup_utils: list[list[int]] = [[] for _ in names]
+    if by_cost:
+        for g, key in enumerate(keys):
+            for p in key:
+                sup_groups[p].append(g)
+        sup_utils = [[0] * len(sup) for sup in sup_groups]
+    else:
+        for g, key in enumerate(keys):
+            for p, u in key:
+                ui = util_index.get(u)
+                if ui is None:
+                    ui = util_index[u] = len(utils)
+                    utils.append(u)
+                sup_groups[p].append(g)
+                sup_utils[p].append(ui)
+    sup_weights = [[weights[g] for g in sup] for sup in sup_groups]
+    initial: list[dict[int, int]] = []
+    for p in range(len(names)):
+        if by_cost:
+            initial.append({0: sum(sup_weights[p])} if sup_weights[p] else {})
+            continue
+        counts: dict[int, int] = {}
+        for w, ui in zip(sup_weights[p], sup_utils[p], strict=True):
+            counts[ui] = counts.get(ui, 0) + w
+        initial.append(counts)
     scale: list[Money] = [c if by_cost else 1 for c in costs]
     mes_projects, free_projects = [], []
     for p, cost in enumerate(costs):
         # pabutools: a project counts only if its total satisfaction is positive; with cost
         # utilities a free project has satisfaction 0, with points it is bought up front.
-        if not supporters[p] or (by_cost and cost == 0):
+        if not sup_groups[p] or (by_cost and cost == 0):
             continue
         (mes_projects if cost > 0 else free_projects).append(p)
-    sup_groups = [[g for g, _ in sup] for sup in supporters]
-    sup_weights = [[weights[g] for g, _ in sup] for sup in supporters]
-    sup_utils = [[ui for _, ui in sup] for sup in supporters]
     # which projects share a supporter: AND of per-project bitmaps of supporter groups
     masks = []
     for groups_of_p in sup_groups:
-        bitmap = bytearray(len(weights) // 8 + 1)
-        for g in groups_of_p:
-            bitmap[g >> 3] |= 1 << (g & 7)
-        masks.append(int.from_bytes(bitmap, "little"))
+        bitmap = np.zeros(len(weights), dtype=bool)
+        bitmap[groups_of_p] = True
+        masks.append(int.from_bytes(np.packbits(bitmap, bitorder="little").tobytes(), "little"))
     overlap = [[r for r in mes_projects if masks[p] & masks[r]] for p in range(len(names))]
     return _Prepared(
         names,
@@ -168,9 +185,7 @@ def _prepare(election: Election) -> _Prepared:
         scale,
         utils,
         weights,
-        items,
         voters,
-        supporters,
         initial,
         sup_groups,
         sup_weights,
@@ -179,7 +194,24 @@ def _prepare(election: Election) -> _Prepared:
         mes_projects,
         free_projects,
         len(election.ballots),
+        by_cost,
     )
+
+
+def _tally(prep: _Prepared) -> tuple[dict[str, Money], dict[str, int]]:
+    """`greedy.tally` from the prepared election (much cheaper: per group, not per voter)."""
+    votes: dict[str, Money] = {}
+    supporters: dict[str, int] = {}
+    utils = prep.utils
+    for p, name in enumerate(prep.names):
+        weights = prep.sup_weights[p]
+        supporters[name] = sum(weights)
+        if prep.by_cost:
+            votes[name] = supporters[name]
+        else:
+            votes[name] = money(sum(
+                (w * utils[ui] for w, ui in zip(weights, prep.sup_utils[p], strict=True)), 0))
+    return votes, supporters
 
 
 @dataclass
@@ -347,8 +379,29 @@ def _price_x(cost: Money, price_f: float, items: list[_Item], cls: _Classes) -> 
     raise AssertionError("unreachable: affordable but no price")  # pragma: no cover
 
 
+# From this many groups of identical approval ballots on, runs use numpy (`mes_vector`);
+# below, the pure-Python run is faster (no array set-up).
+VECTOR_MIN_GROUPS = 400
+
+
 def _run(prep: _Prepared, share: Money, record: bool = False) -> _Run:
-    """One run of MES with `share` for every voter (see the module docstring).
+    """One run of MES with `share` for every voter (see the module docstring)."""
+    if prep.by_cost and len(prep.weights) >= VECTOR_MIN_GROUPS:
+        return _run_vector(prep, share, record)
+    return _run_python(prep, share, record)
+
+
+def _run_vector(prep: _Prepared, share: Money, record: bool = False) -> _Run:
+    from budget.rules import mes_vector  # numpy is imported only when a large count needs it
+
+    if prep.vectors is None:
+        prep.vectors = mes_vector.ApprovalVectors(prep)
+    return mes_vector.run_approval(prep, prep.vectors, share, record, run_class=_Run,
+                                   step_class=_Step)
+
+
+def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
+    """One run of MES with `share` for every voter, in pure Python.
 
     Each project's supporters are counted per class lazily: only when it is priced, and only
     if a project bought since its last count shared supporters with it. With `record`, the
@@ -519,7 +572,7 @@ def _pay(
         if c < 0:
             continue
         key = c * nu + ui
-        if record is not None:
+        if record is not None and amounts[key] != 0:  # no money left: pays nothing
             by_key.setdefault(key, []).extend(voters[g])
         nc = new_class[key]
         if nc != _IN_PLACE:
@@ -806,7 +859,7 @@ def method_of_equal_shares(election: Election, rule: str = RULE_EQUAL_SHARES) ->
     if rule not in (RULE_MES, RULE_MES_ADD1, RULE_EQUAL_SHARES):
         raise ValueError(f"unknown equal-shares variant {rule!r}")
     prep = _prepare(election)
-    votes, supporters = tally(election)
+    votes, supporters = _tally(prep)
     if prep.n_voters == 0:
         run, k = _Run(0, []), 0
         free: list[int] = []

@@ -1,0 +1,86 @@
+"""The numpy MES run (approval ballots with many distinct ballots) makes exactly the same
+steps, at the same exact prices, with the same payments and money left as the pure-Python
+run: on random elections (ties in prices are frequent) and on real Pabulib files."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from budget.pabulib import election_from_pb, parse_pb
+from budget.rules import Election, compute_outcome, mes_vector
+from budget.rules import equal_shares as es
+from tests.fixtures.regen_pabutools import pabulib_dir
+
+
+def as_data(run: es._Run) -> tuple:
+    return (
+        [(s.project, s.price) for s in run.steps],
+        {p: [(g.amount, g.voters) for g in groups] for p, groups in run.payments.items()},
+        run.money_left,
+    )
+
+
+def both(election: Election, share) -> tuple[tuple, tuple]:
+    prep = es._prepare(election)
+    return (as_data(es._run_python(prep, share, record=True)),
+            as_data(es._run_vector(prep, share, record=True)))
+
+
+def test_same_margin_as_the_python_run():
+    assert mes_vector._MARGIN == es._MARGIN
+
+
+@st.composite
+def approval_elections(draw: st.DrawFn) -> Election:
+    n = draw(st.integers(1, 7))
+    names = [f"p{i}" for i in range(n)]
+    costs = {p: draw(st.sampled_from([0, 10, 20, 20, 30, 60, 90])) for p in names}
+    ballots = [
+        dict.fromkeys(draw(st.lists(st.sampled_from(names), unique=True, max_size=n)), 1)
+        for _ in range(draw(st.integers(1, 14)))
+    ]
+    return Election(budget=draw(st.integers(0, 200)), costs=costs, ballots=ballots)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(approval_elections(), st.sampled_from([0, 1, 3, Fraction(7, 2), 25]))
+def test_vector_run_equals_python_run(election: Election, extra) -> None:
+    share = es.money(Fraction(election.budget) / len(election.ballots) + extra)
+    python, vector = both(election, share)
+    assert vector == python
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(approval_elections(), st.sampled_from([5, 10, 15, 20, 30, Fraction(20, 3), 45]))
+def test_vector_run_equals_python_run_when_money_equals_price(election: Election,
+                                                              share) -> None:
+    """Shares that divide the costs: supporters often have exactly the price left."""
+    python, vector = both(election, share)
+    assert vector == python
+
+
+@pytest.mark.parametrize("stem, increments", [
+    ("Netherlands_Amsterdam_309", (0, 4)),
+    ("Poland_Lodz_2022", (0, 57)),
+    ("US_Stanford_Dataset_PB_Cambridge_2015_vote_approvals", (0, 30)),
+])
+def test_vector_run_equals_python_run_on_real_files(stem, increments):
+    election = election_from_pb(parse_pb((pabulib_dir() / f"{stem}.pb").read_text()))
+    for k in increments:
+        share = es.money(Fraction(election.budget) / len(election.ballots) + k)
+        python, vector = both(election, share)
+        assert vector == python
+        assert len(vector[0]) > 3
+
+
+def test_large_approval_counts_use_the_vector_run(monkeypatch):
+    election = election_from_pb(parse_pb(
+        (pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text()))
+    calls = []
+    monkeypatch.setattr(es, "_run_python", lambda *a, **k: calls.append(a))
+    outcome = compute_outcome("mes", election)
+    assert calls == [] and len(outcome.selected) > 10

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -814,7 +815,12 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
     goes over the budget; return the last run within the budget and its number of increments.
 
     With `jump`, when two increments in a row make the same steps, `_stable_for` says how many
-    more surely do too, and add1 goes straight to the last of them (which it runs, and checks)."""
+    more surely do too, and add1 goes straight to the last of them (which it runs, and checks).
+    The replay costs about one pure-Python run, so it is tried only once the increments it
+    could have saved since the last try (plateau runs) cost as much as a replay is expected to,
+    and that expectation doubles after every replay that saved nothing (on Lodz 2022 or
+    Katowice 2023 the steps change at almost every increment). Timing only decides when to
+    try: the outcome is the same either way."""
     base = Fraction(election.budget, 1) / prep.n_voters
     budget = election.budget
     unit = election.unit
@@ -822,8 +828,12 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
     k = 0
     previous: tuple[_Run, int] | None = None
     last_steps: list[int] | None = None
+    credit = 0.0  # seconds of plateau runs since the last replay
+    replay_cost: float | None = None  # seconds a replay is expected to take
     while True:
+        started = time.perf_counter()
         run = _run(prep, money(base + k * unit))
+        run_seconds = time.perf_counter() - started
         total = run.cost(prep) + free_cost
         if total > budget:
             assert previous is not None
@@ -834,17 +844,25 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
         previous = (run, k)
         projects = [s.project for s in run.steps]
         if jump and projects == last_steps:
-            stable = _stable_for(prep, run.share, run.steps)
-            # the shares share + i*unit with i*unit < stable make these same steps
-            skip = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0
-            if skip >= 1:
-                k_far = k + min(skip, 10**15)
-                far = _run(prep, money(base + k_far * unit))
-                if [s.project for s in far.steps] == projects:
-                    previous, k = (far, k_far), k_far
-                else:  # pragma: no cover - the bound was wrong: never trust it again
-                    JUMP_MISSES.append((election.budget, k, k_far))
-                    jump = False
+            credit += run_seconds
+            if replay_cost is None:  # vector runs are much faster than the replay
+                replay_cost = run_seconds * (20 if prep.vectors is not None else 1)
+            if credit >= replay_cost:
+                started = time.perf_counter()
+                stable = _stable_for(prep, run.share, run.steps)
+                spent = time.perf_counter() - started
+                credit = 0.0
+                # the shares share + i*unit with i*unit < stable make these same steps
+                skip = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0
+                replay_cost = spent if skip >= 2 else max(spent, replay_cost) * 2
+                if skip >= 1:
+                    k_far = k + min(skip, 10**15)
+                    far = _run(prep, money(base + k_far * unit))
+                    if [s.project for s in far.steps] == projects:
+                        previous, k = (far, k_far), k_far
+                    else:  # pragma: no cover - the bound was wrong: never trust it again
+                        JUMP_MISSES.append((election.budget, k, k_far))
+                        jump = False
         last_steps = projects
         k += 1
 

@@ -751,7 +751,9 @@ def _stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
     for step in steps:
         c = step.project
         # the chosen project's split, decided at t = 0 by its exact price
-        members, v, sl, e0, e1, is_flat = split(c, float(step.price))
+        # its split at its price now (from the money, not from the step: the steps may come
+        # from a run at another share, when add1 chains replays)
+        members, v, sl, e0, e1, is_flat = split(c, _split_price(c))
         if v == math.inf:
             return 0.0
         rho: _Bound = (v, sl, e0, e1, exact_flat(c) if is_flat else None)
@@ -814,13 +816,15 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
     """Raise the share by `unit` until the outcome is exhaustive (among the MES projects) or
     goes over the budget; return the last run within the budget and its number of increments.
 
-    With `jump`, when two increments in a row make the same steps, `_stable_for` says how many
-    more surely do too, and add1 goes straight to the last of them (which it runs, and checks).
-    The replay costs about one pure-Python run, so it is tried only once the increments it
-    could have saved since the last try (plateau runs) cost as much as a replay is expected to,
-    and that expectation doubles after every replay that saved nothing (on Lodz 2022 or
-    Katowice 2023 the steps change at almost every increment). Timing only decides when to
-    try: the outcome is the same either way."""
+    With `jump`, when two increments in a row make the same steps, `_stable_for` certifies how
+    many more surely make them too, and add1 goes straight to the last of them; from there it
+    tries the replay again at the next increment (a replay certifies the steps at its own
+    share too), and keeps chaining replays while each saves more MES runs than it costs.
+    A replay costs about one pure-Python run, so after a plateau it is tried only once the
+    runs it could have saved cost as much as a replay is expected to (doubling after every
+    replay that saved nothing: on Lodz 2022 or Katowice 2023 the steps change at almost every
+    increment). Timing only decides when to try: the outcome is the same either way, and
+    `method_of_equal_shares` checks it against a real run at the chosen share."""
     base = Fraction(election.budget, 1) / prep.n_voters
     budget = election.budget
     unit = election.unit
@@ -830,10 +834,23 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
     last_steps: list[int] | None = None
     credit = 0.0  # seconds of plateau runs since the last replay
     replay_cost: float | None = None  # seconds a replay is expected to take
+    run_cost = 0.0  # seconds of the last MES run
+    chain: list[_Step] | None = None  # steps to try to certify at the next share
     while True:
-        started = time.perf_counter()
-        run = _run(prep, money(base + k * unit))
-        run_seconds = time.perf_counter() - started
+        share = money(base + k * unit)
+        stable = spent = 0.0
+        run: _Run | None = None
+        if chain is not None:
+            started = time.perf_counter()
+            stable = _stable_for(prep, share, chain)
+            spent = time.perf_counter() - started
+            if stable > 0.0:
+                run = _Run(share, chain)  # certified: the MES run would make these steps
+            chain = None
+        if run is None:
+            started = time.perf_counter()
+            run = _run(prep, share)
+            run_cost = time.perf_counter() - started
         total = run.cost(prep) + free_cost
         if total > budget:
             assert previous is not None
@@ -843,26 +860,25 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
             return run, k
         previous = (run, k)
         projects = [s.project for s in run.steps]
-        if jump and projects == last_steps:
-            credit += run_seconds
+        if jump and stable == 0.0 and projects == last_steps:
+            credit += run_cost
             if replay_cost is None:  # vector runs are much faster than the replay
-                replay_cost = run_seconds * (20 if prep.vectors is not None else 1)
+                replay_cost = run_cost * (20 if prep.vectors is not None else 1)
             if credit >= replay_cost:
                 started = time.perf_counter()
-                stable = _stable_for(prep, run.share, run.steps)
+                stable = _stable_for(prep, share, run.steps)
                 spent = time.perf_counter() - started
                 credit = 0.0
-                # the shares share + i*unit with i*unit < stable make these same steps
-                skip = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0
-                replay_cost = spent if skip >= 2 else max(spent, replay_cost) * 2
-                if skip >= 1:
-                    k_far = k + min(skip, 10**15)
-                    far = _run(prep, money(base + k_far * unit))
-                    if [s.project for s in far.steps] == projects:
-                        previous, k = (far, k_far), k_far
-                    else:  # pragma: no cover - the bound was wrong: never trust it again
-                        JUMP_MISSES.append((election.budget, k, k_far))
-                        jump = False
+                saved = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0
+                replay_cost = spent if saved >= 2 else max(spent, replay_cost) * 2
+        if jump and stable > 0.0:
+            # the shares share + i*unit with i*unit < stable make these same steps
+            skip = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0
+            if skip >= 1:
+                k += min(skip, 10**15)
+                previous = (_Run(money(base + k * unit), run.steps), k)
+            if (skip + 1) * run_cost >= spent:
+                chain = run.steps
         last_steps = projects
         k += 1
 
@@ -903,7 +919,12 @@ def method_of_equal_shares(election: Election, rule: str = RULE_EQUAL_SHARES) ->
             step=0,
         )
     if prep.n_voters and rule != RULE_MES:
+        chosen = [s.project for s in run.steps]
         run = _run(prep, run.share, record=True)  # the payments, at the share add1 chose
+        if [s.project for s in run.steps] != chosen:  # pragma: no cover - a wrong jump bound
+            JUMP_MISSES.append((election.budget, k, k))
+            run, k = _add1(prep, election, jump=False)
+            run = _run(prep, run.share, record=True)
     paid, money_left = run.payments, run.money_left
     for number, step in enumerate(run.steps, start=1):
         name = prep.names[step.project]

@@ -109,6 +109,7 @@ class _Prepared:
     n_voters: int
     by_cost: bool = True  # approval ballots (cost utilities)
     vectors: Any = None  # mes_vector.ApprovalVectors, built on first use
+    support: list[int] = field(default_factory=list)  # project -> its number of supporters
 
 
 def _prepare(election: Election) -> _Prepared:
@@ -196,6 +197,7 @@ def _prepare(election: Election) -> _Prepared:
         free_projects,
         len(election.ballots),
         by_cost,
+        support=[sum(ws) for ws in sup_weights],
     )
 
 
@@ -738,6 +740,14 @@ def _stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
     active = []
     bounds: dict[int, _Bound] = {}
     for q in prep.mes_projects:
+        # everyone has the share: the supporters' money is known without summing it
+        va, cost = prep.support[q] * share_f, float(costs[q])
+        wea = prep.support[q] * rel * share_f + rel * va
+        if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
+            web = 2 * prep.support[q] * rel
+            horizon = min(horizon, _crossing(cost - va, -prep.support[q], wea + rel * cost,
+                                             web))
+            continue
         bound = bound_of(q)
         if bound is None:  # unaffordable from the start: out of the run
             horizon = min(horizon, unaffordable_for(q))

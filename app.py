@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette_babel import LocaleFromCookie, LocaleFromHeader, LocaleFromQuery, LocaleMiddleware
+from starlette_babel import LocaleFromCookie, LocaleFromHeader, LocaleFromQuery
 from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
@@ -26,6 +26,7 @@ import consult.routes
 from consult.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
 from consult.web import (
     LocaleFromSessionUser,
+    LocaleMiddleware,
     SameOriginMiddleware,
     SecurityHeadersMiddleware,
     error_handlers,
@@ -141,5 +142,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers=error_handlers(),
     )
     app.state.settings = settings
-    app.state.templates = make_templates(ROOT / "templates")
+    app.state.templates = make_templates(ROOT / "templates", auto_reload=settings.debug)
     return app

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
+from babel import Locale
+from babel.support import Translations
 from starlette_babel import get_locale, get_translator, gettext_lazy
-from starlette_babel import gettext as _gettext
+from starlette_babel.translator import _apply_count
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 SUPPORTED_LOCALES = ["zh_CN", "en"]
@@ -23,10 +26,9 @@ def load_translations() -> None:
     """Load the compiled catalogs once per process (idempotent)."""
     global _loaded
     if not _loaded:
-        from babel import Locale
-        from babel.support import Translations
-
         translator = get_translator()
+        _CATALOGS.clear()
+        _LABELS.clear()
         for name in SUPPORTED_LOCALES:
             catalog = Translations.load(str(LOCALES_DIR), [name], "messages")
             # The middleware names the locale as Babel spells it ("zh_Hans_CN" for zh_CN),
@@ -37,12 +39,94 @@ def load_translations() -> None:
 
 
 def _(msgid: str, **params: object) -> str:
-    text = _gettext(msgid)
+    text = _catalog().gettext(msgid)
     return text.format(**params) if params else text
 
 
 def lazy_gettext(msgid: str) -> str:
     return gettext_lazy(msgid)
+
+
+# --- the current locale and its catalog, looked up once per locale ---------------------------
+#
+# starlette-babel names the locale as a string on every call (`str(get_locale())`) and Babel
+# parses that string again in every formatting call; a page with a few dozen strings and
+# numbers spent a large part of its time there. The objects are few and never change.
+
+_CATALOGS: dict[Locale, Any] = {}
+
+
+def _catalog() -> Any:
+    """The translations of the current locale (what starlette-babel's `gettext` would use)."""
+    locale = get_locale()
+    catalog = _CATALOGS.get(locale)
+    if catalog is None:
+        catalog = get_translator().get_translations(str(locale))
+        if isinstance(catalog, Translations):  # a loaded catalog, not a stand-in
+            _CATALOGS[locale] = catalog
+    return catalog
+
+
+_LABELS: dict[tuple[Locale, Any], str] = {}
+
+
+def label(member: Any) -> str:
+    """`member.label` of an enum with translated labels (a category, a status), translated
+    once per locale: a list page shows the same few labels on every card."""
+    key = (get_locale(), member)
+    text = _LABELS.get(key)
+    if text is None:
+        text = str(member.label)
+        if _loaded:
+            _LABELS[key] = text
+    return text
+
+
+@functools.lru_cache(maxsize=64)
+def parse_locale(identifier: str) -> Locale:
+    """`Locale.parse`, once per identifier (Babel's Locale objects are immutable in use)."""
+    return Locale.parse(identifier)
+
+
+def _current(locale: str | Locale | None) -> Locale:
+    if locale is None:
+        return get_locale()
+    return locale if isinstance(locale, Locale) else parse_locale(locale)
+
+
+class _FastGettext:
+    """The `_`/`ngettext` Jinja calls: starlette-babel's, with the catalog looked up once per
+    locale (same texts, same `{count}` handling)."""
+
+    def gettext(self, msgid: str, domain: str = "messages", locale: str | None = None) -> str:
+        if locale is not None or domain != "messages":
+            return get_translator().gettext(msgid, locale=str(locale or get_locale()),
+                                            domain=domain)
+        return _catalog().gettext(msgid)
+
+    def ngettext(self, singular: str, plural: str, count: int, locale: str | None = None,
+                 domain: str = "messages") -> str:
+        if locale is not None or domain != "messages":
+            return get_translator().ngettext(singular, plural, count,
+                                             locale=str(locale or get_locale()), domain=domain)
+        return _apply_count(_catalog().ngettext(singular, plural, count), count)
+
+    def pgettext(self, context: str, msgid: str, domain: str = "messages",
+                 locale: str | None = None) -> str:
+        return get_translator().pgettext(context, msgid, locale=str(locale or get_locale()),
+                                         domain=domain)
+
+    def npgettext(self, context: str, singular: str, plural: str, count: int,
+                  locale: str | None = None, domain: str = "messages") -> str:
+        return get_translator().npgettext(context, singular, plural, count,
+                                          locale=str(locale or get_locale()), domain=domain)
+
+
+def install_fast_gettext(env: Any) -> None:
+    """Replace the gettext functions starlette-babel installed in a Jinja environment."""
+    fast = _FastGettext()
+    env.globals.update(_=fast.gettext, _p=fast.ngettext, _c=fast.pgettext, _cp=fast.npgettext)
+    env.install_gettext_translations(fast)
 
 
 
@@ -51,6 +135,13 @@ def lazy_gettext(msgid: str) -> str:
 # --- formatting shown to users -------------------------------------------------------------
 
 DISPLAY_TIMEZONE = "Asia/Shanghai"
+
+
+@functools.cache
+def _display_tz() -> Any:
+    from babel.dates import get_timezone
+
+    return get_timezone(DISPLAY_TIMEZONE)
 
 
 def format_money(fen: int | None, locale: str | None = None) -> str:
@@ -64,14 +155,14 @@ def format_money(fen: int | None, locale: str | None = None) -> str:
     fen = int(fen)
     sign, fen = ("-", -fen) if fen < 0 else ("", fen)
     yuan, cents = divmod(fen, 100)
-    symbols = _number_symbols(locale or str(get_locale()))
+    symbols = _number_symbols(_current(locale))
     grouped = f"{yuan:,}".replace(",", symbols[0])
     text = f"{grouped}{symbols[1]}{cents:02d}" if cents else grouped
     return f"{sign}¥{text}"
 
 
 @functools.lru_cache(maxsize=16)
-def _number_symbols(locale: str) -> tuple[str, str]:
+def _number_symbols(locale: Locale) -> tuple[str, str]:
     """(group separator, decimal point) of a locale, looked up once."""
     from babel.numbers import get_decimal_symbol, get_group_symbol
 
@@ -84,7 +175,7 @@ def format_number(value: int | float | None, locale: str | None = None) -> str:
 
     if value is None:
         return ""
-    locale = locale or str(get_locale())
+    locale = _current(locale)
     if isinstance(value, int):
         sign = "-" if value < 0 else ""
         return sign + f"{abs(value):,}".replace(",", _number_symbols(locale)[0])
@@ -93,29 +184,26 @@ def format_number(value: int | float | None, locale: str | None = None) -> str:
 
 def format_percent(value: float | None, locale: str | None = None) -> str:
     from babel.numbers import format_percent as _fp
-    from starlette_babel import get_locale
 
     if value is None:
         return "–"
-    return _fp(value, format="#,##0.0%", locale=locale or str(get_locale()))
+    return _fp(value, format="#,##0.0%", locale=_current(locale))
 
 
 def format_dt(value, format: str = "medium", locale: str | None = None) -> str:  # noqa: A002
     """An aware UTC datetime shown in the district's time zone and the user's locale."""
     from babel.dates import format_datetime
-    from starlette_babel import get_locale
 
     if value is None:
         return ""
     return format_datetime(
-        value, format=format, tzinfo=DISPLAY_TIMEZONE, locale=locale or str(get_locale())
+        value, format=format, tzinfo=_display_tz(), locale=_current(locale)
     )
 
 
 def format_day(value, format: str = "medium", locale: str | None = None) -> str:  # noqa: A002
     from babel.dates import format_date
-    from starlette_babel import get_locale
 
     if value is None:
         return ""
-    return format_date(value, format=format, locale=locale or str(get_locale()))
+    return format_date(value, format=format, locale=_current(locale))

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jinja2
+import starlette_babel
+from babel import Locale
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.datastructures import URL, FormData, MutableHeaders, URLPath
 from starlette.exceptions import HTTPException
@@ -26,21 +28,37 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_babel.contrib.jinja import configure_jinja_env
 
 from consult.errors import DomainError, NotFound, PermissionDenied
-from consult.i18n import _, format_day, format_dt, format_money, format_number, format_percent
+from consult.i18n import (
+    _,
+    format_day,
+    format_dt,
+    format_money,
+    format_number,
+    format_percent,
+    install_fast_gettext,
+    label,
+    parse_locale,
+)
 from consult.models import Role, User
+from consult.services.prepared import Prepared
 
 # --- templates -----------------------------------------------------------------------------
 
 
-def make_templates(directory: Path) -> Jinja2Blocks:
+def make_templates(directory: Path, *, auto_reload: bool = False) -> Jinja2Blocks:
+    """The Jinja environment. Templates are compiled once per process; `auto_reload` (debug)
+    checks every template file for changes on each render instead."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
         autoescape=True,
         undefined=jinja2.StrictUndefined if False else jinja2.Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=auto_reload,
+        cache_size=-1,
     )
     configure_jinja_env(env)
+    install_fast_gettext(env)
     env.filters.update(
         money=format_money,
         dt=format_dt,
@@ -48,34 +66,52 @@ def make_templates(directory: Path) -> Jinja2Blocks:
         num=format_number,
         pct=format_percent,
     )
-    env.globals.update(query_with=query_with, Role=Role, url_for=url_for)
+    env.globals.update(query_with=query_with, Role=Role, url_for=url_for, label=label)
     return Jinja2Blocks(env=env)
 
 
 @jinja2.pass_context
-def url_for(context: dict, name: str, /, **path_params: Any) -> URL:
-    """Starlette's `url_for`, with the route looked up once per name: a page of 20 cards would
-    otherwise walk the whole routing table 20 times."""
-    request: Request = context["request"]
+def url_for(context: dict, name: str, /, **path_params: Any) -> URL | str:
+    """Starlette's `url_for` for templates (see `route_url`)."""
+    return route_url(context["request"], name, **path_params)
+
+
+def route_url(request: Request, name: str, /, **path_params: Any) -> URL | str:
+    """`request.url_for`, with the route looked up once per name and the absolute URL made by
+    joining strings: a page of 20 cards would otherwise walk the whole routing table and parse
+    a URL 20 times. Gives the same text as `request.url_for`."""
     index = _route_index(request.app)
     entry = index.get(name)
-    if entry is None or set(path_params) != set(entry[1]):
+    if entry is None:
+        entry = _mount_index(request.app).get(name)
+        if entry is None or set(path_params) != {"path"}:
+            return request.url_for(name, **path_params)
+        path_params = {"path": str(path_params["path"]).lstrip("/")}
+    elif set(path_params) != set(entry[1]):
         return request.url_for(name, **path_params)
     path_format, convertors = entry
     path = path_format.format(
         **{key: convertors[key].to_string(value) for key, value in path_params.items()}
     )
-    return URLPath(path=path, protocol="http").make_absolute_url(base_url=request.base_url)
+    return _url_prefix(request) + path
 
 
-_ROUTE_INDEXES: dict[int, dict[str, tuple[str, dict]]] = {}
+def _url_prefix(request: Request) -> str:
+    """scheme://host[:port][root path] of the request, as `url_for` puts before a route's path
+    (made once per request)."""
+    prefix = request.scope.get("yishi.url_prefix")
+    if prefix is None:
+        prefix = str(URLPath(path="", protocol="http").make_absolute_url(
+            base_url=request.base_url))
+        request.scope["yishi.url_prefix"] = prefix
+    return prefix
 
 
 def _route_index(app: Any) -> dict[str, tuple[str, dict]]:
     """name -> (full path format, param convertors) for every plain route of the app."""
-    key = id(app)
-    if key not in _ROUTE_INDEXES:
-        index: dict[str, tuple[str, dict]] = {}
+    index = getattr(app, "yishi_route_index", None)
+    if index is None:
+        index = {}
 
         def walk(routes: list, prefix: str, namespace: str) -> None:
             for route in routes:
@@ -89,8 +125,23 @@ def _route_index(app: Any) -> dict[str, tuple[str, dict]]:
                     )
 
         walk(app.router.routes, "", "")
-        _ROUTE_INDEXES[key] = index
-    return _ROUTE_INDEXES[key]
+        app.yishi_route_index = index
+    return index
+
+
+def _mount_index(app: Any) -> dict[str, tuple[str, dict]]:
+    """name -> (path format, convertors) of the top-level named mounts of an app (static
+    files), whose only parameter is `path`."""
+    index = getattr(app, "yishi_mount_index", None)
+    if index is None:
+        index = {
+            route.name: (route.path_format, dict(route.param_convertors))
+            for route in app.router.routes
+            if isinstance(route, Mount) and route.name and not route.routes
+            and set(route.param_convertors) == {"path"}
+        }
+        app.yishi_mount_index = index
+    return index
 
 
 def query_with(request: Request, **changes: Any) -> str:
@@ -248,6 +299,20 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+class LocaleMiddleware(starlette_babel.LocaleMiddleware):
+    """starlette-babel's middleware, with each supported locale parsed once per process rather
+    than on every request (the selectors and the fallbacks are the same)."""
+
+    def detect_locale(self, conn: HTTPConnection) -> Locale:
+        detected = self.default_locale
+        for selector in self.selectors:
+            if locale := selector(conn):
+                detected = locale
+                break
+        variant = self._find_variant(detected.replace("-", "_")) or self.default_locale
+        return parse_locale(variant)
+
+
 class LocaleFromSessionUser:
     """The language a signed-in user chose (copied into the session at login / switch)."""
 
@@ -260,6 +325,11 @@ class LocaleFromSessionUser:
 # --- the current user ----------------------------------------------------------------------
 
 
+_ACTIVE_USER = Prepared(
+    lambda uid: User.filter(id=uid, is_active=True).select_related("area").limit(2)
+)
+
+
 async def load_user(request: Request) -> User | None:
     """The signed-in user (one query per request, cached on request.state)."""
     if hasattr(request.state, "user"):
@@ -267,7 +337,7 @@ async def load_user(request: Request) -> User | None:
     user = None
     user_id = request.session.get("uid") if "session" in request.scope else None
     if user_id:
-        user = await User.get_or_none(id=user_id, is_active=True).select_related("area")
+        user = await _ACTIVE_USER.first(user_id) if isinstance(user_id, int) else None
         if user is None:
             request.session.pop("uid", None)
     request.state.user = user

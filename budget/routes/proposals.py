@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from budget.models import Category, Proposal, ProposalPhoto, ProposalStatus, Round
+from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import proposals as svc
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
@@ -76,11 +76,12 @@ async def proposal_list(request: Request) -> Response:
     user = request.state.user
     filters = svc.ProposalFilters.from_query(request.query_params, user)
     page = await paginate(
-        svc.filtered_proposals(filters), int_param(request.query_params.get("page"), 1),
+        svc.filtered_proposals(filters).only(*svc.CARD_FIELDS),
+        int_param(request.query_params.get("page"), 1),
         svc.PAGE_SIZE,
     )
-    rounds = await Round.all().order_by("-created_at", "-id")
-    areas = await Area.all()
+    rounds = await Round.all().only("id", "title", "phase").order_by("-created_at", "-id")
+    areas = await Area.all().only("id", "name")
     svc.attach_rounds_and_areas(page.items, rounds, areas)
     current_round = next((r for r in rounds if r.id == filters.round_id), None)
     ctx = {
@@ -158,8 +159,8 @@ async def proposal_detail(request: Request) -> Response:
     proposal = await svc.get_proposal(request.path_params["proposal_id"])
     ctx = {
         "proposal": proposal,
-        "photos": await ProposalPhoto.filter(proposal_id=proposal.id),
-        "merged_from": await Proposal.filter(merged_into_id=proposal.id).order_by("id"),
+        "photos": await svc.proposal_photos(proposal),
+        "merged_from": await svc.merged_from(proposal),
         "history": await svc.proposal_history(proposal),
         "supported": await svc.has_supported(user, proposal),
     }

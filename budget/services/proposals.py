@@ -38,6 +38,7 @@ from consult.forms import parse_int, parse_yuan, text
 from consult.i18n import _
 from consult.models import AuditEntry, User
 from consult.services.audit import record
+from consult.services.prepared import Prepared
 
 DISTRICT = "district"  # the form value for "district-wide" (no area)
 PAGE_SIZE = 20
@@ -114,6 +115,12 @@ def filtered_proposals(filters: ProposalFilters) -> QuerySet[Proposal]:
     return qs.order_by(*SORTS[filters.sort])
 
 
+# What a proposal card shows (templates/budget/_proposal_card.html): the list loads only these,
+# not the long description nor the dates it does not show.
+CARD_FIELDS = ("id", "round_id", "area_id", "author_id", "title", "category", "status",
+               "cost_fen", "revised_cost_fen", "support_count", "review_reason")
+
+
 def attach_rounds_and_areas(proposals: list[Proposal], rounds: list, areas: list) -> None:
     rounds_by_id = {r.id: r for r in rounds}
     areas_by_id = {a.id: a for a in areas}
@@ -122,21 +129,36 @@ def attach_rounds_and_areas(proposals: list[Proposal], rounds: list, areas: list
         proposal.area = areas_by_id.get(proposal.area_id)
 
 
+# The proposal page's queries, their SQL made once (see consult.services.prepared).
+_PROPOSAL = Prepared(lambda pid: Proposal.filter(id=pid).select_related(
+    "round", "area", "author", "merged_into").limit(2))
+_PHOTOS = Prepared(lambda pid: ProposalPhoto.filter(proposal_id=pid))
+_MERGED_FROM = Prepared(lambda pid: Proposal.filter(merged_into_id=pid).order_by("id"))
+_HISTORY = Prepared(lambda pid: AuditEntry.filter(
+    subject_type=Proposal._meta.db_table, subject_id=pid, public=True
+).select_related("actor").order_by("-created_at", "-id"))
+
+
 async def get_proposal(proposal_id: int) -> Proposal:
     """A proposal with everything its page shows (404 if unknown)."""
-    proposal = await Proposal.get_or_none(id=proposal_id).select_related(
-        "round", "area", "author", "merged_into"
-    )
+    proposal = await _PROPOSAL.first(proposal_id)
     if proposal is None:
         raise NotFound(_("This proposal does not exist."))
     return proposal
 
 
+async def proposal_photos(proposal: Proposal) -> list[ProposalPhoto]:
+    return await _PHOTOS.all(proposal.id)
+
+
+async def merged_from(proposal: Proposal) -> list[Proposal]:
+    """The proposals merged into this one, oldest first."""
+    return await _MERGED_FROM.all(proposal.id)
+
+
 async def proposal_history(proposal: Proposal) -> list[AuditEntry]:
     """The public audit entries of a proposal, newest first."""
-    return await AuditEntry.filter(
-        subject_type=Proposal._meta.db_table, subject_id=proposal.id, public=True
-    ).select_related("actor").order_by("-created_at", "-id")
+    return await _HISTORY.all(proposal.id)
 
 
 async def has_supported(user: User | None, proposal: Proposal) -> bool:

@@ -25,6 +25,7 @@ from consult.web import (
     read_form,
     redirect,
     render,
+    route_url,
     with_user,
 )
 
@@ -80,7 +81,7 @@ async def ballot(request: Request) -> Response:
     casts or changes it; invalid ballots come back with 422, the choices kept."""
     user = request.state.user
     rnd = await svc.get_round(request.path_params["round_id"])
-    action = str(request.url_for("budget:ballot", round_id=rnd.id))
+    action = str(route_url(request, "budget:ballot", round_id=rnd.id))
     if request.method == "POST":
         form = await read_form(request)
         choices, field_errors = svc.parse_choices(rnd, form)
@@ -91,8 +92,8 @@ async def ballot(request: Request) -> Response:
                 pass  # shown below with every problem per envelope
             else:
                 flash(request, _("Your ballot has been saved. Thank you for voting!"))
-                return redirect(request, str(request.url_for("budget:ballot_receipt",
-                                                             round_id=rnd.id)))
+                return redirect(request, str(route_url(request, "budget:ballot_receipt",
+                                                       round_id=rnd.id)))
         envelopes = await svc.ballot_envelopes(rnd, user.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -42,6 +41,7 @@ from consult.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from consult.i18n import _, format_money
 from consult.models import Area, Role, User
 from consult.services.audit import record
+from consult.services.prepared import Prepared
 
 DISTRICT = "district"  # the key of the district-wide envelope (area null)
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, copied by hand
@@ -99,10 +99,13 @@ def envelope_key(area_id: int | None) -> str:
 # During voting a round's envelopes and feasible projects cannot change (envelopes lock when
 # voting opens; reviews and merges end before it), so each process reads them once per round
 # state instead of on every cast: most of a cast's time went into these two queries.
-_VOTING_CACHE: dict[int, tuple[tuple, list[Envelope], list[Proposal]]] = {}
+_VOTING_CACHE: dict[int, tuple[tuple, list[Envelope], dict[int | None, list[Proposal]]]] = {}
 
 
-async def _ballot_data(rnd: Round, using_db: Any = None) -> tuple[list[Envelope], list[Proposal]]:
+async def _ballot_data(rnd: Round, using_db: Any = None
+                       ) -> tuple[list[Envelope], dict[int | None, list[Proposal]]]:
+    """The round's envelopes, and its feasible projects per area (None: district-wide), each
+    list in ballot order (title, id)."""
     state = (rnd.phase, rnd.updated_at, rnd.created_at)
     cached = _VOTING_CACHE.get(rnd.id)
     if cached is not None and cached[0] == state and rnd.phase == Phase.VOTING:
@@ -111,9 +114,26 @@ async def _ballot_data(rnd: Round, using_db: Any = None) -> tuple[list[Envelope]
     proposals = await Proposal.filter(
         round_id=rnd.id, status=ProposalStatus.FEASIBLE
     ).order_by("title", "id").using_db(using_db)
+    by_area: dict[int | None, list[Proposal]] = {}
+    for p in proposals:
+        by_area.setdefault(p.area_id, []).append(p)
     if rnd.phase == Phase.VOTING:
-        _VOTING_CACHE[rnd.id] = (state, list(envelopes), list(proposals))
-    return envelopes, proposals
+        _VOTING_CACHE[rnd.id] = (state, list(envelopes), by_area)
+    return envelopes, by_area
+
+
+_POSITIONS: dict[int, tuple[list[Proposal], dict[int, int]]] = {}
+
+
+def _positions(listed: list[Proposal]) -> dict[int, int]:
+    """project id → its place in `listed` (kept while the same list is cached)."""
+    cached = _POSITIONS.get(id(listed))
+    if cached is None or cached[0] is not listed:
+        cached = _POSITIONS[id(listed)] = (listed, {p.id: i for i, p in enumerate(listed)})
+        if len(_POSITIONS) > 256:
+            _POSITIONS.clear()
+            _POSITIONS[id(listed)] = cached
+    return cached[1]
 
 
 async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None, *,
@@ -123,15 +143,22 @@ async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None
 
     `only`: keep just these projects (what a ballot chose) — enough to validate it or to
     show its running total."""
-    envelopes, proposals = await _ballot_data(rnd, using_db)
+    envelopes, by_area = await _ballot_data(rnd, using_db)
     areas = {area_id, None}
     wanted = set(only) if only is not None else None
-    by_area: dict[int | None, list[Proposal]] = {}
-    for p in proposals:
-        if p.area_id in areas and (wanted is None or p.id in wanted):
-            by_area.setdefault(p.area_id, []).append(p)
+
+    def projects(area: int | None) -> list[Proposal]:
+        listed = by_area.get(area, [])
+        if wanted is None:
+            return list(listed)
+        if len(wanted) * 8 < len(listed):  # a few choices among many projects
+            position = _positions(listed)
+            return [listed[i] for i in sorted(position[pid] for pid in wanted
+                                              if pid in position)]
+        return [p for p in listed if p.id in wanted]
+
     result = [
-        BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, by_area.get(e.area_id, []))
+        BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, projects(e.area_id))
         for e in envelopes
         if e.area_id in areas
     ]
@@ -242,8 +269,11 @@ async def find_receipt(code: str | None) -> Ballot | None:
     return await Ballot.get_or_none(receipt=code).select_related("round")
 
 
+_ROUND = Prepared(lambda rid: Round.filter(id=rid).limit(2))
+
+
 async def get_round(round_id: int) -> Round:
-    rnd = await Round.get_or_none(id=round_id)
+    rnd = await _ROUND.first(round_id)
     if rnd is None:
         raise NotFound(_("This round does not exist."))
     return rnd
@@ -330,27 +360,59 @@ async def _save_ballot(rnd: Round, voter: User, choices: Mapping[int, int], *,
         return ballot
 
 
+_EXISTING_BALLOT = Prepared(lambda rid, vid: Ballot.filter(
+    round_id=rid, voter_id=vid).select_for_update().limit(1))
+
+
 async def _lock_or_create(conn: Any, rnd: Round, voter: User, channel: Channel, actor: User
                           ) -> tuple[Ballot, bool]:
-    """The voter's ballot row locked for this transaction, or a new one (created=True)."""
+    """The voter's ballot row locked for this transaction, or a new one (created=True).
+
+    The new row is inserted first with ON CONFLICT DO NOTHING: a resident's first ballot (the
+    common case) costs one statement. When the unique (round, voter) constraint says a ballot
+    exists — inserted by a concurrent submission that has now committed, or cast earlier —
+    it is locked and returned instead."""
     for _attempt in range(5):
-        existing = await Ballot.filter(round_id=rnd.id, voter_id=voter.id).select_for_update(
-        ).using_db(conn).first()
+        ballot = Ballot(
+            round_id=rnd.id, voter_id=voter.id, area_id=voter.area_id, channel=channel,
+            entered_by_id=actor.id if channel == Channel.PAPER else None,
+            receipt=new_receipt(),
+        )
+        if await _insert_if_absent(conn, ballot):
+            return ballot, True
+        existing = await _EXISTING_BALLOT.first(rnd.id, voter.id, using_db=conn)
         if existing is not None:
             return existing, False
-        try:
-            async with in_transaction() as savepoint:
-                ballot = await Ballot.create(
-                    round_id=rnd.id, voter_id=voter.id, area_id=voter.area_id, channel=channel,
-                    entered_by_id=actor.id if channel == Channel.PAPER else None,
-                    receipt=new_receipt(), using_db=savepoint,
-                )
-            return ballot, True
-        except IntegrityError:
-            # A concurrent submission inserted the ballot first (or, very rarely, the receipt
-            # code was taken): look again, now that the winner has committed.
-            continue
+        # Neither inserted nor there: (very rarely) the receipt code was taken; draw another.
     raise Conflict(_("Your ballot could not be saved just now. Please try again."))
+
+
+_INSERT_SQL: dict[tuple, tuple[str, list[str]]] = {}
+
+
+async def _insert_if_absent(conn: Any, ballot: Ballot) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, with the values Tortoise's `create`
+    would write. True (and `ballot.id` set) when the row went in; False when a unique
+    constraint kept it out."""
+    key = (conn.connection_name, conn.capabilities.dialect)
+    if key not in _INSERT_SQL:
+        executor = conn.executor_class(model=Ballot, db=conn)
+        columns = list(executor.regular_columns)
+        sql = executor._prepare_insert_statement(
+            columns, has_generated=True, ignore_conflicts=True
+        ).get_sql()
+        if "RETURNING" not in sql:
+            sql += ' RETURNING "id"'
+        _INSERT_SQL[key] = (sql, columns)
+    sql, columns = _INSERT_SQL[key]
+    fields_map = Ballot._meta.fields_map
+    values = [fields_map[name].to_db_value(getattr(ballot, name), ballot) for name in columns]
+    rows = await conn.execute_query_dict(sql, values)
+    if not rows:
+        return False
+    ballot.id = rows[0]["id"]
+    ballot._saved_in_db = True
+    return True
 
 
 def _exclusive_message(ballot: Ballot, wanted: Channel) -> str:

@@ -53,6 +53,13 @@ def compute_outcome(rule: str, election: Election) -> Outcome:
     return func(election)
 
 
+def outcome_of(rule: str, budget: Money, costs: dict[str, Money], ballots: list[dict],
+               utility: str, unit: Money) -> Outcome:
+    """`compute_outcome` from plain values (what a worker process is sent)."""
+    election = Election(budget=budget, costs=costs, ballots=ballots, utility=utility, unit=unit)
+    return compute_outcome(rule, election)
+
+
 def verify_certificate(election: Election, outcome: Outcome) -> None:
     """Re-check an outcome from its explanations (raises CertificateError)."""
     if outcome.rule == "greedy":
@@ -73,6 +80,7 @@ __all__ = [
     "compute_outcome",
     "greedy_by_votes",
     "method_of_equal_shares",
+    "outcome_of",
     "verify_certificate",
     "verify_greedy_certificate",
     "verify_mes_certificate",

@@ -13,7 +13,11 @@ matters for the Method of Equal Shares, where every voter brings an equal share)
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -215,6 +219,46 @@ def count_envelope(rule: str, ballot_type: str, count: EnvelopeCount):
     return compute_outcome(rule, election)
 
 
+# Equal shares on a district-sized round takes seconds per envelope: from this many ballots
+# on, the envelopes are counted in worker processes, one per CPU (starting them costs about
+# half a second, more than a small count takes).
+PARALLEL_MIN_BALLOTS = 20_000
+_MES_RULES = ("equal-shares", "mes", "mes-add1")
+
+
+async def count_envelopes(rule: str, ballot_type: str, counts: Sequence[EnvelopeCount]) -> list:
+    """Every envelope's outcome, in order, computed off the event loop (the server keeps
+    answering meanwhile): in worker processes for large equal-shares counts, else in a
+    thread."""
+    cpus = os.cpu_count() or 1
+    if (rule in _MES_RULES and len(counts) > 1 and cpus > 1
+            and sum(len(c.ballots) for c in counts) >= PARALLEL_MIN_BALLOTS):
+        return await _count_in_processes(rule, ballot_type, counts, min(cpus, len(counts)))
+    return await asyncio.to_thread(
+        lambda: [count_envelope(rule, ballot_type, count) for count in counts])
+
+
+async def _count_in_processes(rule: str, ballot_type: str, counts: Sequence[EnvelopeCount],
+                              workers: int) -> list:
+    from budget.rules import outcome_of
+
+    utility = "points" if ballot_type == BallotType.POINTS else "cost"
+    loop = asyncio.get_running_loop()
+    # spawn: a fresh interpreter, never a fork of a server holding database connections
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        order = sorted(range(len(counts)), key=lambda i: -len(counts[i].ballots))  # big first
+        futures = {
+            i: loop.run_in_executor(
+                pool, outcome_of, rule, counts[i].budget_fen, dict(counts[i].costs),
+                [b if type(b) is dict else dict(b) for b in counts[i].ballots],
+                utility, UNIT_FEN)
+            for i in order
+        }
+        done = await asyncio.gather(*(futures[i] for i in range(len(counts))))
+    return list(done)
+
+
 def _compute_refusal(user: User | None, rnd: Round) -> str:
     if not is_staff(user):
         return _("Only council members compute and publish results.")
@@ -248,8 +292,8 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
     outcomes: list[Outcome] = []
     funded: set[int] = set()
     votes: dict[int, int] = {}
-    for group in ballots.counts:
-        result = count_envelope(str(rnd.rule), str(rnd.ballot_type), group)
+    results = await count_envelopes(str(rnd.rule), str(rnd.ballot_type), ballots.counts)
+    for group, result in zip(ballots.counts, results, strict=True):
         funded.update(pid_of[key] for key in result.selected)
         for key, expl in result.explanations.items():
             votes[pid_of[key]] = int(expl.votes)
@@ -561,9 +605,10 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
     funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
     result: list[EnvelopeComparison] = []
-    for count in ballots.counts:
-        outcomes = {rule: count_envelope(rule, str(rnd.ballot_type), count)
-                    for rule in COMPARED_RULES}
+    per_rule = {rule: await count_envelopes(rule, str(rnd.ballot_type), ballots.counts)
+                for rule in COMPARED_RULES}
+    for index, count in enumerate(ballots.counts):
+        outcomes = {rule: per_rule[rule][index] for rule in COMPARED_RULES}
         selected = {rule: set(o.selected) for rule, o in outcomes.items()}
         lines = []
         first = outcomes[COMPARED_RULES[0]]

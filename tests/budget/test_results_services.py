@@ -177,3 +177,23 @@ async def test_equal_shares_round_is_counted_with_its_rule(db):
     assert all(line.explanation.reason for r in results for line in r.lines)
     for r in results:
         assert r.outcome.total_cost_fen <= r.outcome.budget_fen
+
+
+async def test_large_equal_shares_counts_run_in_worker_processes_with_the_same_outcome(
+        db, monkeypatch):
+    rnd, council, p, _areas = await counted_round(rule="equal-shares")
+    await svc.compute_results(council, rnd.id)
+    in_process = {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)}
+    spawned = []
+    real = svc._count_in_processes
+
+    async def spy(*args):
+        spawned.append(args[-1])
+        return await real(*args)
+
+    monkeypatch.setattr(svc, "PARALLEL_MIN_BALLOTS", 0)  # as if the round were district-sized
+    monkeypatch.setattr(svc, "_count_in_processes", spy)
+    monkeypatch.setattr(svc.os, "cpu_count", lambda: 2)
+    await svc.compute_results(council, rnd.id)
+    assert spawned == [2]
+    assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process

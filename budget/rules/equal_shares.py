@@ -630,6 +630,15 @@ def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
 def _stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
     """How far (in money, conservatively) the share can rise above `share` with MES making
     exactly `steps` (the steps of the run at `share`); see the comment above."""
+    if prep.vectors is not None:  # a large approval count: the same replay on numpy
+        from budget.rules import mes_vector
+
+        return mes_vector.stable_for_approval(prep, prep.vectors, share, steps)
+    return _stable_for_python(prep, share, steps)
+
+
+def _stable_for_python(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
+    """`_stable_for` in pure Python (any ballots)."""
     n_groups = len(prep.weights)
     rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a sum over the groups
     utils, utils_f = prep.utils, [float(u) for u in prep.utils]
@@ -872,8 +881,8 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
         projects = [s.project for s in run.steps]
         if jump and stable == 0.0 and projects == last_steps:
             credit += run_cost
-            if replay_cost is None:  # vector runs are much faster than the replay
-                replay_cost = run_cost * (20 if prep.vectors is not None else 1)
+            if replay_cost is None:  # about one run (measured after the first replay)
+                replay_cost = run_cost * 2
             if credit >= replay_cost:
                 started = time.perf_counter()
                 stable = _stable_for(prep, share, run.steps)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from budget.rules import Election, compute_outcome, verify_certificate
+from budget.rules import Election, compute_outcome, mes_vector, verify_certificate
 from budget.rules import equal_shares as es
 from tests.fixtures.regen_pabutools import pabutools_from_election, run_pabutools
 
@@ -126,3 +126,27 @@ def test_jumping_equals_walking(election: Election) -> None:
     misses = len(es.JUMP_MISSES)
     assert same_run(es._add1(prep, election, jump=True), es._add1(prep, election, jump=False))
     assert len(es.JUMP_MISSES) == misses
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wide_elections())
+def test_jumping_equals_walking_with_the_numpy_replay(election: Election) -> None:
+    """Large approval counts replay with numpy (`mes_vector.stable_for_approval`): force it."""
+    if election.utility != "cost":
+        return
+    prep = es._prepare(election)
+    if prep.n_voters == 0:
+        return
+    prep.vectors = mes_vector.ApprovalVectors(prep)
+    misses = len(es.JUMP_MISSES)
+    jumped = es._add1(prep, election, jump=True)
+    assert same_run(jumped, es._add1(prep, election, jump=False))
+    assert len(es.JUMP_MISSES) == misses
+
+
+def test_numpy_replay_jumps_on_a_long_round(monkeypatch):
+    monkeypatch.setattr(es, "VECTOR_MIN_GROUPS", 0)
+    election = sparse_election(2, voters=30, projects=90, budget=400_000, approve=0.04)
+    jumped, walked, runs = add1_both_ways(election, monkeypatch)
+    assert same_run(jumped, walked)
+    assert runs < walked[1] / 5

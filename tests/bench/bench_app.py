@@ -13,7 +13,7 @@ proposals, 100,000 residents and 60,000 ballots, starts the app under uvicorn on
   SECRET_KEY): ballots/s, p50/p99, and ballots lost or duplicated (the database compared with
   what the app accepted afterwards);
 - the time to compute the results (the results service, in-process, on the filled round moved
-  to its results phase).
+  to its results phase), with greedy (the target) and with equal shares (measured).
 
 It prints a table with the targets next to the figures. `--explain` prints the query plans of
 the list and detail pages' queries (with their times), to check that they use indexes.
@@ -505,6 +505,12 @@ async def run(args: argparse.Namespace) -> int:
             rows.append(Row(f"results, greedy ({len(district.budgets)} envelopes)",
                             f"{seconds * 1000:,.0f} ms", "", "", "< 1 s", good))
             notes.append(f"  results: {funded} projects funded (greedy)")
+            step("results with equal shares")
+            seconds, funded = await time_results(district, "equal-shares")
+            rows.append(Row(f"results, equal-shares ({len(district.budgets)} envelopes)",
+                            f"{seconds * 1000:,.0f} ms", "", "", "measured (no target)", None))
+            notes.append(f"  results: {funded} projects funded (equal-shares, one worker "
+                         "process per CPU)")
         finally:
             await Tortoise.close_connections()
     finally:

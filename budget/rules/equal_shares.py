@@ -629,41 +629,126 @@ def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
 
 def _stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
     """How far (in money, conservatively) the share can rise above `share` with MES making
-    exactly `steps` (the steps of the run at `share`); see the comment above."""
-    if prep.vectors is not None:  # a large approval count: the same replay on numpy
+    exactly `steps` (the steps of the run at `share`); see the comment above. Large approval
+    counts keep the money in numpy arrays, others in lists: the reasoning is the same."""
+    if prep.vectors is not None:
         from budget.rules import mes_vector
 
-        return mes_vector.stable_for_approval(prep, prep.vectors, share, steps)
-    return _stable_for_python(prep, share, steps)
+        return _replay(mes_vector.ArrayReplay(prep, prep.vectors, share), prep, steps)
+    return _replay(_ListReplay(prep, share), prep, steps)
 
 
-def _stable_for_python(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
-    """`_stable_for` in pure Python (any ballots)."""
-    n_groups = len(prep.weights)
-    rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a sum over the groups
-    utils, utils_f = prep.utils, [float(u) for u in prep.utils]
-    costs, scale = prep.costs, prep.scale
-    share_f = float(share)
-    a = [share_f] * n_groups  # money of each group of identical ballots at t = 0
-    b = [1.0] * n_groups  # ... and its slope in t
-    ea = [rel * share_f] * n_groups  # error bounds of a
-    eb = [rel] * n_groups  # ... and of b
-    alive = [True] * n_groups  # False: paid all it had (money exactly 0 for every t)
+def _dearer_for(bound: _Bound, q: int, c: int, rho: _Bound) -> float:
+    """How long q's lower bound surely stays above c's price (ties: the lower id wins)."""
+    if bound[4] is not None and rho[4] is not None:
+        if bound[4] > rho[4] or (bound[4] == rho[4] and q > c):
+            return math.inf  # both constant in t
+    return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2], bound[3] + rho[3])
+
+
+def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
+    """The replay itself, on `ops` (`_ListReplay` or `mes_vector.ArrayReplay`): the money of
+    every group as value + slope * t with error bounds, and these operations on it:
+    `bound_of(q)` (a lower bound of q's price now, None if surely unaffordable),
+    `unaffordable_for(q)`, `chosen(c)` (c's price piece and how long its split of payers
+    holds) and `pay(c)`."""
+    rel, share_f, costs = ops.rel, ops.share_f, prep.costs
     horizon = math.inf
+    active: list[int] = []
+    bounds: dict[int, _Bound] = {}
+    for q in prep.mes_projects:
+        # everyone has the share: the supporters' money is known without summing it
+        va, cost, n = prep.support[q] * share_f, float(costs[q]), prep.support[q]
+        wea = n * rel * share_f + rel * va
+        if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
+            horizon = min(horizon, _crossing(cost - va, -n, wea + rel * cost, 2 * n * rel))
+            continue
+        bound = ops.bound_of(q)
+        if bound is None:
+            horizon = min(horizon, ops.unaffordable_for(q))
+        elif bound[0] == math.inf:
+            return 0.0
+        else:
+            active.append(q)
+            bounds[q] = bound
+    if horizon <= 0.0:
+        return 0.0
+    for step in steps:
+        c = step.project
+        chosen = ops.chosen(c)
+        if chosen is None:
+            return 0.0
+        rho, t_payers = chosen
+        horizon = min(horizon, t_payers)
+        if horizon <= 0.0:
+            return 0.0
+        # every other candidate must stay dearer (or unaffordable)
+        still = []
+        for q in active:
+            if q == c:
+                continue
+            t_q = _dearer_for(bounds[q], q, c, rho)
+            if t_q < horizon:
+                fresh = ops.bound_of(q)  # a tighter bound from the money now
+                if fresh is None:  # unaffordable now
+                    t_u = ops.unaffordable_for(q)
+                    horizon = min(horizon, max(t_q, t_u))
+                    if horizon <= 0.0:
+                        return 0.0
+                    if t_u >= horizon:
+                        continue  # and for every t < horizon: out for the rest of the run
+                    still.append(q)  # it may become affordable later: keep it a competitor
+                    continue
+                if fresh[0] == math.inf:
+                    return 0.0
+                t_fresh = _dearer_for(fresh, q, c, rho)
+                if t_fresh > t_q:
+                    bounds[q], t_q = fresh, t_fresh
+                horizon = min(horizon, t_q)
+                if horizon <= 0.0:
+                    return 0.0
+            still.append(q)
+        active = still
+        ops.pay(c)
+    for q in active:  # the end: every project left must stay unaffordable
+        horizon = min(horizon, ops.unaffordable_for(q))
+        if horizon <= 0.0:
+            return 0.0
+    return horizon
 
-    def split(project: int, price: float) -> tuple[list[tuple[int, float, bool]], float, float,
-                                                  float, float, bool]:
-        """The supporters with money, each marked poor (pays all, money/u < price) or not, and
-        the affine price (value, slope, errors) that this split gives."""
+
+class _ListReplay:
+    """The replay's money in lists (any ballots; fastest for small counts)."""
+
+    def __init__(self, prep: _Prepared, share: Money) -> None:
+        n_groups = len(prep.weights)
+        self.prep = prep
+        self.rel = rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a group sum
+        self.utils_f = [float(u) for u in prep.utils]
+        self.share_f = share_f = float(share)
+        self.a = [share_f] * n_groups  # money of each group of identical ballots at t = 0
+        self.b = [1.0] * n_groups  # ... and its slope in t
+        self.ea = [rel * share_f] * n_groups  # error bounds of a
+        self.eb = [rel] * n_groups  # ... and of b
+        self.alive = [True] * n_groups  # False: paid all it had (money exactly 0 for every t)
+        self.payers: list[tuple[int, float, bool]] = []
+        self.piece = (0.0, 0.0, 0.0, 0.0)
+
+    def _supporters(self, p: int):
+        prep = self.prep
+        return zip(prep.sup_groups[p], prep.sup_weights[p], prep.sup_utils[p], strict=True)
+
+    def split(self, p: int, price: float):
+        """The supporters with money, each marked poor (pays all: money/u < price) or not,
+        and the affine price piece (value, slope, errors, flat) that this split gives."""
+        a, b, ea, eb, alive, rel = self.a, self.b, self.ea, self.eb, self.alive, self.rel
         members = []
-        sa = sb = wea = web = sab = 0.0
-        d = 0.0
+        sa = sb = wea = web = sab = d = 0.0
         n_poor = 0
-        for g, w, ui in zip(prep.sup_groups[project], prep.sup_weights[project],
-                            prep.sup_utils[project], strict=True):
+        for g, w, ui in self._supporters(p):
             if not alive[g]:
                 continue
-            u = utils_f[ui]
+            u = self.utils_f[ui]
             poor = a[g] < price * u
             members.append((g, u, poor))
             if poor:
@@ -677,53 +762,34 @@ def _stable_for_python(prep: _Prepared, share: Money, steps: list[_Step]) -> flo
                 d += w * u
         if d <= 0.0:
             return members, math.inf, 0.0, 0.0, 0.0, False
-        cost = float(costs[project])
-        s = float(scale[project])
-        value = (cost - sa) / d
-        return (members, value / s, -sb / d / s, (rel * (cost + sa) + wea) / d / s,
+        cost = float(self.prep.costs[p])
+        s = float(self.prep.scale[p])
+        return (members, (cost - sa) / d / s, -sb / d / s, (rel * (cost + sa) + wea) / d / s,
                 (rel * sab + web) / d / s, n_poor == 0)
 
-    def exact_flat(project: int) -> Fraction:
+    def exact_flat(self, p: int) -> Fraction:
         """The price when every supporter with money pays rho*u: exact, constant in t."""
-        d_exact = sum(
-            w * utils[ui]
-            for g, w, ui in zip(prep.sup_groups[project], prep.sup_weights[project],
-                                prep.sup_utils[project], strict=True)
-            if alive[g]
-        )
-        return Fraction(costs[project]) / d_exact / scale[project]
+        utils = self.prep.utils
+        d_exact = sum(w * utils[ui] for g, w, ui in self._supporters(p) if self.alive[g])
+        return Fraction(self.prep.costs[p]) / d_exact / self.prep.scale[p]
 
-    def money_of(project: int) -> tuple[float, float, float, float]:
+    def money_of(self, p: int) -> tuple[float, float, float, float]:
         """The supporters' money (value, slope, errors)."""
+        a, b, ea, eb, alive = self.a, self.b, self.ea, self.eb, self.alive
         va = vb = wea = web = 0.0
-        for g, w in zip(prep.sup_groups[project], prep.sup_weights[project], strict=True):
+        for g, w in zip(self.prep.sup_groups[p], self.prep.sup_weights[p], strict=True):
             if alive[g]:
                 va += w * a[g]
                 vb += w * b[g]
                 wea += w * ea[g]
                 web += w * eb[g]
-        return va, vb, wea + rel * abs(va), web + rel * abs(vb)
+        return va, vb, wea + self.rel * abs(va), web + self.rel * abs(vb)
 
-    def bound_of(q: int) -> _Bound | None:
-        """A lower bound of q's rho now (None: its supporters surely cannot pay for it)."""
-        va, _vb, wea, _web = money_of(q)
-        cost = float(costs[q])
-        if va < cost - wea - rel * cost:
-            return None
-        # any split gives a bound; the one at q's (float) price now gives the best
-        _members, v, sl, e0, e1, is_flat = split(q, _split_price(q))
-        if v == math.inf:
-            return _NO_BOUND
-        return v, sl, e0, e1, exact_flat(q) if is_flat else None
-
-    def _split_price(q: int) -> float:
-        rows = sorted(
-            (a[g] / utils_f[ui], w, utils_f[ui])
-            for g, w, ui in zip(prep.sup_groups[q], prep.sup_weights[q], prep.sup_utils[q],
-                                strict=True)
-            if alive[g]
-        )
-        remaining = float(costs[q])
+    def price_now(self, p: int) -> float:
+        """p's price now, in floats (inf: too close to tell)."""
+        rows = sorted((self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
+                      for g, w, ui in self._supporters(p) if self.alive[g])
+        remaining = float(self.prep.costs[p])
         d = sum(w * u for _k, w, u in rows)
         for key, w, u in rows:
             if d <= 0.0 or remaining / d <= key:
@@ -732,91 +798,50 @@ def _stable_for_python(prep: _Prepared, share: Money, steps: list[_Step]) -> flo
             d -= w * u
         return remaining / d if d > 0.0 else math.inf
 
-    def unaffordable_for(q: int) -> float:
-        """q's supporters cannot pay for it: how long that surely stays so."""
-        va, vb, wea, web = money_of(q)
-        cost = float(costs[q])
-        return _crossing(cost - va, -vb, wea + rel * cost, web)
-
-    def dearer_for(bound: _Bound, q: int, c: int, rho: _Bound) -> float:
-        """How long q's lower bound surely stays above c's price (ties: the lower id wins)."""
-        if bound[4] is not None and rho[4] is not None:
-            if bound[4] > rho[4] or (bound[4] == rho[4] and q > c):
-                return math.inf  # both constant in t
-        return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2],
-                         bound[3] + rho[3])
-
-    active = []
-    bounds: dict[int, _Bound] = {}
-    for q in prep.mes_projects:
-        # everyone has the share: the supporters' money is known without summing it
-        va, cost = prep.support[q] * share_f, float(costs[q])
-        wea = prep.support[q] * rel * share_f + rel * va
-        if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
-            web = 2 * prep.support[q] * rel
-            horizon = min(horizon, _crossing(cost - va, -prep.support[q], wea + rel * cost,
-                                             web))
-            continue
-        bound = bound_of(q)
-        if bound is None:  # unaffordable from the start: out of the run
-            horizon = min(horizon, unaffordable_for(q))
-        elif bound[0] == math.inf:
-            return 0.0
-        else:
-            active.append(q)
-            bounds[q] = bound
-    if horizon <= 0.0:
-        return 0.0
-    for step in steps:
-        c = step.project
-        # the chosen project's split, decided at t = 0 by its exact price
-        # its split at its price now (from the money, not from the step: the steps may come
-        # from a run at another share, when add1 chains replays)
-        members, v, sl, e0, e1, is_flat = split(c, _split_price(c))
+    def bound_of(self, q: int) -> _Bound | None:
+        """A lower bound of q's rho now (None: its supporters surely cannot pay for it); any
+        split gives a bound, the one at q's (float) price now gives the best."""
+        va, _vb, wea, _web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        if va < cost - wea - self.rel * cost:
+            return None
+        _members, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
         if v == math.inf:
-            return 0.0
-        rho: _Bound = (v, sl, e0, e1, exact_flat(c) if is_flat else None)
-        s_c = float(scale[c])
-        for g, u, poor in members:  # each payer's side of the split must hold
+            return _NO_BOUND
+        return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
+
+    def unaffordable_for(self, q: int) -> float:
+        """q's supporters cannot pay for it: how long that surely stays so."""
+        va, vb, wea, web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
+
+    def chosen(self, c: int) -> tuple[_Bound, float] | None:
+        """c's price piece, from its split at its price now (not from the step's price: add1
+        replays steps at other shares too), and how long every payer's side holds."""
+        members, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
+        if v == math.inf:
+            return None
+        self.payers, self.piece = members, (v, sl, e0, e1)
+        s_c = float(self.prep.scale[c])
+        a, b, ea, eb = self.a, self.b, self.ea, self.eb
+        horizon = math.inf
+        for g, u, poor in members:
             r0, r1, er0, er1 = v * s_c * u, sl * s_c * u, e0 * s_c * u, e1 * s_c * u
             if poor:
                 t_g = _crossing(r0 - a[g], r1 - b[g], er0 + ea[g], er1 + eb[g])
             else:
                 t_g = _crossing(a[g] - r0, b[g] - r1, er0 + ea[g], er1 + eb[g])
             horizon = min(horizon, t_g)
-        if horizon <= 0.0:
-            return 0.0
-        # every other candidate must stay dearer (or unaffordable)
-        still = []
-        for q in active:
-            if q == c:
-                continue
-            t_q = dearer_for(bounds[q], q, c, rho)
-            if t_q < horizon:
-                fresh = bound_of(q)  # a tighter bound from the money now
-                if fresh is None:  # unaffordable now
-                    t_u = unaffordable_for(q)
-                    horizon = min(horizon, max(t_q, t_u))
-                    if horizon <= 0.0:
-                        return 0.0
-                    if t_u >= horizon:
-                        continue  # and for every t < horizon: out for the rest of the run
-                    still.append(q)  # it may become affordable later: keep it a competitor
-                    continue
-                if fresh[0] == math.inf:
-                    return 0.0
-                t_fresh = dearer_for(fresh, q, c, rho)
-                if t_fresh > t_q:
-                    bounds[q], t_q = fresh, t_fresh
-                horizon = min(horizon, t_q)
-                if horizon <= 0.0:
-                    return 0.0
-            still.append(q)
-        active = still
-        # the payments
-        for g, u, poor in members:
+        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
+
+    def pay(self, c: int) -> None:
+        v, sl, e0, e1 = self.piece
+        s_c = float(self.prep.scale[c])
+        a, b, ea, eb, rel = self.a, self.b, self.ea, self.eb, self.rel
+        for g, u, poor in self.payers:
             if poor:
-                alive[g] = False
+                self.alive[g] = False
                 a[g] = b[g] = ea[g] = eb[g] = 0.0
             else:
                 r0, r1 = v * s_c * u, sl * s_c * u
@@ -824,11 +849,6 @@ def _stable_for_python(prep: _Prepared, share: Money, steps: list[_Step]) -> flo
                 b[g] -= r1
                 ea[g] += e0 * s_c * u + rel * (abs(a[g]) + abs(r0))
                 eb[g] += e1 * s_c * u + rel * (abs(b[g]) + abs(r1))
-    for q in active:  # the end: every project left must stay unaffordable
-        horizon = min(horizon, unaffordable_for(q))
-        if horizon <= 0.0:
-            return 0.0
-    return horizon
 
 
 def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run, int]:

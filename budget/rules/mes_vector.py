@@ -303,170 +303,113 @@ def _payments(vec: ApprovalVectors, idx: np.ndarray, old: np.ndarray,
     return sorted(groups, key=lambda g: g.amount)
 
 
-def stable_for_approval(prep, vec: ApprovalVectors, share: Money, steps: list) -> float:
-    """`equal_shares._stable_for` on approval ballots with numpy: the same certificate (every
-    decision of the run stays the same for all t < the result), with per-group money, slopes
-    and error bounds held in arrays. See `_stable_for` for the reasoning."""
-    from budget.rules.equal_shares import _EPS, _crossing
+class ArrayReplay:
+    """`equal_shares._ListReplay` on approval ballots with numpy arrays (same operations, same
+    reasoning: see `equal_shares._stable_for`)."""
 
-    n_groups = len(prep.weights)
-    rel = 4 * _EPS * (n_groups + 16)
-    costs = prep.costs
-    share_f = float(share)
-    a = np.full(n_groups, share_f)
-    b = np.ones(n_groups)
-    ea = np.full(n_groups, rel * share_f)
-    eb = np.full(n_groups, rel)
-    alive = np.ones(n_groups, dtype=bool)
-    horizon = math.inf
+    def __init__(self, prep, vec: ApprovalVectors, share: Money) -> None:
+        from budget.rules.equal_shares import _EPS
 
-    def crossing_all(g0: np.ndarray, g1: np.ndarray, e0: np.ndarray, e1: np.ndarray) -> float:
-        if len(g0) == 0:
-            return math.inf
-        if bool((g0 <= e0).any()):
-            return 0.0
-        falling = g1 - e1 < 0.0
-        if not falling.any():
-            return math.inf
-        return float(((g0 - e0)[falling] / (e1 - g1)[falling]).min())
+        n_groups = len(prep.weights)
+        self.prep, self.vec = prep, vec
+        self.rel = rel = 4 * _EPS * (n_groups + 16)
+        self.share_f = share_f = float(share)
+        self.a = np.full(n_groups, share_f)
+        self.b = np.ones(n_groups)
+        self.ea = np.full(n_groups, rel * share_f)
+        self.eb = np.full(n_groups, rel)
+        self.alive = np.ones(n_groups, dtype=bool)
+        self.payers = np.zeros(0, dtype=np.int64)
+        self.poor = np.zeros(0, dtype=bool)
+        self.piece = (0.0, 0.0, 0.0, 0.0)
 
-    def price_now(p: int) -> float:
-        """p's price now, in floats (inf if its supporters cannot pay)."""
-        idx = vec.sup[p]
-        keep = alive[idx]
-        m = a[idx][keep]
-        w = vec.supw[p][keep]
+    def price_now(self, p: int) -> float:
+        idx = self.vec.sup[p]
+        keep = self.alive[idx]
+        m = self.a[idx][keep]
+        w = self.vec.supw[p][keep]
         order = np.argsort(m, kind="stable")
         m, w = m[order], w[order]
-        rho = (float(costs[p]) - (np.cumsum(w * m) - w * m)) / (w.sum() - (np.cumsum(w) - w))
+        rho = (float(self.prep.costs[p]) - (np.cumsum(w * m) - w * m)) / (
+            w.sum() - (np.cumsum(w) - w))
         ok = rho <= m
         return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
 
-    def split(p: int, price: float):
-        """(payers, poor mask, value, slope, value error, slope error, flat) of the price
-        piece given by who pays all (money < price)."""
-        idx = vec.sup[p]
-        keep = alive[idx]
+    def split(self, p: int, price: float):
+        idx = self.vec.sup[p]
+        keep = self.alive[idx]
         payers = idx[keep]
-        w = vec.supw[p][keep]
-        m = a[payers]
+        w = self.vec.supw[p][keep]
+        m = self.a[payers]
         poor = m < price
         d = float(w[~poor].sum())
         if d <= 0.0:
             return payers, poor, math.inf, 0.0, 0.0, 0.0, False
         wp = w[poor]
-        bp = b[payers][poor]
-        sa = float(wp @ m[poor])
-        sb = float(wp @ bp)
-        sab = float(wp @ np.abs(bp))
-        wea = float(wp @ ea[payers][poor])
-        web = float(wp @ eb[payers][poor])
-        cost = float(costs[p])
+        bp = self.b[payers][poor]
+        sa, sb, sab = float(wp @ m[poor]), float(wp @ bp), float(wp @ np.abs(bp))
+        wea = float(wp @ self.ea[payers][poor])
+        web = float(wp @ self.eb[payers][poor])
+        cost, rel = float(self.prep.costs[p]), self.rel
         return (payers, poor, (cost - sa) / d / cost, -sb / d / cost,
                 (rel * (cost + sa) + wea) / d / cost, (rel * sab + web) / d / cost,
                 not poor.any())
 
-    def exact_flat(p: int) -> Fraction:
-        d_exact = int(vec.supw[p][alive[vec.sup[p]]].sum())
-        return Fraction(costs[p]) / d_exact / costs[p]
+    def exact_flat(self, p: int) -> Fraction:
+        d_exact = int(self.vec.supw[p][self.alive[self.vec.sup[p]]].sum())
+        return Fraction(self.prep.costs[p]) / d_exact / self.prep.costs[p]
 
-    def money_of(p: int) -> tuple[float, float, float, float]:
-        idx = vec.sup[p]
-        w = vec.supw[p] * alive[idx]
-        va = float(w @ a[idx])
-        vb = float(w @ b[idx])
-        return va, vb, float(w @ ea[idx]) + rel * abs(va), float(w @ eb[idx]) + rel * abs(vb)
+    def money_of(self, p: int) -> tuple[float, float, float, float]:
+        idx = self.vec.sup[p]
+        w = self.vec.supw[p] * self.alive[idx]
+        va, vb = float(w @ self.a[idx]), float(w @ self.b[idx])
+        return (va, vb, float(w @ self.ea[idx]) + self.rel * abs(va),
+                float(w @ self.eb[idx]) + self.rel * abs(vb))
 
-    def bound_of(q: int):
-        va, _vb, wea, _web = money_of(q)
-        cost = float(costs[q])
-        if va < cost - wea - rel * cost:
+    def bound_of(self, q: int):
+        va, _vb, wea, _web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        if va < cost - wea - self.rel * cost:
             return None
-        _payers, _poor, v, sl, e0, e1, is_flat = split(q, price_now(q))
+        _payers, _poor, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
         if v == math.inf:
             return (math.inf, 0.0, 0.0, 0.0, None)
-        return v, sl, e0, e1, exact_flat(q) if is_flat else None
+        return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
-    def unaffordable_for(q: int) -> float:
-        va, vb, wea, web = money_of(q)
-        cost = float(costs[q])
-        return _crossing(cost - va, -vb, wea + rel * cost, web)
+    def unaffordable_for(self, q: int) -> float:
+        from budget.rules.equal_shares import _crossing
 
-    def dearer_for(bound, q: int, c: int, rho) -> float:
-        if bound[4] is not None and rho[4] is not None:
-            if bound[4] > rho[4] or (bound[4] == rho[4] and q > c):
-                return math.inf
-        return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2],
-                         bound[3] + rho[3])
+        va, vb, wea, web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
 
-    active = []
-    bounds = {}
-    for q in prep.mes_projects:
-        va, cost = prep.support[q] * share_f, float(costs[q])
-        wea = prep.support[q] * rel * share_f + rel * va
-        if va < cost - wea - rel * cost:
-            horizon = min(horizon, _crossing(cost - va, -prep.support[q], wea + rel * cost,
-                                             2 * prep.support[q] * rel))
-            continue
-        bound = bound_of(q)
-        if bound is None:
-            horizon = min(horizon, unaffordable_for(q))
-        elif bound[0] == math.inf:
-            return 0.0
-        else:
-            active.append(q)
-            bounds[q] = bound
-    if horizon <= 0.0:
-        return 0.0
-    for step in steps:
-        c = step.project
-        payers, poor, v, sl, e0, e1, is_flat = split(c, price_now(c))
+    def chosen(self, c: int):
+        payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
         if v == math.inf:
-            return 0.0
-        rho = (v, sl, e0, e1, exact_flat(c) if is_flat else None)
-        cost_c = float(costs[c])
+            return None
+        self.payers, self.poor, self.piece = payers, poor, (v, sl, e0, e1)
+        cost_c = float(self.prep.costs[c])
         r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
-        pa, pb, pea, peb = a[payers], b[payers], ea[payers], eb[payers]
+        pa, pb = self.a[payers], self.b[payers]
         g0 = np.where(poor, r0 - pa, pa - r0)
         g1 = np.where(poor, r1 - pb, pb - r1)
-        horizon = min(horizon, crossing_all(g0, g1, er0 + pea, er1 + peb))
-        if horizon <= 0.0:
-            return 0.0
-        still = []
-        for q in active:
-            if q == c:
-                continue
-            t_q = dearer_for(bounds[q], q, c, rho)
-            if t_q < horizon:
-                fresh = bound_of(q)
-                if fresh is None:
-                    t_u = unaffordable_for(q)
-                    horizon = min(horizon, max(t_q, t_u))
-                    if horizon <= 0.0:
-                        return 0.0
-                    if t_u >= horizon:
-                        continue
-                    still.append(q)
-                    continue
-                if fresh[0] == math.inf:
-                    return 0.0
-                t_fresh = dearer_for(fresh, q, c, rho)
-                if t_fresh > t_q:
-                    bounds[q], t_q = fresh, t_fresh
-                horizon = min(horizon, t_q)
-                if horizon <= 0.0:
-                    return 0.0
-            still.append(q)
-        active = still
-        gone, paying = payers[poor], payers[~poor]
-        alive[gone] = False
-        a[gone] = b[gone] = ea[gone] = eb[gone] = 0.0
-        a[paying] -= r0
-        b[paying] -= r1
-        ea[paying] += er0 + rel * (np.abs(a[paying]) + abs(r0))
-        eb[paying] += er1 + rel * (np.abs(b[paying]) + abs(r1))
-    for q in active:
-        horizon = min(horizon, unaffordable_for(q))
-        if horizon <= 0.0:
-            return 0.0
-    return horizon
+        e0s, e1s = er0 + self.ea[payers], er1 + self.eb[payers]
+        if bool((g0 <= e0s).any()):
+            horizon = 0.0
+        else:
+            falling = g1 - e1s < 0.0
+            horizon = (float(((g0 - e0s)[falling] / (e1s - g1)[falling]).min())
+                       if falling.any() else math.inf)
+        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
+
+    def pay(self, c: int) -> None:
+        v, sl, e0, e1 = self.piece
+        cost_c = float(self.prep.costs[c])
+        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
+        gone, paying = self.payers[self.poor], self.payers[~self.poor]
+        self.alive[gone] = False
+        self.a[gone] = self.b[gone] = self.ea[gone] = self.eb[gone] = 0.0
+        self.a[paying] -= r0
+        self.b[paying] -= r1
+        self.ea[paying] += er0 + self.rel * (np.abs(self.a[paying]) + abs(r0))
+        self.eb[paying] += er1 + self.rel * (np.abs(self.b[paying]) + abs(r1))

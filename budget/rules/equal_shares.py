@@ -67,6 +67,7 @@ from budget.rules.election import (
     money,
 )
 from budget.rules.greedy import greedy_fill, verify_greedy_certificate
+from budget.rules.mes_jump import stable_for
 
 MES_TIE_BREAKING = (
     "When several projects can be bought at the same price per vote in a step, the one whose "
@@ -594,271 +595,18 @@ def _pay(
         ]
 
 
-# --- jumping over add1 increments ------------------------------------------------------------
-#
-# Within one run, every voter's money, every price and every comparison MES makes is an affine
-# function of the share s as long as MES makes the same decisions (the same project in each
-# step, the same supporters paying all they have). `_stable_for` replays a run's steps with
-# money kept as value + slope * t (t = s - share) and finds how far t can grow before one of
-# those decisions could change; every increment in between has the same outcome, so add1 can
-# skip it. A competitor q's price is bounded from below by any split of its supporters into
-# "pays all" (P) and "pays rho*u" (R): rho_q >= (cost - money of P) / utility of R (each
-# supporter pays at most each of the two), which is affine in t, so one lower bound stays
-# valid for every t and later steps (money only goes down). Prices of projects whose
-# supporters all pay rho*u are constant in t and compared exactly (they often tie). Floats
-# carry error bounds (per group of voters: a few ulps per operation, propagated through every
-# payment); anything too close to call gives 0: add1 then walks one increment as before. The
-# run at the end of a jump is computed exactly anyway and must make the same steps, else add1
-# walks instead.
-
-_EPS = 2.0**-52
-JUMP_MISSES: list[tuple[Money, int, int]] = []  # wrong bounds caught (the tests expect none)
-_Bound = tuple[float, float, float, float, Fraction | None]  # value, slope, their errors, exact
-_NO_BOUND: _Bound = (math.inf, 0.0, 0.0, 0.0, None)
-
-
-def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
-    """Largest T such that g0 + g1*t > 0 for all 0 <= t < T, for every true (g0, g1) within
-    (e0, e1) of the computed ones; 0 if g0 may already be <= 0."""
-    if g0 <= e0:
-        return 0.0
-    if g1 - e1 >= 0.0:
-        return math.inf
-    return (g0 - e0) / (e1 - g1)
-
-
-def _stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
-    """How far (in money, conservatively) the share can rise above `share` with MES making
-    exactly `steps` (the steps of the run at `share`); see the comment above. Large approval
-    counts keep the money in numpy arrays, others in lists: the reasoning is the same."""
-    if prep.vectors is not None:
-        from budget.rules import mes_vector
-
-        return _replay(mes_vector.ArrayReplay(prep, prep.vectors, share), prep, steps)
-    return _replay(_ListReplay(prep, share), prep, steps)
-
-
-def _dearer_for(bound: _Bound, q: int, c: int, rho: _Bound) -> float:
-    """How long q's lower bound surely stays above c's price (ties: the lower id wins)."""
-    if bound[4] is not None and rho[4] is not None:
-        if bound[4] > rho[4] or (bound[4] == rho[4] and q > c):
-            return math.inf  # both constant in t
-    return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2], bound[3] + rho[3])
-
-
-def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
-    """The replay itself, on `ops` (`_ListReplay` or `mes_vector.ArrayReplay`): the money of
-    every group as value + slope * t with error bounds, and these operations on it:
-    `bound_of(q)` (a lower bound of q's price now, None if surely unaffordable),
-    `unaffordable_for(q)`, `chosen(c)` (c's price piece and how long its split of payers
-    holds) and `pay(c)`."""
-    rel, share_f, costs = ops.rel, ops.share_f, prep.costs
-    horizon = math.inf
-    active: list[int] = []
-    bounds: dict[int, _Bound] = {}
-    for q in prep.mes_projects:
-        # everyone has the share: the supporters' money is known without summing it
-        va, cost, n = prep.support[q] * share_f, float(costs[q]), prep.support[q]
-        wea = n * rel * share_f + rel * va
-        if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
-            horizon = min(horizon, _crossing(cost - va, -n, wea + rel * cost, 2 * n * rel))
-            continue
-        bound = ops.bound_of(q)
-        if bound is None:
-            horizon = min(horizon, ops.unaffordable_for(q))
-        elif bound[0] == math.inf:
-            return 0.0
-        else:
-            active.append(q)
-            bounds[q] = bound
-    if horizon <= 0.0:
-        return 0.0
-    for step in steps:
-        c = step.project
-        chosen = ops.chosen(c)
-        if chosen is None:
-            return 0.0
-        rho, t_payers = chosen
-        horizon = min(horizon, t_payers)
-        if horizon <= 0.0:
-            return 0.0
-        # every other candidate must stay dearer (or unaffordable)
-        still = []
-        for q in active:
-            if q == c:
-                continue
-            t_q = _dearer_for(bounds[q], q, c, rho)
-            if t_q < horizon:
-                fresh = ops.bound_of(q)  # a tighter bound from the money now
-                if fresh is None:  # unaffordable now
-                    t_u = ops.unaffordable_for(q)
-                    horizon = min(horizon, max(t_q, t_u))
-                    if horizon <= 0.0:
-                        return 0.0
-                    if t_u >= horizon:
-                        continue  # and for every t < horizon: out for the rest of the run
-                    still.append(q)  # it may become affordable later: keep it a competitor
-                    continue
-                if fresh[0] == math.inf:
-                    return 0.0
-                t_fresh = _dearer_for(fresh, q, c, rho)
-                if t_fresh > t_q:
-                    bounds[q], t_q = fresh, t_fresh
-                horizon = min(horizon, t_q)
-                if horizon <= 0.0:
-                    return 0.0
-            still.append(q)
-        active = still
-        ops.pay(c)
-    for q in active:  # the end: every project left must stay unaffordable
-        horizon = min(horizon, ops.unaffordable_for(q))
-        if horizon <= 0.0:
-            return 0.0
-    return horizon
-
-
-class _ListReplay:
-    """The replay's money in lists (any ballots; fastest for small counts)."""
-
-    def __init__(self, prep: _Prepared, share: Money) -> None:
-        n_groups = len(prep.weights)
-        self.prep = prep
-        self.rel = rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a group sum
-        self.utils_f = [float(u) for u in prep.utils]
-        self.share_f = share_f = float(share)
-        self.a = [share_f] * n_groups  # money of each group of identical ballots at t = 0
-        self.b = [1.0] * n_groups  # ... and its slope in t
-        self.ea = [rel * share_f] * n_groups  # error bounds of a
-        self.eb = [rel] * n_groups  # ... and of b
-        self.alive = [True] * n_groups  # False: paid all it had (money exactly 0 for every t)
-        self.payers: list[tuple[int, float, bool]] = []
-        self.piece = (0.0, 0.0, 0.0, 0.0)
-
-    def _supporters(self, p: int):
-        prep = self.prep
-        return zip(prep.sup_groups[p], prep.sup_weights[p], prep.sup_utils[p], strict=True)
-
-    def split(self, p: int, price: float):
-        """The supporters with money, each marked poor (pays all: money/u < price) or not,
-        and the affine price piece (value, slope, errors, flat) that this split gives."""
-        a, b, ea, eb, alive, rel = self.a, self.b, self.ea, self.eb, self.alive, self.rel
-        members = []
-        sa = sb = wea = web = sab = d = 0.0
-        n_poor = 0
-        for g, w, ui in self._supporters(p):
-            if not alive[g]:
-                continue
-            u = self.utils_f[ui]
-            poor = a[g] < price * u
-            members.append((g, u, poor))
-            if poor:
-                n_poor += 1
-                sa += w * a[g]
-                sb += w * b[g]
-                sab += w * abs(b[g])
-                wea += w * ea[g]
-                web += w * eb[g]
-            else:
-                d += w * u
-        if d <= 0.0:
-            return members, math.inf, 0.0, 0.0, 0.0, False
-        cost = float(self.prep.costs[p])
-        s = float(self.prep.scale[p])
-        return (members, (cost - sa) / d / s, -sb / d / s, (rel * (cost + sa) + wea) / d / s,
-                (rel * sab + web) / d / s, n_poor == 0)
-
-    def exact_flat(self, p: int) -> Fraction:
-        """The price when every supporter with money pays rho*u: exact, constant in t."""
-        utils = self.prep.utils
-        d_exact = sum(w * utils[ui] for g, w, ui in self._supporters(p) if self.alive[g])
-        return Fraction(self.prep.costs[p]) / d_exact / self.prep.scale[p]
-
-    def money_of(self, p: int) -> tuple[float, float, float, float]:
-        """The supporters' money (value, slope, errors)."""
-        a, b, ea, eb, alive = self.a, self.b, self.ea, self.eb, self.alive
-        va = vb = wea = web = 0.0
-        for g, w in zip(self.prep.sup_groups[p], self.prep.sup_weights[p], strict=True):
-            if alive[g]:
-                va += w * a[g]
-                vb += w * b[g]
-                wea += w * ea[g]
-                web += w * eb[g]
-        return va, vb, wea + self.rel * abs(va), web + self.rel * abs(vb)
-
-    def price_now(self, p: int) -> float:
-        """p's price now, in floats (inf: too close to tell)."""
-        rows = sorted((self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
-                      for g, w, ui in self._supporters(p) if self.alive[g])
-        remaining = float(self.prep.costs[p])
-        d = sum(w * u for _k, w, u in rows)
-        for key, w, u in rows:
-            if d <= 0.0 or remaining / d <= key:
-                break
-            remaining -= w * key * u
-            d -= w * u
-        return remaining / d if d > 0.0 else math.inf
-
-    def bound_of(self, q: int) -> _Bound | None:
-        """A lower bound of q's rho now (None: its supporters surely cannot pay for it); any
-        split gives a bound, the one at q's (float) price now gives the best."""
-        va, _vb, wea, _web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        if va < cost - wea - self.rel * cost:
-            return None
-        _members, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
-        if v == math.inf:
-            return _NO_BOUND
-        return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
-
-    def unaffordable_for(self, q: int) -> float:
-        """q's supporters cannot pay for it: how long that surely stays so."""
-        va, vb, wea, web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
-
-    def chosen(self, c: int) -> tuple[_Bound, float] | None:
-        """c's price piece, from its split at its price now (not from the step's price: add1
-        replays steps at other shares too), and how long every payer's side holds."""
-        members, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
-        if v == math.inf:
-            return None
-        self.payers, self.piece = members, (v, sl, e0, e1)
-        s_c = float(self.prep.scale[c])
-        a, b, ea, eb = self.a, self.b, self.ea, self.eb
-        horizon = math.inf
-        for g, u, poor in members:
-            r0, r1, er0, er1 = v * s_c * u, sl * s_c * u, e0 * s_c * u, e1 * s_c * u
-            if poor:
-                t_g = _crossing(r0 - a[g], r1 - b[g], er0 + ea[g], er1 + eb[g])
-            else:
-                t_g = _crossing(a[g] - r0, b[g] - r1, er0 + ea[g], er1 + eb[g])
-            horizon = min(horizon, t_g)
-        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
-
-    def pay(self, c: int) -> None:
-        v, sl, e0, e1 = self.piece
-        s_c = float(self.prep.scale[c])
-        a, b, ea, eb, rel = self.a, self.b, self.ea, self.eb, self.rel
-        for g, u, poor in self.payers:
-            if poor:
-                self.alive[g] = False
-                a[g] = b[g] = ea[g] = eb[g] = 0.0
-            else:
-                r0, r1 = v * s_c * u, sl * s_c * u
-                a[g] -= r0
-                b[g] -= r1
-                ea[g] += e0 * s_c * u + rel * (abs(a[g]) + abs(r0))
-                eb[g] += e1 * s_c * u + rel * (abs(b[g]) + abs(r1))
+JUMP_MISSES: list[tuple[Money, int, int]] = []  # wrong jump bounds caught (tests expect none)
 
 
 def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run, int]:
     """Raise the share by `unit` until the outcome is exhaustive (among the MES projects) or
     goes over the budget; return the last run within the budget and its number of increments.
 
-    With `jump`, when two increments in a row make the same steps, `_stable_for` certifies how
-    many more surely make them too, and add1 goes straight to the last of them; from there it
-    tries the replay again at the next increment (a replay certifies the steps at its own
-    share too), and keeps chaining replays while each saves more MES runs than it costs.
+    With `jump`, when two increments in a row make the same steps, `mes_jump.stable_for`
+    certifies how many more surely make them too, and add1 goes straight to the last of them;
+    from there it tries the replay again at the next increment (a replay certifies the steps
+    at its own share too), and keeps chaining replays while each saves more MES runs than it
+    costs.
     A replay costs about one pure-Python run, so after a plateau it is tried only once the
     runs it could have saved cost as much as a replay is expected to (doubling after every
     replay that saved nothing: on Lodz 2022 or Katowice 2023 the steps change at almost every
@@ -881,7 +629,7 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
         run: _Run | None = None
         if chain is not None:
             started = time.perf_counter()
-            stable = _stable_for(prep, share, chain)
+            stable = stable_for(prep, share, chain)
             spent = time.perf_counter() - started
             if stable > 0.0:
                 run = _Run(share, chain)  # certified: the MES run would make these steps
@@ -905,7 +653,7 @@ def _add1(prep: _Prepared, election: Election, jump: bool = True) -> tuple[_Run,
                 replay_cost = run_cost * 2
             if credit >= replay_cost:
                 started = time.perf_counter()
-                stable = _stable_for(prep, share, run.steps)
+                stable = stable_for(prep, share, run.steps)
                 spent = time.perf_counter() - started
                 credit = 0.0
                 saved = math.ceil(stable / float(unit)) - 1 if math.isfinite(stable) else 0

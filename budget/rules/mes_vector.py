@@ -304,11 +304,11 @@ def _payments(vec: ApprovalVectors, idx: np.ndarray, old: np.ndarray,
 
 
 class ArrayReplay:
-    """`equal_shares._ListReplay` on approval ballots with numpy arrays (same operations, same
-    reasoning: see `equal_shares._stable_for`)."""
+    """`mes_jump._ListReplay` on approval ballots with numpy arrays (same operations, same
+    reasoning: see `mes_jump`)."""
 
     def __init__(self, prep, vec: ApprovalVectors, share: Money) -> None:
-        from budget.rules.equal_shares import _EPS
+        from budget.rules.mes_jump import _EPS
 
         n_groups = len(prep.weights)
         self.prep, self.vec = prep, vec
@@ -377,7 +377,7 @@ class ArrayReplay:
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
     def unaffordable_for(self, q: int) -> float:
-        from budget.rules.equal_shares import _crossing
+        from budget.rules.mes_jump import _crossing
 
         va, vb, wea, web = self.money_of(q)
         cost = float(self.prep.costs[q])

@@ -22,9 +22,9 @@ from budget.rules.equal_shares import (
     MES_ADD1_TIE_BREAKING,
     MES_TIE_BREAKING,
     method_of_equal_shares,
-    verify_mes_certificate,
 )
 from budget.rules.greedy import GREEDY_TIE_BREAKING, greedy_by_votes, verify_greedy_certificate
+from budget.rules.mes_certificate import verify_mes_certificate
 
 RULES = ("greedy", "equal-shares", "mes", "mes-add1")
 

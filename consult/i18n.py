@@ -82,6 +82,25 @@ def label(member: Any) -> str:
     return text
 
 
+def per_locale(build: Any) -> Any:
+    """`build()` (texts in the current locale) made once per locale and then reused: for the
+    fixed strings a page repeats on every row. Like `label`, nothing is kept before the
+    catalogs are loaded."""
+    made: dict[Locale, Any] = {}
+
+    @functools.wraps(build)
+    def cached() -> Any:
+        locale = get_locale()
+        value = made.get(locale)
+        if value is None:
+            value = build()
+            if _loaded:
+                made[locale] = value
+        return value
+
+    return cached
+
+
 @functools.lru_cache(maxsize=64)
 def parse_locale(identifier: str) -> Locale:
     """`Locale.parse`, once per identifier (Babel's Locale objects are immutable in use)."""

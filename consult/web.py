@@ -98,13 +98,26 @@ def route_url(request: Request, name: str, /, **path_params: Any) -> URL | str:
 
 def _url_prefix(request: Request) -> str:
     """scheme://host[:port][root path] of the request, as `url_for` puts before a route's path
-    (made once per request)."""
-    prefix = request.scope.get("yishi.url_prefix")
+    (made once per request, and once per process for each of the few scheme, server, root path
+    and Host header combinations that Starlette's base URL depends on)."""
+    scope = request.scope
+    prefix = scope.get("yishi.url_prefix")
     if prefix is None:
-        prefix = str(URLPath(path="", protocol="http").make_absolute_url(
-            base_url=request.base_url))
-        request.scope["yishi.url_prefix"] = prefix
+        host = next((value for key, value in scope["headers"] if key == b"host"), None)
+        server = scope.get("server")
+        key = (scope.get("scheme", "http"), tuple(server) if server else None,
+               scope.get("app_root_path", scope.get("root_path", "")), host)
+        prefix = _URL_PREFIXES.get(key)
+        if prefix is None:
+            prefix = str(URLPath(path="", protocol="http").make_absolute_url(
+                base_url=request.base_url))
+            if len(_URL_PREFIXES) < 64:  # the Host header is the client's: keep a few
+                _URL_PREFIXES[key] = prefix
+        scope["yishi.url_prefix"] = prefix
     return prefix
+
+
+_URL_PREFIXES: dict[tuple, str] = {}
 
 
 def _route_index(app: Any) -> dict[str, tuple[str, dict]]:

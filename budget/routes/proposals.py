@@ -3,6 +3,7 @@ review and merge; photos served from the upload directory."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
@@ -16,14 +17,13 @@ from budget.services import proposals as svc
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
 from consult.errors import NotFound, PermissionDenied, ValidationError
 from consult.forms import fen_to_yuan_input
-from consult.i18n import _
-from consult.models import Area
+from consult.i18n import _, label, per_locale
 from consult.web import (
+    Page,
     flash,
     int_param,
     is_htmx,
     login_required,
-    paginate,
     read_form,
     redirect,
     render,
@@ -70,28 +70,44 @@ def _sort_labels() -> list[tuple[str, str]]:
     ]
 
 
+@per_locale
+def _card_text() -> SimpleNamespace:
+    """What every proposal card says whatever the proposal (templates/budget/
+    _proposal_card.html), translated once per locale instead of once per card."""
+    return SimpleNamespace(
+        cost=_("Cost"),
+        supporters=_("Supporters"),
+        round=_("Round"),
+        district=_("District-wide"),
+        revised=_("revised by the council"),
+        yours=_("Your proposal"),
+        reason=_("Council's reason:"),
+        status={s: label(s) for s in ProposalStatus},
+        category={c: label(c) for c in Category},
+    )
+
+
 @with_user
 async def proposal_list(request: Request) -> Response:
     """Every proposal, filtered, searched, sorted and paginated; htmx swaps only the results."""
     user = request.state.user
     filters = svc.ProposalFilters.from_query(request.query_params, user)
-    page = await paginate(
-        svc.filtered_proposals(filters).only(*svc.CARD_FIELDS),
-        int_param(request.query_params.get("page"), 1),
-        svc.PAGE_SIZE,
+    choices = await svc.list_choices()
+    items, number, total = await svc.list_page(
+        filters, int_param(request.query_params.get("page"), 1), svc.PAGE_SIZE, choices
     )
-    rounds = await Round.all().only("id", "title", "phase").order_by("-created_at", "-id")
-    areas = await Area.all().only("id", "name")
-    svc.attach_rounds_and_areas(page.items, rounds, areas)
-    current_round = next((r for r in rounds if r.id == filters.round_id), None)
+    page = Page(items=items, number=number, size=svc.PAGE_SIZE, total=total)
+    current_round = choices.rounds_by_id.get(filters.round_id)
     ctx = {
         "page": page,
         "filters": filters,
-        "rounds": rounds,
-        "areas": areas,
+        "rounds": choices.rounds,
+        "areas": choices.areas,
+        "area_options": choices.area_options,
         "statuses": list(ProposalStatus),
         "sorts": _sort_labels(),
         "current_round": current_round,
+        "card_text": _card_text(),
         "filtered": any([filters.category, filters.area, filters.status, filters.q,
                          filters.author_id]),
     }

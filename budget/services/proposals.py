@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Coalesce
@@ -36,7 +37,7 @@ from budget.services.photos import (
 from consult.errors import NotFound, PermissionDenied, ValidationError
 from consult.forms import parse_int, parse_yuan, text
 from consult.i18n import _
-from consult.models import AuditEntry, User
+from consult.models import Area, AuditEntry, User
 from consult.services.audit import record
 from consult.services.prepared import Prepared
 
@@ -127,6 +128,151 @@ def attach_rounds_and_areas(proposals: list[Proposal], rounds: list, areas: list
     for proposal in proposals:
         proposal.round = rounds_by_id[proposal.round_id]
         proposal.area = areas_by_id.get(proposal.area_id)
+
+
+# --- the list page, with its queries prepared once per shape --------------------------------
+
+
+@dataclass(slots=True)
+class ProposalCard:
+    """What a card shows of a proposal (CARD_FIELDS, with its round and area): the list page
+    makes these from the rows directly, without a model instance per row."""
+
+    id: int
+    round_id: int
+    area_id: int | None
+    author_id: int
+    title: str
+    category: Category
+    status: ProposalStatus
+    cost_fen: int
+    revised_cost_fen: int | None
+    support_count: int
+    review_reason: str
+    round: Any = None
+    area: Any = None
+
+    @property
+    def effective_cost_fen(self) -> int:
+        return self.revised_cost_fen if self.revised_cost_fen is not None else self.cost_fen
+
+
+@dataclass
+class ListChoices:
+    """The rounds (newest first) and areas (by name) the list's filters offer, by id too."""
+
+    rounds: list[Round]
+    areas: list[Area]
+    rounds_by_id: dict[int, Round]
+    areas_by_id: dict[int, Area]
+    # (option value, escaped name) of each area, escaped once rather than on every page
+    area_options: list[tuple[str, Markup]]
+
+
+_choices_cache: dict[Any, tuple[tuple, ListChoices]] = {}
+
+
+def _choices_sql() -> str:
+    """Everything `ListChoices` shows or orders by, in one query and in the order the filters
+    list them: rounds newest first (then by id), areas by name. The same text on SQLite and
+    PostgreSQL; column 6 sorts the areas by name under the column's own collation."""
+    return (
+        f'SELECT 0, "id", "title", "phase", "created_at", NULL FROM "{Round._meta.db_table}" '
+        f'UNION ALL SELECT 1, "id", "name", NULL, NULL, "name" FROM "{Area._meta.db_table}" '
+        "ORDER BY 1, 5 DESC, 6, 2 DESC"
+    )
+
+
+async def list_choices() -> ListChoices:
+    """The rounds and areas, read on every call as bare rows (one small query) and made into
+    model instances only when those rows differ from the last call's: a new or renamed round
+    or area, or a round's new phase, shows at once, whichever process changed it."""
+    db = Round._meta.db
+    _count, rows = await db.execute_query(_choices_sql())
+    seen = tuple(tuple(row) for row in rows)
+    key = db.connection_name
+    cached = _choices_cache.get(key)
+    if cached is not None and cached[0] == seen:
+        return cached[1]
+    # The instances `Round.all().only("id", "title", "phase")` and `Area.all().only("id",
+    # "name")` would give, made from the same rows.
+    rounds = [Round._init_from_db(id=r[1], title=r[2], phase=r[3]) for r in seen if r[0] == 0]
+    areas = [Area._init_from_db(id=r[1], name=r[2]) for r in seen if r[0] == 1]
+    choices = ListChoices(rounds, areas, {r.id: r for r in rounds}, {a.id: a for a in areas},
+                          [(str(a.id), escape(a.name)) for a in areas])
+    _choices_cache[key] = (seen, choices)
+    return choices
+
+
+def _list_shape(filters: ProposalFilters) -> tuple | None:
+    """What decides the SQL of the list's queries (the integer ids aside); None for a text
+    search, whose pattern is not a plain parameter."""
+    if filters.q:
+        return None
+    area = filters.area if filters.area in ("", DISTRICT) else "id"
+    return (filters.round_id is not None, filters.category, area, filters.status,
+            filters.author_id is not None, filters.sort)
+
+
+def _shaped(shape: tuple, *ids: int) -> QuerySet[Proposal]:
+    has_round, category, area, status, has_author, sort = shape
+    it = iter(ids)
+    return filtered_proposals(ProposalFilters(
+        round_id=next(it) if has_round else None,
+        category=category,
+        area=str(next(it)) if area == "id" else area,
+        status=status,
+        author_id=next(it) if has_author else None,
+        sort=sort,
+    ))
+
+
+def _list_ids(filters: ProposalFilters) -> list[int]:
+    ids = [] if filters.round_id is None else [filters.round_id]
+    if filters.area not in ("", DISTRICT):
+        ids.append(int(filters.area))
+    if filters.author_id is not None:
+        ids.append(filters.author_id)
+    return ids
+
+
+_LIST_COUNT = Prepared(lambda shape, *ids: _shaped(shape, *ids).count())
+_LIST_PAGE = Prepared(lambda shape, *args: _shaped(shape, *args[:-2])
+                      .only(*CARD_FIELDS).limit(args[-2]).offset(args[-1]))
+
+
+def _card(row: Any, choices: ListChoices) -> ProposalCard:
+    return ProposalCard(
+        id=row["id"], round_id=row["round_id"], area_id=row["area_id"],
+        author_id=row["author_id"], title=row["title"],
+        category=Category(row["category"]), status=ProposalStatus(row["status"]),
+        cost_fen=row["cost_fen"], revised_cost_fen=row["revised_cost_fen"],
+        support_count=row["support_count"], review_reason=row["review_reason"],
+        round=choices.rounds_by_id.get(row["round_id"]),
+        area=choices.areas_by_id.get(row["area_id"]),
+    )
+
+
+async def list_page(
+    filters: ProposalFilters, number: int | None, size: int, choices: ListChoices
+) -> tuple[list, int, int]:
+    """(the cards of page `number`, clamped to the pages there are; that number; the total)."""
+    shape = _list_shape(filters)
+    if shape is None:
+        queryset = filtered_proposals(filters).only(*CARD_FIELDS)
+        total = await queryset.count()
+    else:
+        ids = _list_ids(filters)
+        total = await _LIST_COUNT.scalar(*ids, shape=shape)
+    pages = max(1, -(-total // size))
+    number = min(max(1, number or 1), pages)
+    offset = (number - 1) * size
+    if shape is None:
+        items: list = list(await queryset.offset(offset).limit(size))
+        attach_rounds_and_areas(items, choices.rounds, choices.areas)
+        return items, number, total
+    rows = await _LIST_PAGE.rows(*ids, size, offset, shape=shape)
+    return [_card(row, choices) for row in rows], number, total
 
 
 # The proposal page's queries, their SQL made once (see consult.services.prepared).

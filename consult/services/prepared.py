@@ -13,9 +13,18 @@ queryset is awaited.
     )
     proposal = await proposal_with_round.first(7)
 
-Parameters must be integers that reach the SQL unchanged (ids). The stand-ins are checked when
-the query is prepared: each must appear in the SQL's values, the rest of the SQL and values
-must not depend on them, or `Prepared` refuses the query.
+Parameters must be integers that reach the SQL unchanged (ids, limits, offsets). The stand-ins
+are checked when the query is prepared: each must appear in the SQL's values, the rest of the
+SQL and values must not depend on them, or `Prepared` refuses the query.
+
+A query whose shape varies (which filters apply, which order) takes a `shape`: a small hashable
+key from a bounded set (flags and enum values, never free text), passed to the builder first and
+prepared once per shape. Constant strings of a shape (a category) stay in the SQL's values.
+`rows` gives the raw rows (no model instances), `scalar` the first column of the first row —
+for a count:
+
+    page_count = Prepared(lambda shape, rid: filtered(shape, rid).count())
+    total = await page_count.scalar(7, shape=("service", "newest"))
 """
 
 from __future__ import annotations
@@ -50,12 +59,17 @@ class Prepared(Generic[MODEL]):
         self._compiled: dict[tuple, _Compiled] = {}
         self._model: type[MODEL] | None = None
 
-    def _compile(self, arity: int, db: Any) -> _Compiled:
+    def _build(self, shape: Any, args: list[int]) -> Any:
+        return self.build(*args) if shape is None else self.build(shape, *args)
+
+    def _compile(self, arity: int, db: Any, shape: Any = None) -> _Compiled:
         runs = []
         for base in _STAND_INS:
             args = [base + i for i in range(arity)]
-            qs = self.build(*args)
-            if qs._prefetch_map or qs._prefetch_queries or qs._single:
+            qs = self._build(shape, args)
+            if isinstance(qs, QuerySet) and (
+                qs._prefetch_map or qs._prefetch_queries or qs._single
+            ):
                 raise ValueError("Prepared queries take plain querysets (no prefetch, no get)")
             qs._db = db
             qs._make_query()
@@ -78,28 +92,45 @@ class Prepared(Generic[MODEL]):
         if {i for _p, i in slots} != set(range(arity)):
             raise ValueError("Every parameter of a prepared query must be used")
         self._model = qs_a.model
-        return _Compiled(sql_a, constants, slots, qs_a._select_related_idx,
+        return _Compiled(sql_a, constants, slots, getattr(qs_a, "_select_related_idx", []),
                          list(qs_a._annotations.keys()))
 
-    async def all(self, *args: int, using_db: Any = None) -> list[MODEL]:
+    def _prepare(self, args: tuple, shape: Any, using_db: Any) -> tuple[Any, _Compiled, list]:
+        """(connection, compiled query, values with these arguments)."""
         if self._model is None:
             # The model (and so the connection to use) is known once the queryset was built.
-            self._model = self.build(*(_STAND_INS[0] + i for i in range(len(args)))).model
-        model = self._model
-        db = using_db or model._meta.db
-        key = (db.connection_name, db.capabilities.dialect, len(args))
+            stand_ins = [_STAND_INS[0] + i for i in range(len(args))]
+            self._model = self._build(shape, stand_ins).model
+        db = using_db or self._model._meta.db
+        key = (db.connection_name, db.capabilities.dialect, len(args), shape)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(len(args), db)
+            compiled = self._compiled[key] = self._compile(len(args), db, shape)
         values = list(compiled.values)
         for position, index in compiled.slots:
             values[position] = int(args[index])
+        return db, compiled, values
+
+    async def all(self, *args: int, shape: Any = None, using_db: Any = None) -> list[MODEL]:
+        db, compiled, values = self._prepare(args, shape, using_db)
         executor = db.executor_class(
-            model=model, db=db, select_related_idx=compiled.select_related_idx
+            model=self._model, db=db, select_related_idx=compiled.select_related_idx
         )
         return await executor.execute_select(compiled.sql, values,
                                              custom_fields=compiled.custom_fields)
 
-    async def first(self, *args: int, using_db: Any = None) -> MODEL | None:
-        rows = await self.all(*args, using_db=using_db)
+    async def rows(self, *args: int, shape: Any = None, using_db: Any = None) -> list:
+        """The raw rows (by column name or position: sqlite3.Row, asyncpg Record), without
+        making model instances."""
+        db, compiled, values = self._prepare(args, shape, using_db)
+        _count, rows = await db.execute_query(compiled.sql, values)
+        return list(rows)
+
+    async def scalar(self, *args: int, shape: Any = None, using_db: Any = None) -> Any:
+        """The first column of the first row (None without rows): a count."""
+        rows = await self.rows(*args, shape=shape, using_db=using_db)
+        return rows[0][0] if rows else None
+
+    async def first(self, *args: int, shape: Any = None, using_db: Any = None) -> MODEL | None:
+        rows = await self.all(*args, shape=shape, using_db=using_db)
         return rows[0] if rows else None

@@ -19,6 +19,8 @@ import jinja2
 import starlette_babel
 from babel import Locale
 from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup, escape
+from starlette.convertors import IntegerConvertor
 from starlette.datastructures import URL, FormData, MutableHeaders, URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -94,6 +96,17 @@ def route_url(request: Request, name: str, /, **path_params: Any) -> URL | str:
         **{key: convertors[key].to_string(value) for key, value in path_params.items()}
     )
     return _url_prefix(request) + path
+
+
+def route_url_around(request: Request, name: str, param: str) -> tuple[Markup, Markup]:
+    """For a route whose one parameter `param` is an int: (before, after), escaped for a
+    template, such that `route_url(request, name, **{param: n})` is before + n + after for every
+    n >= 0. A list page writes its rows' links without a call per row."""
+    path_format, convertors = _route_index(request.app)[name]
+    if set(convertors) != {param} or not isinstance(convertors[param], IntegerConvertor):
+        raise ValueError(f"{name} does not take just an int {param}")
+    before, after = path_format.split("{" + param + "}")
+    return escape(_url_prefix(request) + before), escape(after)
 
 
 def _url_prefix(request: Request) -> str:

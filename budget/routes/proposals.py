@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from markupsafe import escape
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -27,6 +28,7 @@ from consult.web import (
     read_form,
     redirect,
     render,
+    route_url_around,
     with_user,
 )
 
@@ -60,6 +62,7 @@ async def _read_uploads(request: Request, form: FormData) -> list[Upload]:
     return uploads
 
 
+@per_locale
 def _sort_labels() -> list[tuple[str, str]]:
     return [
         ("newest", _("Newest first")),
@@ -73,17 +76,18 @@ def _sort_labels() -> list[tuple[str, str]]:
 @per_locale
 def _card_text() -> SimpleNamespace:
     """What every proposal card says whatever the proposal (templates/budget/
-    _proposal_card.html), translated once per locale instead of once per card."""
+    _proposal_card.html), and the list's status and category options: translated and escaped
+    once per locale instead of once per card."""
     return SimpleNamespace(
-        cost=_("Cost"),
-        supporters=_("Supporters"),
-        round=_("Round"),
-        district=_("District-wide"),
-        revised=_("revised by the council"),
-        yours=_("Your proposal"),
-        reason=_("Council's reason:"),
-        status={s: label(s) for s in ProposalStatus},
-        category={c: label(c) for c in Category},
+        cost=escape(_("Cost")),
+        supporters=escape(_("Supporters")),
+        round=escape(_("Round")),
+        district=escape(_("District-wide")),
+        revised=escape(_("revised by the council")),
+        yours=escape(_("Your proposal")),
+        reason=escape(_("Council's reason:")),
+        status={s: escape(label(s)) for s in ProposalStatus},
+        category={c: escape(label(c)) for c in Category},
     )
 
 
@@ -108,6 +112,7 @@ async def proposal_list(request: Request) -> Response:
         "sorts": _sort_labels(),
         "current_round": current_round,
         "card_text": _card_text(),
+        "detail_url": route_url_around(request, "budget:proposal_detail", "proposal_id"),
         "filtered": any([filters.category, filters.area, filters.status, filters.q,
                          filters.author_id]),
     }

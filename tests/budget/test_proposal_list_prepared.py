@@ -128,3 +128,24 @@ async def test_choices_are_in_the_order_of_the_plain_queries(db):
         (r.id, r.title, r.phase) for r in rounds]
     assert [(a.id, a.name) for a in choices.areas] == [(a.id, a.name) for a in areas]
     assert choices.area_options == [(str(a.id), a.name) for a in areas]
+
+
+@pytest.mark.parametrize("host", [b"example.org:8080", b"testserver", None])
+async def test_detail_url_around_an_id_is_url_for(app, host):
+    from starlette.requests import Request
+
+    from consult.web import route_url, route_url_around
+
+    headers = [(b"host", host)] if host else []
+    scope = {"type": "http", "app": app, "router": app.router, "method": "GET", "path": "/",
+             "root_path": "", "query_string": b"", "headers": headers, "scheme": "https",
+             "server": ("10.0.0.1", 8443)}
+    before, after = route_url_around(Request(scope), "budget:proposal_detail", "proposal_id")
+    for proposal_id in (0, 7, 123456):
+        expected = str(Request(dict(scope)).url_for("budget:proposal_detail",
+                                                    proposal_id=proposal_id))
+        assert f"{before}{proposal_id}{after}" == expected
+        assert str(route_url(Request(dict(scope)), "budget:proposal_detail",
+                             proposal_id=proposal_id)) == expected
+    with pytest.raises(ValueError):
+        route_url_around(Request(scope), "budget:proposal_list", "proposal_id")

@@ -46,7 +46,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -429,7 +429,6 @@ def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
     heapq.heapify(heap)
     run = _Run(share, [])
     steps = run.steps
-    bound = 1 + 4 * _MARGIN
 
     def count(p: int) -> dict[int, int]:
         if touched_at[p] > counted_at[p]:
@@ -452,48 +451,20 @@ def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
             counted_at[p] = len(steps)
         return per_class[p]
 
+    def estimate(p: int) -> tuple[float, list[_Item]] | None:
+        if touched_at[p] > counted_at[p] or estimates[p] is None:
+            estimates[p] = _price_f(cost_f[p], count(p), cls, utils)
+        found = estimates[p]  # unchanged if no supporter of p paid since
+        return None if found is None else (found[0] / scale_f[p], found[1])
+
+    def exact(p: int, rho_f: float, items: list[_Item]) -> Fraction | None:
+        return _price_x(costs[p], rho_f * scale_f[p], items, cls)
+
     while True:
-        # the cheapest project: prices only go up during a run, so a project's last price is a
-        # lower bound and the search stops at the first lower bound clearly above the best
-        best_f = math.inf
-        evaluated: list[tuple[float, int, list[_Item]]] = []
-        while heap:
-            lower, p = heap[0]
-            if lower > best_f * bound:
-                break
-            heapq.heappop(heap)
-            if not active[p]:
-                continue
-            if touched_at[p] > counted_at[p] or estimates[p] is None:
-                estimates[p] = _price_f(cost_f[p], count(p), cls, utils)
-            estimate = estimates[p]  # unchanged if no supporter of p paid since
-            if estimate is None:
-                active[p] = False  # its supporters cannot pay for it any more: never again
-                continue
-            rho_f = estimate[0] / scale_f[p]
-            evaluated.append((rho_f, p, estimate[1]))
-            best_f = min(best_f, rho_f)
-        # exact prices for those within the margin of the best (normally just one)
-        best: Fraction | None = None
-        best_p = -1
-        best_price = Fraction(0)
-        for rho_f, p, items in evaluated:
-            if rho_f <= best_f * bound or rho_f == math.inf:
-                price = _price_x(costs[p], rho_f * scale_f[p], items, cls)
-                if price is None:
-                    active[p] = False
-                    continue
-                rho = price / scale[p]
-                if best is None or rho < best or (rho == best and p < best_p):
-                    best, best_p, best_price = rho, p, price
-        for rho_f, p, _items in evaluated:
-            if p != best_p and active[p]:
-                heapq.heappush(heap, (rho_f * (1 - 4 * _MARGIN), p))
-        if best is None:
-            if evaluated and any(active[p] for _r, p, _i in evaluated):
-                continue  # the closest turned out unaffordable: look again
+        cheapest = _cheapest(heap, active, estimate, exact, scale)
+        if cheapest is None:
             break
-        active[best_p] = False
+        best_p, best_price, _items = cheapest
         steps.append(_Step(best_p, best_price))
         _pay(prep, best_p, best_price, per_class[best_p], cls, cls_of, run if record else None)
         for r in prep.overlap[best_p]:
@@ -505,6 +476,60 @@ def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
             if p not in bought:
                 run.money_left[p] = _exact_sum((w, cls.x(key // nu)) for key, w in count(p).items())
     return run
+
+
+def _cheapest(heap: list[tuple[float, int]], active: list[bool],
+              estimate: Callable[[int], tuple[float, Any] | None],
+              exact: Callable[[int, float, Any], Fraction | None],
+              scale: Sequence[Money]) -> tuple[int, Fraction, Any] | None:
+    """The project MES buys next, shared by both runs: (project, exact scaled price, the
+    estimate's data), or None when nothing is affordable; the project leaves `active`.
+
+    `heap` holds (lower bound of rho, project): prices only go up during a run, so a project's
+    last price is a lower bound and the search stops at the first bound clearly above the best.
+    `estimate(p)` is (rho by floats, data) or None if p is clearly unaffordable (it then leaves
+    `active` for good); `exact(p, rho, data)` the exact scaled price, or None. Exact prices are
+    computed for those within the margin of the best (normally one); ties go to the lower
+    index (the first id)."""
+    bound = 1 + 4 * _MARGIN
+    while True:
+        best_f = math.inf
+        evaluated: list[tuple[float, int, Any]] = []
+        while heap:
+            lower, p = heap[0]
+            if lower > best_f * bound:
+                break
+            heapq.heappop(heap)
+            if not active[p]:
+                continue
+            found = estimate(p)
+            if found is None:
+                active[p] = False  # its supporters cannot pay for it any more: never again
+                continue
+            evaluated.append((found[0], p, found[1]))
+            best_f = min(best_f, found[0])
+        best: Fraction | None = None
+        best_p = -1
+        best_price = Fraction(0)
+        best_data = None
+        for rho_f, p, data in evaluated:
+            if rho_f <= best_f * bound or rho_f == math.inf:
+                price = exact(p, rho_f, data)
+                if price is None:
+                    active[p] = False
+                    continue
+                rho = price / scale[p]
+                if best is None or rho < best or (rho == best and p < best_p):
+                    best, best_p, best_price, best_data = rho, p, price, data
+        for rho_f, p, _data in evaluated:
+            if p != best_p and active[p]:
+                heapq.heappush(heap, (rho_f * (1 - 4 * _MARGIN), p))
+        if best is None:
+            if evaluated and any(active[p] for _r, p, _d in evaluated):
+                continue  # the closest turned out unaffordable: look again
+            return None
+        active[best_p] = False
+        return best_p, best_price, best_data
 
 
 def _exact_sum(terms: Iterable[tuple[int, Money]]) -> Money:

@@ -53,7 +53,6 @@ def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False,
     max_steps = max(1, len(prep.mes_projects))
     share_f = float(share)
     margin = _MARGIN * max(share_f, 1e-300)
-    bound = 1 + 4 * _MARGIN
 
     # classes of voters with the same history; class 0: no money left
     cap = 64
@@ -173,46 +172,23 @@ def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False,
         heap.append((1.0 / vec.total[p] * (1 - 4 * _MARGIN), p))
     heapq.heapify(heap)
 
+    def estimated(p: int):
+        if touched_at[p] > counted_at[p]:
+            estimates[p] = estimate(p)
+            counted_at[p] = len(steps)
+        est = estimates[p]
+        return None if est is None else (est[0], est)
+
+    def exact(p: int, rho_f: float, est) -> Fraction | None:
+        return price_x(p, rho_f, est[1], est[2], est[3])
+
+    from budget.rules.equal_shares import _cheapest
+
     while True:
-        best_f = math.inf
-        evaluated = []
-        while heap:
-            lower, p = heap[0]
-            if lower > best_f * bound:
-                break
-            heapq.heappop(heap)
-            if not active[p]:
-                continue
-            if touched_at[p] > counted_at[p]:
-                estimates[p] = estimate(p)
-                counted_at[p] = len(steps)
-            est = estimates[p]
-            if est is None:
-                active[p] = False
-                continue
-            evaluated.append((est[0], p, est))
-            best_f = min(best_f, est[0])
-        best: Fraction | None = None
-        best_p = -1
-        best_price = Fraction(0)
-        best_est = None
-        for rho_f, p, est in evaluated:
-            if rho_f <= best_f * bound or rho_f == math.inf:
-                price = price_x(p, rho_f, est[1], est[2], est[3])
-                if price is None:
-                    active[p] = False
-                    continue
-                rho = price / costs[p]
-                if best is None or rho < best or (rho == best and p < best_p):
-                    best, best_p, best_price, best_est = rho, p, price, est
-        for rho_f, p, _est in evaluated:
-            if p != best_p and active[p]:
-                heapq.heappush(heap, (rho_f * (1 - 4 * _MARGIN), p))
-        if best is None:
-            if evaluated and any(active[p] for _r, p, _e in evaluated):
-                continue
+        cheapest = _cheapest(heap, active, estimated, exact, costs)
+        if cheapest is None:
             break
-        active[best_p] = False
+        best_p, best_price, best_est = cheapest
         # pay: per class, all of it or a split; a poor class (money <= price) pays all it has
         _rho, classes, c, m = best_est
         j = len(prices)

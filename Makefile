@@ -36,13 +36,13 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 migrate: $(VENV)/.installed
-	$(BIN)/python -m consult.manage migrate
+	$(BIN)/python manage.py migrate
 
 demo: migrate
-	$(BIN)/python -m consult.manage demo
+	$(BIN)/python manage.py demo
 
 run: compile demo
-	$(BIN)/python -m consult.manage logins
+	$(BIN)/python manage.py logins
 	@echo "yishi is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers
 

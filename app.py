@@ -1,30 +1,31 @@
-"""yishi: the application factory, settings and database configuration.
+"""yishi: the application factory.
 
-`create_app(settings)` builds the Starlette app; `TORTOISE_ORM` is what the `tortoise` CLI
-(`[tool.tortoise]` in pyproject.toml) and `make migrate` use.
+`create_app(settings)` builds the Starlette app: middleware, the database lifespan and the
+routes of each package. Settings and the database configuration are in `core.settings`; the
+command line is `manage.py`. Nothing imports this module (uvicorn and the tests call
+`create_app`).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette_babel import LocaleFromCookie, LocaleFromHeader, LocaleFromQuery
 from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
-import consult.routes
-from consult.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
-from consult.web import (
+import core.routes
+from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
+from core.settings import ROOT, Settings, tortoise_config
+from core.web import (
     LocaleFromSessionUser,
     LocaleMiddleware,
     SameOriginMiddleware,
@@ -33,65 +34,8 @@ from consult.web import (
     make_templates,
 )
 
-ROOT = Path(__file__).resolve().parent
-DATA_DIR = ROOT / "data"
 
-
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept under data/."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-@dataclass
-class Settings:
-    database_url: str = field(
-        default_factory=lambda: os.environ.get(
-            "DATABASE_URL", f"sqlite://{DATA_DIR / 'yishi.sqlite3'}"
-        )
-    )
-    secret_key: str = field(default_factory=_secret_key)
-    upload_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("UPLOAD_DIR", DATA_DIR / "uploads"))
-    )
-    # Cookies marked Secure only behind HTTPS (set HTTPS_ONLY=1 in production).
-    https_only: bool = field(default_factory=lambda: os.environ.get("HTTPS_ONLY") == "1")
-    max_photo_bytes: int = 5 * 1024 * 1024
-    debug: bool = field(default_factory=lambda: os.environ.get("DEBUG") == "1")
-
-
-def tortoise_config(database_url: str) -> dict:
-    return {
-        "connections": {"default": database_url},
-        "apps": {
-            "consult": {
-                "models": ["consult.models"],
-                "default_connection": "default",
-                "migrations": "consult.migrations",
-            },
-            "budget": {
-                "models": ["budget.models"],
-                "default_connection": "default",
-                "migrations": "budget.migrations",
-            },
-        },
-        "use_tz": True,
-        "timezone": "UTC",
-    }
-
-
-TORTOISE_ORM = tortoise_config(Settings(secret_key="cli").database_url)
-
-
-async def homepage(request):
-    from starlette.responses import RedirectResponse
-
+async def homepage(request: Request) -> Response:
     return RedirectResponse(request.url_for("budget:round_list"), status_code=302)
 
 
@@ -132,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", homepage, name="home"),
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
         Mount("/budget", routes=budget.routes.routes, name="budget"),
-        Mount("", routes=consult.routes.routes, name="consult"),
+        Mount("", routes=core.routes.routes, name="core"),
     ]
     app = Starlette(
         debug=settings.debug,

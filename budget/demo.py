@@ -1,4 +1,4 @@
-"""Demo data: a believable district for `make run` (consult/manage.py loads it into an empty
+"""Demo data: a believable district for `make run` (manage.py loads it into an empty
 database after the migrations).
 
 Four neighbourhoods (社区) of one street district, an account for every role, a few hundred
@@ -35,8 +35,8 @@ from budget.models import (
     Support,
 )
 from budget.services.voting import new_receipt
-from consult.models import Area, AuditEntry, Role, User
-from consult.services.auth import hash_password
+from core.models import Area, AuditEntry, Role, User
+from core.services.auth import hash_password
 
 # (username, what the account is) — printed by `make run`; every account has the demo password.
 DEMO_LOGINS: list[tuple[str, str]] = [

@@ -12,7 +12,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import CheckConstraint
 from tortoise.models import Model
 
-from consult.i18n import lazy_gettext as _l
+from core.i18n import lazy_gettext as _l
 
 
 class Phase(StrEnum):
@@ -160,7 +160,7 @@ class Round(Model):
     # Set for rounds imported from a Pabulib file (studying past elections).
     source = fields.CharField(max_length=200, default="")
     created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="rounds_created", null=True, on_delete=fields.SET_NULL
+        "core.User", related_name="rounds_created", null=True, on_delete=fields.SET_NULL
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -192,7 +192,7 @@ class Envelope(Model):
         "budget.Round", related_name="envelopes", on_delete=fields.CASCADE
     )
     area: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.Area", related_name="envelopes", null=True, on_delete=fields.RESTRICT
+        "core.Area", related_name="envelopes", null=True, on_delete=fields.RESTRICT
     )
     budget_fen = fields.BigIntField()
 
@@ -211,7 +211,7 @@ class Proposal(Model):
     )
     # null: district-wide (concerns no single area)
     area: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.Area", related_name="proposals", null=True, on_delete=fields.RESTRICT
+        "core.Area", related_name="proposals", null=True, on_delete=fields.RESTRICT
     )
     title = fields.CharField(max_length=200)
     description = fields.TextField()
@@ -221,7 +221,7 @@ class Proposal(Model):
     beneficiaries = fields.IntField(default=0)
     location = fields.CharField(max_length=200, default="")
     author: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="proposals", null=True, on_delete=fields.SET_NULL
+        "core.User", related_name="proposals", null=True, on_delete=fields.SET_NULL
     )
     status = fields.CharEnumField(ProposalStatus, max_length=16, default=ProposalStatus.SUBMITTED)
     merged_into: fields.ForeignKeyNullableRelation[Proposal] = fields.ForeignKeyField(
@@ -284,7 +284,7 @@ class Support(Model):
         "budget.Proposal", related_name="supports", on_delete=fields.CASCADE
     )
     user: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "consult.User", related_name="supports", on_delete=fields.CASCADE
+        "core.User", related_name="supports", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -302,7 +302,7 @@ class Review(Model):
         "budget.Proposal", related_name="reviews", on_delete=fields.CASCADE
     )
     reviewer: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="reviews", null=True, on_delete=fields.SET_NULL
+        "core.User", related_name="reviews", null=True, on_delete=fields.SET_NULL
     )
     feasible = fields.BooleanField()
     reason = fields.TextField()
@@ -325,15 +325,15 @@ class Ballot(Model):
     )
     # null only for anonymous ballots of an imported election
     voter: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="ballots", null=True, on_delete=fields.RESTRICT
+        "core.User", related_name="ballots", null=True, on_delete=fields.RESTRICT
     )
     # the voter's area when the ballot was cast (turnout per area; imported ballots: null)
     area: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.Area", related_name="ballots", null=True, on_delete=fields.RESTRICT
+        "core.Area", related_name="ballots", null=True, on_delete=fields.RESTRICT
     )
     channel = fields.CharEnumField(Channel, max_length=10, default=Channel.ONLINE)
     entered_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="ballots_entered", null=True, on_delete=fields.SET_NULL
+        "core.User", related_name="ballots_entered", null=True, on_delete=fields.SET_NULL
     )
     receipt = fields.CharField(max_length=16, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -380,7 +380,7 @@ class Outcome(Model):
     data = fields.JSONField()
     computed_at = fields.DatetimeField(auto_now=True)
     computed_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "consult.User", related_name="outcomes_computed", null=True, on_delete=fields.SET_NULL
+        "core.User", related_name="outcomes_computed", null=True, on_delete=fields.SET_NULL
     )
 
     class Meta:

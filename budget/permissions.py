@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from budget.models import Ballot, Phase, Proposal, ProposalStatus, Round
-from consult.models import Role, User
+from core.models import Role, User
 
 STAFF = (Role.COUNCIL, Role.ADMIN)
 

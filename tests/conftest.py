@@ -14,7 +14,7 @@ import pytest_asyncio
 from tortoise import Tortoise, connections
 
 from app import Settings, create_app, tortoise_config
-from consult.db import (
+from core.db import (
     create_postgres_database,
     drop_postgres_database,
     is_postgres,

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import httpx
 
 from budget.models import BallotType, Envelope, Phase, Proposal, ProposalStatus, Round
-from consult.models import Area, Role, User
-from consult.services.auth import hash_password
+from core.models import Area, Role, User
+from core.services.auth import hash_password
 
 PASSWORD = "password123"
 _HASH: str | None = None

@@ -10,7 +10,7 @@ import pytest
 from starlette.routing import Mount, Route
 
 from budget.models import BallotType, Phase, ProposalStatus
-from consult.models import Role
+from core.models import Role
 from tests.helpers import login, make_area, make_proposal, make_round, make_user
 
 
@@ -158,14 +158,15 @@ def test_the_page_audit_catches_what_it_should():
 def test_cached_url_for_builds_the_same_urls_as_starlette(app):
     from starlette.requests import Request
 
-    from consult.web import _route_index, url_for
+    from core.web.templates import url_for
+    from core.web.urls import _route_index
 
     scope = {"type": "http", "app": app, "router": app.router, "scheme": "http",
              "server": ("testserver", 80), "path": "/", "root_path": "", "headers": [],
              "query_string": b""}
     request = Request(scope)
     index = _route_index(app)
-    assert "budget:proposal_detail" in index and "consult:login" in index
+    assert "budget:proposal_detail" in index and "core:login" in index
     for name, (_path, convertors) in index.items():
         params = {key: 7 for key in convertors}
         assert str(url_for({"request": request}, name, **params)) == str(

@@ -10,6 +10,7 @@ from tortoise.migrations.constraints import CheckConstraint
 
 class Migration(migrations.Migration):
     initial = True
+    dependencies = [('core', '0001_initial')]
 
     operations = [
         ops.CreateModel(
@@ -32,7 +33,7 @@ class Migration(migrations.Migration):
                 ('closes', fields.DateField(null=True)),
                 ('results_published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('source', fields.CharField(default='', max_length=200)),
-                ('created_by', fields.ForeignKeyField('consult.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='rounds_created', on_delete=OnDelete.SET_NULL)),
+                ('created_by', fields.ForeignKeyField('core.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='rounds_created', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
@@ -44,10 +45,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('round', fields.ForeignKeyField('budget.Round', source_field='round_id', db_constraint=True, to_field='id', related_name='ballots', on_delete=OnDelete.CASCADE)),
-                ('voter', fields.ForeignKeyField('consult.User', source_field='voter_id', null=True, db_constraint=True, to_field='id', related_name='ballots', on_delete=OnDelete.RESTRICT)),
-                ('area', fields.ForeignKeyField('consult.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='ballots', on_delete=OnDelete.RESTRICT)),
+                ('voter', fields.ForeignKeyField('core.User', source_field='voter_id', null=True, db_constraint=True, to_field='id', related_name='ballots', on_delete=OnDelete.RESTRICT)),
+                ('area', fields.ForeignKeyField('core.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='ballots', on_delete=OnDelete.RESTRICT)),
                 ('channel', fields.CharEnumField(default=Channel.ONLINE, description='ONLINE: online\nPAPER: paper\nIMPORTED: imported', enum_type=Channel, max_length=10)),
-                ('entered_by', fields.ForeignKeyField('consult.User', source_field='entered_by_id', null=True, db_constraint=True, to_field='id', related_name='ballots_entered', on_delete=OnDelete.SET_NULL)),
+                ('entered_by', fields.ForeignKeyField('core.User', source_field='entered_by_id', null=True, db_constraint=True, to_field='id', related_name='ballots_entered', on_delete=OnDelete.SET_NULL)),
                 ('receipt', fields.CharField(unique=True, max_length=16)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
@@ -60,7 +61,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('round', fields.ForeignKeyField('budget.Round', source_field='round_id', db_constraint=True, to_field='id', related_name='envelopes', on_delete=OnDelete.CASCADE)),
-                ('area', fields.ForeignKeyField('consult.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='envelopes', on_delete=OnDelete.RESTRICT)),
+                ('area', fields.ForeignKeyField('core.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='envelopes', on_delete=OnDelete.RESTRICT)),
                 ('budget_fen', fields.BigIntField()),
             ],
             options={'table': 'envelope', 'app': 'budget', 'unique_together': [('round', 'area')], 'constraints': [CheckConstraint(check='budget_fen >= 0', name='envelope_budget_nonnegative')], 'pk_attr': 'id', 'table_description': "A part of a round's fund: one per area, plus the district-wide rest (area is null)."},
@@ -78,7 +79,7 @@ class Migration(migrations.Migration):
                 ('ballots_counted', fields.IntField()),
                 ('data', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('computed_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
-                ('computed_by', fields.ForeignKeyField('consult.User', source_field='computed_by_id', null=True, db_constraint=True, to_field='id', related_name='outcomes_computed', on_delete=OnDelete.SET_NULL)),
+                ('computed_by', fields.ForeignKeyField('core.User', source_field='computed_by_id', null=True, db_constraint=True, to_field='id', related_name='outcomes_computed', on_delete=OnDelete.SET_NULL)),
             ],
             options={'table': 'outcome', 'app': 'budget', 'unique_together': [('round', 'envelope')], 'pk_attr': 'id', 'table_description': 'The frozen count of one envelope: which proposals are funded, and why (explanations).'},
             bases=['Model'],
@@ -88,7 +89,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('round', fields.ForeignKeyField('budget.Round', source_field='round_id', db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.CASCADE)),
-                ('area', fields.ForeignKeyField('consult.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.RESTRICT)),
+                ('area', fields.ForeignKeyField('core.Area', source_field='area_id', null=True, db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.RESTRICT)),
                 ('title', fields.CharField(max_length=200)),
                 ('description', fields.TextField(unique=False)),
                 ('category', fields.CharEnumField(description='ENGINEERING: engineering\nEQUIPMENT: equipment\nSERVICE: service', enum_type=Category, max_length=16)),
@@ -96,7 +97,7 @@ class Migration(migrations.Migration):
                 ('revised_cost_fen', fields.BigIntField(null=True)),
                 ('beneficiaries', fields.IntField(default=0)),
                 ('location', fields.CharField(default='', max_length=200)),
-                ('author', fields.ForeignKeyField('consult.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.SET_NULL)),
+                ('author', fields.ForeignKeyField('core.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='proposals', on_delete=OnDelete.SET_NULL)),
                 ('status', fields.CharEnumField(default=ProposalStatus.SUBMITTED, description='SUBMITTED: submitted\nFEASIBLE: feasible\nINFEASIBLE: infeasible\nMERGED: merged\nWITHDRAWN: withdrawn\nFUNDED: funded\nNOT_FUNDED: not_funded', enum_type=ProposalStatus, max_length=16)),
                 ('merged_into', fields.ForeignKeyField('budget.Proposal', source_field='merged_into_id', null=True, db_constraint=True, to_field='id', related_name='merged_from', on_delete=OnDelete.SET_NULL)),
                 ('review_reason', fields.TextField(default='', unique=False)),
@@ -138,7 +139,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('proposal', fields.ForeignKeyField('budget.Proposal', source_field='proposal_id', db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.CASCADE)),
-                ('reviewer', fields.ForeignKeyField('consult.User', source_field='reviewer_id', null=True, db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.SET_NULL)),
+                ('reviewer', fields.ForeignKeyField('core.User', source_field='reviewer_id', null=True, db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.SET_NULL)),
                 ('feasible', fields.BooleanField()),
                 ('reason', fields.TextField(unique=False)),
                 ('revised_cost_fen', fields.BigIntField(null=True)),
@@ -152,7 +153,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('proposal', fields.ForeignKeyField('budget.Proposal', source_field='proposal_id', db_constraint=True, to_field='id', related_name='supports', on_delete=OnDelete.CASCADE)),
-                ('user', fields.ForeignKeyField('consult.User', source_field='user_id', db_constraint=True, to_field='id', related_name='supports', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('core.User', source_field='user_id', db_constraint=True, to_field='id', related_name='supports', on_delete=OnDelete.CASCADE)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'support', 'app': 'budget', 'unique_together': [('proposal', 'user')], 'indexes': [Index(fields=['user_id'])], 'pk_attr': 'id', 'table_description': "A resident's endorsement of a proposal (one each)."},

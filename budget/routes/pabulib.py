@@ -10,9 +10,9 @@ from starlette.routing import Route
 
 from budget.permissions import can
 from budget.services import pabulib_io as svc
-from consult.errors import ValidationError
-from consult.i18n import _
-from consult.web import (
+from core.errors import ValidationError
+from core.i18n import _
+from core.web import (
     flash,
     int_param,
     login_required,

@@ -16,10 +16,10 @@ from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import proposals as svc
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.forms import fen_to_yuan_input
-from consult.i18n import _, label, per_locale
-from consult.web import (
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.forms import fen_to_yuan_input
+from core.i18n import _, label, per_locale
+from core.web import (
     Page,
     flash,
     int_param,

@@ -10,9 +10,9 @@ from starlette.routing import Route
 from budget.models import BallotType, OutcomeRule
 from budget.permissions import can
 from budget.services import results as svc
-from consult.errors import PermissionDenied, ValidationError
-from consult.i18n import _
-from consult.web import flash, login_required, read_form, redirect, render, with_user
+from core.errors import PermissionDenied, ValidationError
+from core.i18n import _
+from core.web import flash, login_required, read_form, redirect, render, with_user
 
 
 def _results_url(request: Request, round_id: int) -> str:

@@ -10,10 +10,10 @@ from starlette.routing import Route
 from budget.models import BallotType, OutcomeRule, Phase, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import rounds as service
-from consult.errors import ValidationError
-from consult.i18n import _
-from consult.models import Area
-from consult.web import (
+from core.errors import ValidationError
+from core.i18n import _
+from core.models import Area
+from core.web import (
     flash,
     get_object_or_404,
     int_param,

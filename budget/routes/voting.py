@@ -14,10 +14,10 @@ from budget.models import Ballot, BallotType, Channel, Phase, Proposal, Round
 from budget.permissions import can
 from budget.rules import ballots as rules
 from budget.services import voting as svc
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.i18n import _
-from consult.models import Role, User
-from consult.web import (
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.i18n import _
+from core.models import Role, User
+from core.web import (
     flash,
     int_param,
     login_required,

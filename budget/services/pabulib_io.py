@@ -43,10 +43,10 @@ from budget.pabulib import POINTS_TYPES, PabulibError, PbFile, PbVote, parse_pb,
 from budget.permissions import can, is_staff
 from budget.services import results
 from budget.services.voting import RECEIPT_ALPHABET, RECEIPT_LENGTH
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.i18n import _
-from consult.models import AuditEntry, User
-from consult.services.audit import record
+from core.audit import record
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.i18n import _
+from core.models import AuditEntry, User
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # Łódź 2022, 90,494 voters, is 3.7 MB
 BATCH = 1000  # rows per INSERT of the ORM's bulk inserts (proposals, ballots)

@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from consult.errors import ValidationError
-from consult.i18n import _
+from core.errors import ValidationError
+from core.i18n import _
 
 MAX_PHOTOS = 3
 

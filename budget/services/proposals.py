@@ -34,12 +34,12 @@ from budget.services.photos import (
     new_stored_name,
     write_photo,
 )
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.forms import parse_int, parse_yuan, text
-from consult.i18n import _
-from consult.models import Area, AuditEntry, User
-from consult.services.audit import record
-from consult.services.prepared import Prepared
+from core.audit import record
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.forms import parse_int, parse_yuan, text
+from core.i18n import _
+from core.models import Area, AuditEntry, User
+from core.prepared import Prepared
 
 DISTRICT = "district"  # the form value for "district-wide" (no area)
 PAGE_SIZE = 20
@@ -275,7 +275,7 @@ async def list_page(
     return [_card(row, choices) for row in rows], number, total
 
 
-# The proposal page's queries, their SQL made once (see consult.services.prepared).
+# The proposal page's queries, their SQL made once (see core.prepared).
 _PROPOSAL = Prepared(lambda pid: Proposal.filter(id=pid).select_related(
     "round", "area", "author", "merged_into").limit(2))
 _PHOTOS = Prepared(lambda pid: ProposalPhoto.filter(proposal_id=pid))
@@ -378,7 +378,7 @@ def validate_proposal(
 
 
 def _money(fen: int) -> str:
-    from consult.i18n import format_money
+    from core.i18n import format_money
 
     return format_money(fen)
 

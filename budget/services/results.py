@@ -41,10 +41,10 @@ from budget.models import (
     Round,
 )
 from budget.permissions import can, is_staff
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.i18n import _
-from consult.models import Area, Role, User
-from consult.services.audit import record
+from core.audit import record
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.i18n import _
+from core.models import Area, Role, User
 
 # Proposals that were on the ballot (and keep being counted on a re-run).
 COUNTED = (ProposalStatus.FEASIBLE, ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED)

@@ -18,11 +18,11 @@ from tortoise.transactions import in_transaction
 
 from budget.models import BallotType, Envelope, OutcomeRule, Phase, Proposal, ProposalStatus, Round
 from budget.permissions import can
-from consult.errors import Conflict, PermissionDenied, ValidationError
-from consult.forms import fen_to_yuan_input, parse_date, parse_int, parse_yuan, text
-from consult.i18n import _
-from consult.models import Area, User
-from consult.services.audit import record
+from core.audit import record
+from core.errors import Conflict, PermissionDenied, ValidationError
+from core.forms import fen_to_yuan_input, parse_date, parse_int, parse_yuan, text
+from core.i18n import _
+from core.models import Area, User
 
 # The timetable, in order: (field, phase it starts).
 DATE_FIELDS = (

@@ -37,11 +37,11 @@ from budget.models import (
 )
 from budget.permissions import can, is_voter
 from budget.rules import ballots as rules
-from consult.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from consult.i18n import _, format_money
-from consult.models import Area, Role, User
-from consult.services.audit import record
-from consult.services.prepared import Prepared
+from core.audit import record
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.i18n import _, format_money
+from core.models import Area, Role, User
+from core.prepared import Prepared
 
 DISTRICT = "district"  # the key of the district-wide envelope (area null)
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, copied by hand

@@ -295,7 +295,7 @@ async def time_results(district: District, rule: str) -> tuple[float, int]:
     """Seconds to compute the results of the filled round with `rule`, and projects funded."""
     from budget.models import Proposal, ProposalStatus, Round
     from budget.services.results import compute_results
-    from consult.models import User
+    from core.models import User
 
     await Round.filter(id=district.round_id).update(phase="results", rule=rule)
     chair = await User.get(id=district.chair_id)
@@ -373,7 +373,7 @@ async def run(args: argparse.Namespace) -> int:
     from tortoise import Tortoise
 
     from app import Settings, create_app, tortoise_config
-    from consult.db import (
+    from core.db import (
         create_postgres_database,
         drop_postgres_database,
         is_postgres,

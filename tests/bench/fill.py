@@ -1,7 +1,7 @@
 """Fill a scratch database with a district-sized round, fast: rows are generated in Python and
 written with the database driver directly (sqlite3 `executemany` in one transaction, asyncpg
 `COPY`), bypassing the ORM. The schema comes from the real migrations
-(`consult.db.migrate_database`) and the rows are what the services would have written.
+(`core.db.migrate_database`) and the rows are what the services would have written.
 
 `fill_district(url, sizes)` returns what the benchmark needs to know about the data (ids, the
 feasible projects of each envelope, residents who have not voted yet).
@@ -19,8 +19,8 @@ from itertools import accumulate
 from typing import Any
 from urllib.parse import urlsplit
 
-from consult.db import is_postgres
-from consult.services.auth import hash_password
+from core.db import is_postgres
+from core.services.auth import hash_password
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 

@@ -11,8 +11,8 @@ import pytest
 
 from budget.models import Ballot, BallotChoice, Phase, ProposalStatus
 from budget.services import voting
-from consult.errors import Conflict
-from consult.models import Role
+from core.errors import Conflict
+from core.models import Role
 from tests.helpers import make_area, make_proposal, make_round, make_user, post_form
 
 pytestmark = pytest.mark.skipif(

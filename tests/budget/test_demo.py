@@ -20,7 +20,7 @@ from budget.models import (
 )
 from budget.permissions import can
 from budget.rules.ballots import EnvelopeSpec, validate_ballot
-from consult.models import Area, AuditEntry, Role, User
+from core.models import Area, AuditEntry, Role, User
 from tests.helpers import PASSWORD, login, page_text
 
 

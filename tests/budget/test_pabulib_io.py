@@ -32,8 +32,8 @@ from budget.rules.election import Outcome as RuleOutcome
 from budget.services import pabulib_io as io
 from budget.services import results as svc
 from budget.services import voting
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.models import AuditEntry, Role
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.models import AuditEntry, Role
 from tests.budget.test_results_services import counted_round
 from tests.fixtures.regen_pabutools import pabulib_dir, run_pabutools
 from tests.helpers import make_area, make_proposal, make_round, make_user
@@ -442,7 +442,7 @@ async def test_votes_of_an_import_keep_file_order(db):
 
 
 def test_command_line_import(tmp_path):
-    """`python -m consult.manage import-pb FILE.pb` prints the new round's id; a bad file is
+    """`python -m manage import-pb FILE.pb` prints the new round's id; a bad file is
     refused with its line on stderr and exit status 1."""
     path = pabulib_dir() / "Netherlands_Assen_2024.pb"
     if not path.exists():
@@ -451,7 +451,7 @@ def test_command_line_import(tmp_path):
     repo = Path(__file__).resolve().parents[2]
 
     def manage(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "consult.manage", *args], cwd=repo,
+        return subprocess.run([sys.executable, "-m", "manage", *args], cwd=repo,
                               env=env, capture_output=True, text=True, timeout=60)
 
     assert manage("migrate").returncode == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from budget.models import Ballot, Envelope, Phase, Proposal, Round
 from budget.pabulib import parse_pb
 from budget.services import results as svc
-from consult.models import Role
+from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE, polarised_round, real_file
 from tests.budget.test_results_services import counted_round
 from tests.helpers import login, make_area, make_round, make_user, page_text, post_form

@@ -10,8 +10,8 @@ import pytest
 
 from budget.models import Category, Phase, ProposalStatus, Round
 from budget.services import proposals as svc
-from consult.models import Area
-from consult.services.prepared import Prepared
+from core.models import Area
+from core.prepared import Prepared
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 CARD = svc.CARD_FIELDS
@@ -134,7 +134,7 @@ async def test_choices_are_in_the_order_of_the_plain_queries(db):
 async def test_detail_url_around_an_id_is_url_for(app, host):
     from starlette.requests import Request
 
-    from consult.web import route_url, route_url_around
+    from core.web import route_url, route_url_around
 
     headers = [(b"host", host)] if host else []
     scope = {"type": "http", "app": app, "router": app.router, "method": "GET", "path": "/",

@@ -11,7 +11,7 @@ from tortoise import connections
 
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Support
 from budget.services import proposals as svc
-from consult.models import Role
+from core.models import Role
 from tests.helpers import (
     login,
     make_area,

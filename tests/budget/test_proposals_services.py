@@ -8,8 +8,8 @@ import pytest
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Review, Support
 from budget.services import proposals as svc
 from budget.services.photos import Upload, sniff_image
-from consult.errors import NotFound, PermissionDenied, ValidationError
-from consult.models import AuditEntry, Role
+from core.errors import NotFound, PermissionDenied, ValidationError
+from core.models import AuditEntry, Role
 from tests.helpers import make_area, make_proposal, make_round, make_user, tiny_png
 
 MAX = 1024 * 1024

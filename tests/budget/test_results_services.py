@@ -15,8 +15,8 @@ from budget.models import (
 )
 from budget.services import results as svc
 from budget.services import voting
-from consult.errors import PermissionDenied, ValidationError
-from consult.models import Role
+from core.errors import PermissionDenied, ValidationError
+from core.models import Role
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 FEASIBLE = ProposalStatus.FEASIBLE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from budget.models import Phase, ProposalStatus, Round
-from consult.models import AuditEntry, Role
+from core.models import AuditEntry, Role
 from tests.helpers import (
     login,
     make_area,

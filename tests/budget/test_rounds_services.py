@@ -8,8 +8,8 @@ import pytest
 
 from budget.models import BallotType, Envelope, Phase, ProposalStatus, Round
 from budget.services import rounds
-from consult.errors import Conflict, PermissionDenied, ValidationError
-from consult.models import AuditEntry, Role
+from core.errors import Conflict, PermissionDenied, ValidationError
+from core.models import AuditEntry, Role
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 

@@ -7,7 +7,7 @@ import re
 
 from budget.models import Ballot, BallotType, Channel, Phase, ProposalStatus
 from budget.services import voting
-from consult.models import Role
+from core.models import Role
 from tests.helpers import (
     login,
     make_area,

@@ -13,8 +13,8 @@ from budget.models import (
     ProposalStatus,
 )
 from budget.services import voting as svc
-from consult.errors import Conflict, PermissionDenied, ValidationError
-from consult.models import AuditEntry, Role
+from core.errors import Conflict, PermissionDenied, ValidationError
+from core.models import AuditEntry, Role
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 FEASIBLE = ProposalStatus.FEASIBLE

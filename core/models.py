@@ -1,0 +1,141 @@
+"""The people and places every feature refers to: areas (neighbourhoods / grids), accounts with
+roles, invitations, sign-in throttling, and the audit log.
+
+Budgeting (`budget`) and consultation (`consult`) build on these.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from core.i18n import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    GRID_WORKER = "grid_worker"
+    COUNCIL = "council"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.RESIDENT: _l("Resident"),
+    Role.GRID_WORKER: _l("Grid worker"),
+    Role.COUNCIL: _l("Council member"),
+    Role.FINANCE: _l("Finance officer"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class Area(Model):
+    """A neighbourhood or grid: it scopes residents, proposals, envelopes and proxy entry."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100, unique=True)
+    description = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "area"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    display_name = fields.CharField(max_length=100)
+    password_hash = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.RESIDENT)
+    area: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
+        "core.Area", related_name="users", null=True, on_delete=fields.RESTRICT
+    )
+    # A verified resident may propose and vote; verification comes from an invitation code,
+    # an admin/council entry or the CSV roll.
+    verified = fields.BooleanField(default=False)
+    is_active = fields.BooleanField(default=True)
+    locale = fields.CharField(max_length=10, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_login_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account"
+        ordering = ["username"]
+        indexes = [("role", "area_id")]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+class Invitation(Model):
+    """A one-time code handed out per household: using it verifies the account for its area."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "core.Area", related_name="invitations", on_delete=fields.RESTRICT
+    )
+    household = fields.CharField(max_length=100, default="")
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="invitations_created", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="invitation_used", null=True, on_delete=fields.SET_NULL
+    )
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitation"
+        ordering = ["-created_at", "-id"]
+
+
+class LoginThrottle(Model):
+    """Failed login attempts per key (username or client address), for rate limiting.
+
+    Kept in the database so that every worker process sees the same counts.
+    """
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=200, unique=True)
+    failures = fields.IntField(default=0)
+    window_started_at = fields.DatetimeField()
+    locked_until = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_throttle"
+
+
+class AuditEntry(Model):
+    """Append-only record of who changed what. Proposal history pages read it too."""
+
+    id = fields.BigIntField(primary_key=True)
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="audit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    action = fields.CharField(max_length=64)
+    subject_type = fields.CharField(max_length=32)
+    subject_id = fields.IntField(null=True)
+    # Public entries show up on public pages (a proposal's history); others only to staff.
+    public = fields.BooleanField(default=False)
+    detail = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "audit_entry"
+        ordering = ["-created_at", "-id"]
+        indexes = [("subject_type", "subject_id")]

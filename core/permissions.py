@@ -1,0 +1,33 @@
+"""Who may manage the community: areas, accounts, invitations, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import Role, User
+
+STAFF = (Role.COUNCIL, Role.ADMIN)
+
+# Roles that a council member may give; only an admin creates staff and finance accounts.
+COUNCIL_GRANTABLE = (Role.RESIDENT, Role.GRID_WORKER)
+
+
+def can(user: User | None, action: str, subject: Any = None) -> bool:
+    if user is None or not user.is_active:
+        return False
+    match action:
+        case "manage_areas" | "manage_accounts" | "create_invitations" | "import_roll":
+            return user.role in STAFF
+        case "grant_role":  # subject: the Role to give
+            if user.role == Role.ADMIN:
+                return True
+            return user.role == Role.COUNCIL and subject in COUNCIL_GRANTABLE
+        case "edit_account":  # subject: the account to change
+            if user.role == Role.ADMIN:
+                return True
+            return user.role == Role.COUNCIL and getattr(subject, "role", None) in (
+                COUNCIL_GRANTABLE
+            )
+        case "view_audit":
+            return user.role in STAFF
+    return False

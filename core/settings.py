@@ -1,0 +1,102 @@
+"""Settings, read once from the environment, and the database configuration.
+
+Every process of a deployment (several uvicorn workers, on one or more hosts) must agree on
+them: the database (`DATABASE_URL`), the key that signs session cookies (`SECRET_KEY`) and the
+folder of uploaded photos (`UPLOAD_DIR`, on storage that every host shares).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+
+# The packages whose models and migrations make up the database, in migration order. Named,
+# not imported: the kernel knows no feature package.
+APPS = ("core", "budget")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not allow a safe start; the message says what to set."""
+
+
+def database_url_from_env() -> str:
+    """DATABASE_URL, else the embedded SQLite file under data/."""
+    return os.environ.get("DATABASE_URL") or f"sqlite://{DATA_DIR / 'yishi.sqlite3'}"
+
+
+def load_or_create_secret_key(path: Path) -> str:
+    """The key kept in `path`, made on first use.
+
+    Several workers may start at once: the key is written to a file of this process's own and
+    linked into place, which only one process can do, so every worker reads the same key (an
+    exclusive create with `open(path, "x")` would let a worker read the file before the
+    winner has written it)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        own = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        own.write_text(secrets.token_urlsafe(48))
+        own.chmod(0o600)
+        try:
+            os.link(own, path)
+        except FileExistsError:
+            pass  # another worker was first: use its key
+        finally:
+            own.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigurationError(f"{path} is empty: delete it or set SECRET_KEY.")
+    return key
+
+
+@dataclass
+class Settings:
+    database_url: str = field(default_factory=database_url_from_env)
+    # "" takes SECRET_KEY, else a key generated once under data/ (refused with HTTPS_ONLY=1:
+    # a production deployment sets the same SECRET_KEY on every host).
+    secret_key: str = ""
+    upload_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("UPLOAD_DIR") or DATA_DIR / "uploads")
+    )
+    # Cookies marked Secure only behind HTTPS (set HTTPS_ONLY=1 in production).
+    https_only: bool = field(default_factory=lambda: os.environ.get("HTTPS_ONLY") == "1")
+    max_photo_bytes: int = 5 * 1024 * 1024
+    debug: bool = field(default_factory=lambda: os.environ.get("DEBUG") == "1")
+    secret_key_file: Path = DATA_DIR / "secret_key"
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            self.secret_key = os.environ.get("SECRET_KEY", "")
+        if not self.secret_key:
+            if self.https_only:
+                raise ConfigurationError(
+                    "HTTPS_ONLY=1 needs SECRET_KEY: set the same long random value for every "
+                    "worker and host (for example: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')."
+                )
+            self.secret_key = load_or_create_secret_key(self.secret_key_file)
+
+
+def tortoise_config(database_url: str, apps: tuple[str, ...] = APPS) -> dict:
+    """Tortoise's configuration: one app per package, each with its models and migrations."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            label: {
+                "models": [f"{label}.models"],
+                "default_connection": "default",
+                "migrations": f"{label}.migrations",
+            }
+            for label in apps
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# What the `tortoise` command line uses ([tool.tortoise] in pyproject.toml).
+TORTOISE_ORM = tortoise_config(database_url_from_env())

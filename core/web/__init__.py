@@ -1,0 +1,69 @@
+"""Web plumbing shared by every package, one module per concern:
+
+- `templates`: the Jinja environment (filters, globals);
+- `urls`: `route_url`, links around an id, query strings, safe redirect targets;
+- `render`: a page or an htmx fragment, POST → 303, flash messages;
+- `security`: CSRF (same-origin middleware, form token), security headers;
+- `locale`: the request's language;
+- `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
+- `pagination`, `errors` (error pages).
+
+Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
+What endpoints use is importable from here.
+"""
+
+from core.web.errors import error_handlers
+from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
+from core.web.pagination import Page, paginate
+from core.web.render import flash, is_htmx, pop_flashes, redirect, render
+from core.web.security import (
+    CSP,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SameOriginMiddleware,
+    SecurityHeadersMiddleware,
+    csrf_token,
+    read_form,
+)
+from core.web.templates import make_templates, url_for
+from core.web.urls import query_with, route_url, route_url_around, safe_next
+from core.web.users import (
+    get_object_or_404,
+    int_param,
+    load_user,
+    login_required,
+    require,
+    with_user,
+)
+
+__all__ = [
+    "CSP",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "LocaleFromSessionUser",
+    "LocaleMiddleware",
+    "Page",
+    "SameOriginMiddleware",
+    "SecurityHeadersMiddleware",
+    "csrf_token",
+    "error_handlers",
+    "flash",
+    "get_object_or_404",
+    "int_param",
+    "is_htmx",
+    "load_user",
+    "login_required",
+    "make_templates",
+    "paginate",
+    "pop_flashes",
+    "query_with",
+    "read_form",
+    "redirect",
+    "render",
+    "require",
+    "route_url",
+    "route_url_around",
+    "safe_next",
+    "url_for",
+    "with_user",
+]

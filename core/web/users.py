@@ -1,0 +1,86 @@
+"""The signed-in user of a request, and the decorators and checks endpoints use."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from core.errors import NotFound, PermissionDenied
+from core.i18n import _
+from core.models import User
+from core.prepared import Prepared
+from core.web.render import flash
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+_ACTIVE_USER = Prepared(
+    lambda uid: User.filter(id=uid, is_active=True).select_related("area").limit(2)
+)
+
+
+async def load_user(request: Request) -> User | None:
+    """The signed-in user (one query per request, cached on request.state)."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    user = None
+    user_id = request.session.get("uid") if "session" in request.scope else None
+    if user_id:
+        user = await _ACTIVE_USER.first(user_id) if isinstance(user_id, int) else None
+        if user is None:
+            request.session.pop("uid", None)
+    request.state.user = user
+    return user
+
+
+def login_required(endpoint: Endpoint) -> Endpoint:
+    """Send anonymous visitors to the login page, then back."""
+
+    async def wrapper(request: Request) -> Response:
+        user = await load_user(request)
+        if user is None:
+            if request.method != "GET":
+                raise PermissionDenied(_("Please sign in first."))
+            login = request.url_for("core:login").include_query_params(
+                next=request.url.path + ("?" + request.url.query if request.url.query else "")
+            )
+            flash(request, _("Please sign in first."), "info")
+            return RedirectResponse(str(login), status_code=303)
+        return await endpoint(request)
+
+    wrapper.__name__ = endpoint.__name__
+    wrapper.__doc__ = endpoint.__doc__
+    return wrapper
+
+
+def with_user(endpoint: Endpoint) -> Endpoint:
+    """Load the (optional) current user before a public page renders."""
+
+    async def wrapper(request: Request) -> Response:
+        await load_user(request)
+        return await endpoint(request)
+
+    wrapper.__name__ = endpoint.__name__
+    wrapper.__doc__ = endpoint.__doc__
+    return wrapper
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("You are not allowed to do this."))
+
+
+async def get_object_or_404(queryset_or_model: Any, **filters: Any) -> Any:
+    obj = await queryset_or_model.get_or_none(**filters)
+    if obj is None:
+        raise NotFound(_("Not found."))
+    return obj
+
+
+def int_param(value: str | None, default: int | None = None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default

@@ -72,8 +72,7 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
                 is_staff(user)
                 and phase in (Phase.PROPOSING, Phase.REVIEWING)
                 and isinstance(subject, Proposal)
-                and subject.status
-                not in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
+                and subject.status not in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
             )
         case "vote":
             return is_voter(user) and phase == Phase.VOTING
@@ -100,8 +99,8 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
                 subject.results_published_at is not None or is_staff(user)
             )
         case "see_ballot":
-            return isinstance(subject, Ballot) and user is not None and (
-                subject.voter_id == user.id
+            return (
+                isinstance(subject, Ballot) and user is not None and (subject.voter_id == user.id)
             )
         case "view_audit":
             return is_staff(user)

@@ -16,8 +16,14 @@ from core.i18n import _
 MAX_FEN = 10**14  # a trillion yuan: anything larger is a typo
 
 
-def text(value: object, field: str, errors: dict[str, str], *, required: bool = True,
-         max_length: int | None = None) -> str:
+def text(
+    value: object,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = True,
+    max_length: int | None = None,
+) -> str:
     result = str(value or "").strip()
     if required and not result:
         errors[field] = _("This field is required.")
@@ -26,8 +32,14 @@ def text(value: object, field: str, errors: dict[str, str], *, required: bool = 
     return result
 
 
-def parse_yuan(value: object, field: str, errors: dict[str, str], *, required: bool = True,
-               allow_zero: bool = False) -> int | None:
+def parse_yuan(
+    value: object,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = True,
+    allow_zero: bool = False,
+) -> int | None:
     """'12,000.50', '¥12000' or '12000' yuan → 1200050 fen (exact, via Decimal)."""
     raw = str(value or "").strip().replace(",", "").replace("，", "").replace("¥", "")
     raw = raw.replace("￥", "").replace("元", "").strip()
@@ -53,8 +65,15 @@ def parse_yuan(value: object, field: str, errors: dict[str, str], *, required: b
     return fen
 
 
-def parse_int(value: object, field: str, errors: dict[str, str], *, required: bool = True,
-              minimum: int | None = None, maximum: int | None = None) -> int | None:
+def parse_int(
+    value: object,
+    field: str,
+    errors: dict[str, str],
+    *,
+    required: bool = True,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int | None:
     raw = str(value or "").strip().replace(",", "")
     if not raw:
         if required:
@@ -74,8 +93,9 @@ def parse_int(value: object, field: str, errors: dict[str, str], *, required: bo
     return number
 
 
-def parse_date(value: object, field: str, errors: dict[str, str], *,
-               required: bool = False) -> date | None:
+def parse_date(
+    value: object, field: str, errors: dict[str, str], *, required: bool = False
+) -> date | None:
     raw = str(value or "").strip()
     if not raw:
         if required:

@@ -119,26 +119,44 @@ class _FastGettext:
 
     def gettext(self, msgid: str, domain: str = "messages", locale: str | None = None) -> str:
         if locale is not None or domain != "messages":
-            return get_translator().gettext(msgid, locale=str(locale or get_locale()),
-                                            domain=domain)
+            return get_translator().gettext(
+                msgid, locale=str(locale or get_locale()), domain=domain
+            )
         return _catalog().gettext(msgid)
 
-    def ngettext(self, singular: str, plural: str, count: int, locale: str | None = None,
-                 domain: str = "messages") -> str:
+    def ngettext(
+        self,
+        singular: str,
+        plural: str,
+        count: int,
+        locale: str | None = None,
+        domain: str = "messages",
+    ) -> str:
         if locale is not None or domain != "messages":
-            return get_translator().ngettext(singular, plural, count,
-                                             locale=str(locale or get_locale()), domain=domain)
+            return get_translator().ngettext(
+                singular, plural, count, locale=str(locale or get_locale()), domain=domain
+            )
         return _apply_count(_catalog().ngettext(singular, plural, count), count)
 
-    def pgettext(self, context: str, msgid: str, domain: str = "messages",
-                 locale: str | None = None) -> str:
-        return get_translator().pgettext(context, msgid, locale=str(locale or get_locale()),
-                                         domain=domain)
+    def pgettext(
+        self, context: str, msgid: str, domain: str = "messages", locale: str | None = None
+    ) -> str:
+        return get_translator().pgettext(
+            context, msgid, locale=str(locale or get_locale()), domain=domain
+        )
 
-    def npgettext(self, context: str, singular: str, plural: str, count: int,
-                  locale: str | None = None, domain: str = "messages") -> str:
-        return get_translator().npgettext(context, singular, plural, count,
-                                          locale=str(locale or get_locale()), domain=domain)
+    def npgettext(
+        self,
+        context: str,
+        singular: str,
+        plural: str,
+        count: int,
+        locale: str | None = None,
+        domain: str = "messages",
+    ) -> str:
+        return get_translator().npgettext(
+            context, singular, plural, count, locale=str(locale or get_locale()), domain=domain
+        )
 
 
 def install_fast_gettext(env: Any) -> None:
@@ -146,9 +164,6 @@ def install_fast_gettext(env: Any) -> None:
     fast = _FastGettext()
     env.globals.update(_=fast.gettext, _p=fast.ngettext, _c=fast.pgettext, _cp=fast.npgettext)
     env.install_gettext_translations(fast)
-
-
-
 
 
 # --- formatting shown to users -------------------------------------------------------------
@@ -215,9 +230,7 @@ def format_dt(value, format: str = "medium", locale: str | None = None) -> str: 
 
     if value is None:
         return ""
-    return format_datetime(
-        value, format=format, tzinfo=_display_tz(), locale=_current(locale)
-    )
+    return format_datetime(value, format=format, tzinfo=_display_tz(), locale=_current(locale))
 
 
 def format_day(value, format: str = "medium", locale: str | None = None) -> str:  # noqa: A002

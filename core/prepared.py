@@ -92,8 +92,13 @@ class Prepared(Generic[MODEL]):
         if {i for _p, i in slots} != set(range(arity)):
             raise ValueError("Every parameter of a prepared query must be used")
         self._model = qs_a.model
-        return _Compiled(sql_a, constants, slots, getattr(qs_a, "_select_related_idx", []),
-                         list(qs_a._annotations.keys()))
+        return _Compiled(
+            sql_a,
+            constants,
+            slots,
+            getattr(qs_a, "_select_related_idx", []),
+            list(qs_a._annotations.keys()),
+        )
 
     def _prepare(self, args: tuple, shape: Any, using_db: Any) -> tuple[Any, _Compiled, list]:
         """(connection, compiled query, values with these arguments)."""
@@ -116,8 +121,9 @@ class Prepared(Generic[MODEL]):
         executor = db.executor_class(
             model=self._model, db=db, select_related_idx=compiled.select_related_idx
         )
-        return await executor.execute_select(compiled.sql, values,
-                                             custom_fields=compiled.custom_fields)
+        return await executor.execute_select(
+            compiled.sql, values, custom_fields=compiled.custom_fields
+        )
 
     async def rows(self, *args: int, shape: Any = None, using_db: Any = None) -> list:
         """The raw rows (by column name or position: sqlite3.Row, asyncpg Record), without

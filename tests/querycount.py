@@ -1,8 +1,8 @@
 """Count the SQL queries a block of code runs (Tortoise logs each one on `tortoise.db_client`).
 
-    with count_queries() as queries:
-        await client.get("/budget/proposals")
-    assert len(queries) <= 6, queries
+with count_queries() as queries:
+    await client.get("/budget/proposals")
+assert len(queries) <= 6, queries
 """
 
 from __future__ import annotations

@@ -14,4 +14,3 @@ async def test_makemigrations_finds_no_changes(database_url):
     detector = MigrationAutodetector(Tortoise.apps, apps)
     writers = await detector.changes()
     assert [(w.app_label, w.name) for w in writers] == []
-

@@ -38,8 +38,11 @@ class _PageAudit(HTMLParser):
             if a.get("for"):
                 self.labels_for.add(a["for"])
         if tag == "form":
-            self.form = {"method": (a.get("method") or "get").lower(), "csrf": False,
-                         "action": a.get("action")}
+            self.form = {
+                "method": (a.get("method") or "get").lower(),
+                "csrf": False,
+                "action": a.get("action"),
+            }
             if self.form["action"] is None:
                 self.problems.append("<form> without action")
         if tag in ("input", "select", "textarea"):
@@ -47,10 +50,10 @@ class _PageAudit(HTMLParser):
             if tag == "input" and a.get("name") == "csrf_token" and self.form is not None:
                 self.form["csrf"] = True
             if kind not in ("hidden", "submit", "button", "reset", "image"):
-                labelled = self.label_depth > 0 or a.get("aria-label") or a.get(
-                    "aria-labelledby")
-                self.inputs.append((a.get("id") or "", {"labelled": bool(labelled),
-                                                        "name": a.get("name")}))
+                labelled = self.label_depth > 0 or a.get("aria-label") or a.get("aria-labelledby")
+                self.inputs.append(
+                    (a.get("id") or "", {"labelled": bool(labelled), "name": a.get("name")})
+                )
 
     def handle_endtag(self, tag):
         if tag == "label" and self.label_depth:
@@ -89,15 +92,22 @@ async def _seed():
     council = await make_user("council", role=Role.COUNCIL)
     await make_user("admin", role=Role.ADMIN)
     voting = await make_round(
-        "Voting round", phase=Phase.VOTING, ballot_type=BallotType.BUDGET_APPROVAL,
+        "Voting round",
+        phase=Phase.VOTING,
+        ballot_type=BallotType.BUDGET_APPROVAL,
         envelopes={east: 50_000_00, None: 50_000_00},
     )
     proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
     proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
     await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
     return {
-        "round_id": voting.id, "proposal_id": proposal.id, "user_id": resident.id,
-        "area_id": east.id, "photo_id": 999999, "worker": worker, "council": council,
+        "round_id": voting.id,
+        "proposal_id": proposal.id,
+        "user_id": resident.id,
+        "area_id": east.id,
+        "photo_id": 999999,
+        "worker": worker,
+        "council": council,
     }
 
 
@@ -161,9 +171,17 @@ def test_cached_url_for_builds_the_same_urls_as_starlette(app):
     from core.web.templates import url_for
     from core.web.urls import _route_index
 
-    scope = {"type": "http", "app": app, "router": app.router, "scheme": "http",
-             "server": ("testserver", 80), "path": "/", "root_path": "", "headers": [],
-             "query_string": b""}
+    scope = {
+        "type": "http",
+        "app": app,
+        "router": app.router,
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/",
+        "root_path": "",
+        "headers": [],
+        "query_string": b"",
+    }
     request = Request(scope)
     index = _route_index(app)
     assert "budget:proposal_detail" in index and "core:login" in index

@@ -2,6 +2,4 @@
 
 from budget.routes import pabulib, proposals, results, rounds, voting
 
-routes = (
-    rounds.routes + pabulib.routes + proposals.routes + voting.routes + results.routes
-)
+routes = rounds.routes + pabulib.routes + proposals.routes + voting.routes + results.routes

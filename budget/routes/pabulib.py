@@ -24,12 +24,15 @@ from core.web import (
 )
 
 
-def _form(request: Request, errors: dict[str, str], status_code: int = 200,
-          filename: str = "") -> Response:
-    return render(request, "budget/round_import.html",
-                  {"errors": errors, "filename": filename,
-                   "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024},
-                  status_code=status_code)
+def _form(
+    request: Request, errors: dict[str, str], status_code: int = 200, filename: str = ""
+) -> Response:
+    return render(
+        request,
+        "budget/round_import.html",
+        {"errors": errors, "filename": filename, "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024},
+        status_code=status_code,
+    )
 
 
 @login_required
@@ -50,9 +53,14 @@ async def round_import(request: Request) -> Response:
         rnd = await svc.import_pabulib(user, upload.filename, data)
     except ValidationError as exc:
         return _form(request, exc.errors or {"file": exc.message}, 422, upload.filename)
-    flash(request, _("The election {title} is imported and counted with its rule. It is not "
-                     "published: compare the rules, then publish it if you wish.",
-                     title=rnd.title))
+    flash(
+        request,
+        _(
+            "The election {title} is imported and counted with its rule. It is not "
+            "published: compare the rules, then publish it if you wish.",
+            title=rnd.title,
+        ),
+    )
     return redirect(request, str(request.url_for("budget:results", round_id=rnd.id)))
 
 

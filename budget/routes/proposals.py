@@ -37,8 +37,12 @@ FORM_FIELDS = ("title", "description", "category", "cost", "area", "beneficiarie
 
 def _page(request: Request, name: str, ctx: dict[str, Any], **kwargs: Any) -> Response:
     """render() with what every proposal template uses."""
-    base = {"can": can, "DISTRICT": svc.DISTRICT, "Category": Category,
-            "ProposalStatus": ProposalStatus}
+    base = {
+        "can": can,
+        "DISTRICT": svc.DISTRICT,
+        "Category": Category,
+        "ProposalStatus": ProposalStatus,
+    }
     return render(request, f"budget/{name}", {**base, **ctx}, **kwargs)
 
 
@@ -113,8 +117,9 @@ async def proposal_list(request: Request) -> Response:
         "current_round": current_round,
         "card_text": _card_text(),
         "detail_url": route_url_around(request, "budget:proposal_detail", "proposal_id"),
-        "filtered": any([filters.category, filters.area, filters.status, filters.q,
-                         filters.author_id]),
+        "filtered": any(
+            [filters.category, filters.area, filters.status, filters.q, filters.author_id]
+        ),
     }
     return _page(request, "proposal_list.html", ctx, block="results")
 
@@ -144,8 +149,10 @@ async def proposal_new(request: Request) -> Response:
         raise NotFound(_("This round does not exist."))
     if not can(user, "propose", rnd):
         raise PermissionDenied(
-            _("Only verified residents can propose, and only while the round is collecting "
-              "proposals.")
+            _(
+                "Only verified residents can propose, and only while the round is collecting "
+                "proposals."
+            )
         )
     choices = await svc.area_choices(rnd, user)
     action = str(request.url_for("budget:proposal_new", round_id=rnd.id))
@@ -158,18 +165,30 @@ async def proposal_new(request: Request) -> Response:
         settings = request.app.state.settings
         try:
             proposal = await svc.submit_proposal(
-                user, rnd.id, form, uploads,
-                upload_dir=settings.upload_dir, max_bytes=settings.max_photo_bytes,
+                user,
+                rnd.id,
+                form,
+                uploads,
+                upload_dir=settings.upload_dir,
+                max_bytes=settings.max_photo_bytes,
             )
         except ValidationError as exc:
-            ctx = _form_ctx(request, round=rnd, choices=choices, values=values,
-                            errors=exc.errors, action=action, editing=False,
-                            reselect=bool(uploads))
+            ctx = _form_ctx(
+                request,
+                round=rnd,
+                choices=choices,
+                values=values,
+                errors=exc.errors,
+                action=action,
+                editing=False,
+                reselect=bool(uploads),
+            )
             return _page(request, "proposal_form.html", ctx, status_code=422)
         flash(request, _("Your proposal has been submitted. The council will review it."))
         return redirect(request, _detail_url(request, proposal.id))
-    ctx = _form_ctx(request, round=rnd, choices=choices, values=values, action=action,
-                    editing=False)
+    ctx = _form_ctx(
+        request, round=rnd, choices=choices, values=values, action=action, editing=False
+    )
     return _page(request, "proposal_form.html", ctx)
 
 
@@ -208,13 +227,28 @@ async def proposal_edit(request: Request) -> Response:
         settings = request.app.state.settings
         try:
             await svc.edit_proposal(
-                user, proposal.id, form, uploads, remove,
-                upload_dir=settings.upload_dir, max_bytes=settings.max_photo_bytes,
+                user,
+                proposal.id,
+                form,
+                uploads,
+                remove,
+                upload_dir=settings.upload_dir,
+                max_bytes=settings.max_photo_bytes,
             )
         except ValidationError as exc:
-            ctx = _form_ctx(request, round=proposal.round, proposal=proposal, choices=choices,
-                            values=values, errors=exc.errors, action=action, editing=True,
-                            photos=photos, removing=set(remove), reselect=bool(uploads))
+            ctx = _form_ctx(
+                request,
+                round=proposal.round,
+                proposal=proposal,
+                choices=choices,
+                values=values,
+                errors=exc.errors,
+                action=action,
+                editing=True,
+                photos=photos,
+                removing=set(remove),
+                reselect=bool(uploads),
+            )
             return _page(request, "proposal_form.html", ctx, status_code=422)
         flash(request, _("Your changes have been saved."))
         return redirect(request, _detail_url(request, proposal.id))
@@ -227,8 +261,16 @@ async def proposal_edit(request: Request) -> Response:
         "beneficiaries": str(proposal.beneficiaries),
         "location": proposal.location,
     }
-    ctx = _form_ctx(request, round=proposal.round, proposal=proposal, choices=choices,
-                    values=values, action=action, editing=True, photos=photos)
+    ctx = _form_ctx(
+        request,
+        round=proposal.round,
+        proposal=proposal,
+        choices=choices,
+        values=values,
+        action=action,
+        editing=True,
+        photos=photos,
+    )
     return _page(request, "proposal_form.html", ctx)
 
 
@@ -274,7 +316,8 @@ async def proposal_review(request: Request) -> Response:
         raise PermissionDenied(_("Only council members review proposals, before voting opens."))
     values = {
         "verdict": str(proposal.status)
-        if proposal.status in (ProposalStatus.FEASIBLE, ProposalStatus.INFEASIBLE) else "",
+        if proposal.status in (ProposalStatus.FEASIBLE, ProposalStatus.INFEASIBLE)
+        else "",
         "reason": proposal.review_reason,
         "revised_cost": fen_to_yuan_input(proposal.revised_cost_fen),
     }
@@ -288,8 +331,9 @@ async def proposal_review(request: Request) -> Response:
             return _page(request, "proposal_review.html", ctx, status_code=422)
         flash(request, _("The review has been saved and is now public."))
         return redirect(request, _detail_url(request, proposal.id))
-    return _page(request, "proposal_review.html",
-                 {"proposal": proposal, "values": values, "errors": {}})
+    return _page(
+        request, "proposal_review.html", {"proposal": proposal, "values": values, "errors": {}}
+    )
 
 
 @login_required
@@ -303,15 +347,21 @@ async def proposal_merge(request: Request) -> Response:
     values = {"survivor": request.query_params.get("survivor", ""), "confirm": ""}
     if request.method == "POST":
         form = await read_form(request)
-        values = {"survivor": str(form.get("survivor") or ""),
-                  "confirm": str(form.get("confirm") or "")}
+        values = {
+            "survivor": str(form.get("survivor") or ""),
+            "confirm": str(form.get("confirm") or ""),
+        }
         try:
             survivor = await svc.merge_proposal(
                 user, proposal.id, int_param(values["survivor"]), values["confirm"] == "yes"
             )
         except ValidationError as exc:
-            ctx = {"proposal": proposal, "candidates": candidates, "values": values,
-                   "errors": exc.errors}
+            ctx = {
+                "proposal": proposal,
+                "candidates": candidates,
+                "values": values,
+                "errors": exc.errors,
+            }
             return _page(request, "proposal_merge.html", ctx, status_code=422)
         flash(request, _("The proposal has been merged into “{title}”.", title=survivor.title))
         return redirect(request, _detail_url(request, survivor.id))
@@ -341,18 +391,39 @@ async def proposal_photo(request: Request) -> Response:
 
 routes = [
     Route("/proposals", proposal_list, name="proposal_list"),
-    Route("/rounds/{round_id:int}/propose", proposal_new, methods=["GET", "POST"],
-          name="proposal_new"),
+    Route(
+        "/rounds/{round_id:int}/propose", proposal_new, methods=["GET", "POST"], name="proposal_new"
+    ),
     Route("/proposals/{proposal_id:int}", proposal_detail, name="proposal_detail"),
-    Route("/proposals/{proposal_id:int}/edit", proposal_edit, methods=["GET", "POST"],
-          name="proposal_edit"),
-    Route("/proposals/{proposal_id:int}/withdraw", proposal_withdraw, methods=["GET", "POST"],
-          name="proposal_withdraw"),
-    Route("/proposals/{proposal_id:int}/support", proposal_support, methods=["POST"],
-          name="proposal_support"),
-    Route("/proposals/{proposal_id:int}/review", proposal_review, methods=["GET", "POST"],
-          name="proposal_review"),
-    Route("/proposals/{proposal_id:int}/merge", proposal_merge, methods=["GET", "POST"],
-          name="proposal_merge"),
+    Route(
+        "/proposals/{proposal_id:int}/edit",
+        proposal_edit,
+        methods=["GET", "POST"],
+        name="proposal_edit",
+    ),
+    Route(
+        "/proposals/{proposal_id:int}/withdraw",
+        proposal_withdraw,
+        methods=["GET", "POST"],
+        name="proposal_withdraw",
+    ),
+    Route(
+        "/proposals/{proposal_id:int}/support",
+        proposal_support,
+        methods=["POST"],
+        name="proposal_support",
+    ),
+    Route(
+        "/proposals/{proposal_id:int}/review",
+        proposal_review,
+        methods=["GET", "POST"],
+        name="proposal_review",
+    ),
+    Route(
+        "/proposals/{proposal_id:int}/merge",
+        proposal_merge,
+        methods=["GET", "POST"],
+        name="proposal_merge",
+    ),
     Route("/photos/{photo_id:int}", proposal_photo, name="proposal_photo"),
 ]

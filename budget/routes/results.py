@@ -50,8 +50,14 @@ async def results_compute(request: Request) -> Response:
     """A council member counts (or re-counts) the ballots and freezes the outcome."""
     await read_form(request)
     outcomes = await svc.compute_results(request.state.user, request.path_params["round_id"])
-    flash(request, _("The results have been computed for {n} envelopes. Check them, count "
-                     "again if needed, then publish them.", n=len(outcomes)))
+    flash(
+        request,
+        _(
+            "The results have been computed for {n} envelopes. Check them, count "
+            "again if needed, then publish them.",
+            n=len(outcomes),
+        ),
+    )
     return redirect(request, _results_url(request, request.path_params["round_id"]))
 
 
@@ -76,8 +82,7 @@ async def results_publish(request: Request) -> Response:
                 flash(request, _("The results are published. Everyone can now see them."))
                 return redirect(request, _results_url(request, rnd.id))
     ctx = {"round": rnd, "errors": errors}
-    return render(request, "budget/results_publish.html", ctx,
-                  status_code=422 if errors else 200)
+    return render(request, "budget/results_publish.html", ctx, status_code=422 if errors else 200)
 
 
 @login_required
@@ -98,9 +103,17 @@ async def results_compare(request: Request) -> Response:
 
 routes = [
     Route("/rounds/{round_id:int}/results", results, name="results"),
-    Route("/rounds/{round_id:int}/results/compute", results_compute, name="results_compute",
-          methods=["POST"]),
-    Route("/rounds/{round_id:int}/results/publish", results_publish, name="results_publish",
-          methods=["GET", "POST"]),
+    Route(
+        "/rounds/{round_id:int}/results/compute",
+        results_compute,
+        name="results_compute",
+        methods=["POST"],
+    ),
+    Route(
+        "/rounds/{round_id:int}/results/publish",
+        results_publish,
+        name="results_publish",
+        methods=["GET", "POST"],
+    ),
     Route("/rounds/{round_id:int}/results/compare", results_compare, name="results_compare"),
 ]

@@ -56,8 +56,9 @@ async def round_list(request: Request) -> Response:
     )
 
 
-async def _round_form(request: Request, rnd: Round | None, values: dict, errors: dict,
-                      status_code: int = 200) -> Response:
+async def _round_form(
+    request: Request, rnd: Round | None, values: dict, errors: dict, status_code: int = 200
+) -> Response:
     envelopes = await service.envelopes_of(rnd) if rnd is not None else []
     return render(
         request,
@@ -68,8 +69,8 @@ async def _round_form(request: Request, rnd: Round | None, values: dict, errors:
             "errors": errors,
             "areas": await Area.all(),
             "envelopes": envelopes,
-            "rules_locked": rnd is not None and not can(request.state.user, "edit_round_rules",
-                                                        rnd),
+            "rules_locked": rnd is not None
+            and not can(request.state.user, "edit_round_rules", rnd),
             "ballot_types": list(BallotType),
             "rules": list(OutcomeRule),
             "date_fields": service.DATE_FIELDS,
@@ -144,8 +145,14 @@ async def round_advance(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         rnd = await service.advance_phase(user, rnd, str(form.get("from_phase") or "") or None)
-        flash(request, _("The round {title} is now in the phase {phase}.", title=rnd.title,
-                         phase=rnd.phase_enum.label))
+        flash(
+            request,
+            _(
+                "The round {title} is now in the phase {phase}.",
+                title=rnd.title,
+                phase=rnd.phase_enum.label,
+            ),
+        )
         return redirect(request, str(request.url_for("budget:round_detail", round_id=rnd.id)))
     return render(
         request,
@@ -163,6 +170,10 @@ routes = [
     Route("/rounds/new", round_new, methods=["GET", "POST"], name="round_new"),
     Route("/rounds/{round_id:int}", round_detail, name="round_detail"),
     Route("/rounds/{round_id:int}/edit", round_edit, methods=["GET", "POST"], name="round_edit"),
-    Route("/rounds/{round_id:int}/advance", round_advance, methods=["GET", "POST"],
-          name="round_advance"),
+    Route(
+        "/rounds/{round_id:int}/advance",
+        round_advance,
+        methods=["GET", "POST"],
+        name="round_advance",
+    ),
 ]

@@ -31,16 +31,27 @@ from core.web import (
 
 
 def _page(request: Request, name: str, ctx: dict[str, Any], **kwargs: Any) -> Response:
-    base = {"can": can, "BallotType": BallotType, "Channel": Channel,
-            "format_receipt": svc.format_receipt, "BALLOT": rules.BALLOT,
-            "problem_message": svc.problem_message}
+    base = {
+        "can": can,
+        "BallotType": BallotType,
+        "Channel": Channel,
+        "format_receipt": svc.format_receipt,
+        "BALLOT": rules.BALLOT,
+        "problem_message": svc.problem_message,
+    }
     return render(request, f"budget/{name}", {**base, **ctx}, **kwargs)
 
 
-def _ballot_ctx(rnd: Round, envelopes: list[svc.BallotEnvelope], choices: dict[int, int], *,
-                errors: dict[str, list[str]] | None = None,
-                field_errors: dict[str, str] | None = None,
-                require_choice: bool = False, **ctx: Any) -> dict[str, Any]:
+def _ballot_ctx(
+    rnd: Round,
+    envelopes: list[svc.BallotEnvelope],
+    choices: dict[int, int],
+    *,
+    errors: dict[str, list[str]] | None = None,
+    field_errors: dict[str, str] | None = None,
+    require_choice: bool = False,
+    **ctx: Any,
+) -> dict[str, Any]:
     """What the ballot form (and its running total) needs."""
     check = svc.check_ballot(rnd, envelopes, choices, require_choice=require_choice)
     return {
@@ -54,15 +65,20 @@ def _ballot_ctx(rnd: Round, envelopes: list[svc.BallotEnvelope], choices: dict[i
     }
 
 
-def _invalid(rnd: Round, envelopes: list[svc.BallotEnvelope], choices: dict[int, int],
-             field_errors: dict[str, str]) -> dict[str, Any]:
+def _invalid(
+    rnd: Round,
+    envelopes: list[svc.BallotEnvelope],
+    choices: dict[int, int],
+    field_errors: dict[str, str],
+) -> dict[str, Any]:
     """The context of a refused ballot: every problem, per envelope, with the choices kept."""
     check = svc.check_ballot(rnd, envelopes, choices)
     errors = svc.error_messages(check)
     if field_errors:
         errors.setdefault(rules.BALLOT, []).append(_("Some numbers of points are not valid."))
-    return _ballot_ctx(rnd, envelopes, choices, errors=errors, field_errors=field_errors,
-                       require_choice=True)
+    return _ballot_ctx(
+        rnd, envelopes, choices, errors=errors, field_errors=field_errors, require_choice=True
+    )
 
 
 def _typed(form: FormData) -> dict[str, str]:
@@ -92,16 +108,20 @@ async def ballot(request: Request) -> Response:
                 pass  # shown below with every problem per envelope
             else:
                 flash(request, _("Your ballot has been saved. Thank you for voting!"))
-                return redirect(request, str(route_url(request, "budget:ballot_receipt",
-                                                       round_id=rnd.id)))
+                return redirect(
+                    request, str(route_url(request, "budget:ballot_receipt", round_id=rnd.id))
+                )
         envelopes = await svc.ballot_envelopes(rnd, user.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
-            return _page(request, "ballot.html", {**ctx, "action": action,
-                                                  "values": _typed(form)})
+            return _page(request, "ballot.html", {**ctx, "action": action, "values": _typed(form)})
         ctx = _invalid(rnd, envelopes, choices, field_errors)
-        return _page(request, "ballot.html", {**ctx, "action": action, "values": _typed(form)},
-                     status_code=422)
+        return _page(
+            request,
+            "ballot.html",
+            {**ctx, "action": action, "values": _typed(form)},
+            status_code=422,
+        )
 
     existing = await svc.ballot_of(rnd.id, user.id)
     if existing is not None and existing.channel == Channel.PAPER:
@@ -130,9 +150,11 @@ async def ballot_total(request: Request) -> Response:
 
 
 async def _chosen_projects(ballot: Ballot) -> list[tuple[Proposal, int]]:
-    proposals = await Proposal.filter(id__in=list(ballot.choice_map)).select_related(
-        "area"
-    ).order_by("title", "id")
+    proposals = (
+        await Proposal.filter(id__in=list(ballot.choice_map))
+        .select_related("area")
+        .order_by("title", "id")
+    )
     return [(p, ballot.choice_map[p.id]) for p in proposals]
 
 
@@ -144,8 +166,12 @@ async def ballot_receipt(request: Request) -> Response:
     ballot = await svc.ballot_of(rnd.id, user.id)
     if ballot is None:
         raise NotFound(_("You have no ballot in this round."))
-    ctx = {"round": rnd, "ballot": ballot, "chosen": await _chosen_projects(ballot),
-           "can_change": can(user, "vote", rnd) and ballot.channel == Channel.ONLINE}
+    ctx = {
+        "round": rnd,
+        "ballot": ballot,
+        "chosen": await _chosen_projects(ballot),
+        "can_change": can(user, "vote", rnd) and ballot.channel == Channel.ONLINE,
+    }
     return _page(request, "receipt.html", ctx)
 
 
@@ -155,8 +181,7 @@ async def receipt_check(request: Request) -> Response:
     the last change, never who voted or what."""
     code = request.query_params.get("code", "").strip()[:40]
     found = await svc.find_receipt(code) if code else None
-    return _page(request, "receipt_check.html", {"code": code, "found": found,
-                                                 "Phase": Phase})
+    return _page(request, "receipt_check.html", {"code": code, "found": found, "Phase": Phase})
 
 
 def _require_grid_worker(user: User) -> None:
@@ -177,8 +202,11 @@ async def paper_ballot_start(request: Request) -> Response:
     q = request.query_params.get("q", "").strip()[:100]
     page = channels = None
     if rnd is not None and user.area_id is not None:
-        page = await paginate(svc.paper_candidates(user, q),
-                              int_param(request.query_params.get("page"), 1), svc.PAGE_SIZE)
+        page = await paginate(
+            svc.paper_candidates(user, q),
+            int_param(request.query_params.get("page"), 1),
+            svc.PAGE_SIZE,
+        )
         channels = await svc.channels_of(rnd.id, [u.id for u in page.items])
     ctx = {"rounds": rounds, "round": rnd, "q": q, "page": page, "channels": channels or {}}
     return _page(request, "paper_start.html", ctx, block="residents")
@@ -203,21 +231,34 @@ async def paper_ballot(request: Request) -> Response:
                 pass
             else:
                 flash(request, _("The paper ballot of {name} has been saved.", name=str(resident)))
-                return redirect(request, str(request.url_for(
-                    "budget:paper_ballot_receipt", round_id=rnd.id, user_id=resident.id)))
+                return redirect(
+                    request,
+                    str(
+                        request.url_for(
+                            "budget:paper_ballot_receipt", round_id=rnd.id, user_id=resident.id
+                        )
+                    ),
+                )
         envelopes = await svc.ballot_envelopes(rnd, resident.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
             return _page(request, "paper_ballot.html", {**ctx, **extra, "values": _typed(form)})
         ctx = _invalid(rnd, envelopes, choices, field_errors)
-        return _page(request, "paper_ballot.html", {**ctx, **extra, "values": _typed(form)},
-                     status_code=422)
+        return _page(
+            request, "paper_ballot.html", {**ctx, **extra, "values": _typed(form)}, status_code=422
+        )
 
     existing = await svc.ballot_of(rnd.id, resident.id)
     envelopes = await svc.ballot_envelopes(rnd, resident.area_id)
     choices = existing.choice_map if existing is not None else {}
-    ctx = _ballot_ctx(rnd, envelopes, choices, ballot=existing, **extra,
-                      voted_online=existing is not None and existing.channel != Channel.PAPER)
+    ctx = _ballot_ctx(
+        rnd,
+        envelopes,
+        choices,
+        ballot=existing,
+        **extra,
+        voted_online=existing is not None and existing.channel != Channel.PAPER,
+    )
     return _page(request, "paper_ballot.html", ctx)
 
 
@@ -230,20 +271,32 @@ async def paper_ballot_receipt(request: Request) -> Response:
     ballot = await svc.ballot_of(rnd.id, resident.id)
     if ballot is None or ballot.channel != Channel.PAPER:
         raise NotFound(_("No paper ballot has been entered for this resident."))
-    ctx = {"round": rnd, "ballot": ballot, "resident": resident,
-           "chosen": await _chosen_projects(ballot)}
+    ctx = {
+        "round": rnd,
+        "ballot": ballot,
+        "resident": resident,
+        "chosen": await _chosen_projects(ballot),
+    }
     return _page(request, "paper_receipt.html", ctx)
 
 
 routes = [
     Route("/rounds/{round_id:int}/ballot", ballot, name="ballot", methods=["GET", "POST"]),
-    Route("/rounds/{round_id:int}/ballot/total", ballot_total, name="ballot_total",
-          methods=["POST"]),
+    Route(
+        "/rounds/{round_id:int}/ballot/total", ballot_total, name="ballot_total", methods=["POST"]
+    ),
     Route("/rounds/{round_id:int}/ballot/receipt", ballot_receipt, name="ballot_receipt"),
     Route("/receipt", receipt_check, name="receipt_check"),
     Route("/paper", paper_ballot_start, name="paper_ballot_start"),
-    Route("/rounds/{round_id:int}/paper/{user_id:int}", paper_ballot, name="paper_ballot",
-          methods=["GET", "POST"]),
-    Route("/rounds/{round_id:int}/paper/{user_id:int}/receipt", paper_ballot_receipt,
-          name="paper_ballot_receipt"),
+    Route(
+        "/rounds/{round_id:int}/paper/{user_id:int}",
+        paper_ballot,
+        name="paper_ballot",
+        methods=["GET", "POST"],
+    ),
+    Route(
+        "/rounds/{round_id:int}/paper/{user_id:int}/receipt",
+        paper_ballot_receipt,
+        name="paper_ballot_receipt",
+    ),
 ]

@@ -56,13 +56,29 @@ IMPORT_ACTION = "round.import"
 # Pabulib categories (lower case) that map onto ours; anything else is a public service.
 CATEGORY_WORDS = {
     Category.ENGINEERING: (
-        "public space", "infrastructure", "public transit and roads", "transport",
-        "transportation", "roads", "streets", "construction", "urban greenery", "greenery",
-        "environmental protection", "engineering",
+        "public space",
+        "infrastructure",
+        "public transit and roads",
+        "transport",
+        "transportation",
+        "roads",
+        "streets",
+        "construction",
+        "urban greenery",
+        "greenery",
+        "environmental protection",
+        "engineering",
     ),
     Category.EQUIPMENT: ("equipment", "procurement of equipment"),
-    Category.SERVICE: ("service", "public service", "culture", "education", "welfare",
-                       "health", "sport"),
+    Category.SERVICE: (
+        "service",
+        "public service",
+        "culture",
+        "education",
+        "welfare",
+        "health",
+        "sport",
+    ),
 }
 _CATEGORY_OF = {word: category for category, words in CATEGORY_WORDS.items() for word in words}
 for _category in Category:
@@ -154,9 +170,11 @@ def import_title(meta: Mapping[str, str], filename: str) -> str:
     if description and instance and instance not in description:
         title = f"{description} {instance}"
     else:
-        title = description or " ".join(
-            x for x in (meta.get("unit", "").strip(), instance) if x
-        ) or PurePath(filename).stem
+        title = (
+            description
+            or " ".join(x for x in (meta.get("unit", "").strip(), instance) if x)
+            or PurePath(filename).stem
+        )
     return title[:200]
 
 
@@ -165,8 +183,10 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
     meta = pb.meta
     fund = to_fen(pb.budget)
     if fund is None:
-        raise _refuse(find_line(text, "meta", "budget"),
-                      _("the budget {amount} has a fraction of a fen.", amount=meta["budget"]))
+        raise _refuse(
+            find_line(text, "meta", "budget"),
+            _("the budget {amount} has a fraction of a fen.", amount=meta["budget"]),
+        )
     if not pb.projects:
         raise _refuse(0, _("The file has no projects."))
     projects: list[ProjectPlan] = []
@@ -174,24 +194,34 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
     for row in pb.projects:
         pid = row["project_id"]
         if len(pid) > 64:
-            raise _refuse(find_line(text, "projects", pid),
-                          _("the project id {id} is longer than 64 characters.", id=pid))
+            raise _refuse(
+                find_line(text, "projects", pid),
+                _("the project id {id} is longer than 64 characters.", id=pid),
+            )
         cost = to_fen(pb.costs[pid])
         if cost is None:
-            raise _refuse(find_line(text, "projects", pid),
-                          _("the cost of project {id} ({cost}) has a fraction of a fen.",
-                            id=pid, cost=row["cost"]))
+            raise _refuse(
+                find_line(text, "projects", pid),
+                _(
+                    "the cost of project {id} ({cost}) has a fraction of a fen.",
+                    id=pid,
+                    cost=row["cost"],
+                ),
+            )
         if cost <= 0:
-            raise _refuse(find_line(text, "projects", pid),
-                          _("project {id} costs nothing; every project needs a cost.", id=pid))
+            raise _refuse(
+                find_line(text, "projects", pid),
+                _("project {id} costs nothing; every project needs a cost.", id=pid),
+            )
         name = " ".join(row.get("name", "").split())
         title = (name or _("Project {id}", id=pid))[:200]
         description = row.get("description", "").strip() or _(
             "Project {id} of the imported election {file}.", id=pid, file=filename
         )
         index[pid] = len(projects)
-        projects.append(ProjectPlan(pid, title, description,
-                                    map_category(row.get("category", "")), cost))
+        projects.append(
+            ProjectPlan(pid, title, description, map_category(row.get("category", "")), cost)
+        )
     points_type = pb.vote_type in POINTS_TYPES
     ballots: list[list[tuple[int, int]]] = []
     longest = 0
@@ -201,8 +231,11 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
         longest = max(longest, len(ballots[-1]))
         largest_sum = max(largest_sum, sum(p for _i, p in ballots[-1]))
     ballot_type, max_choices, points_total = _ballot_rules(pb, longest, largest_sum)
-    rule = (OutcomeRule.EQUAL_SHARES if meta.get("rule", "").strip().lower().startswith(
-        "equalshares") else OutcomeRule.GREEDY)
+    rule = (
+        OutcomeRule.EQUAL_SHARES
+        if meta.get("rule", "").strip().lower().startswith("equalshares")
+        else OutcomeRule.GREEDY
+    )
     return ImportPlan(
         title=import_title(meta, filename),
         description=_describe(meta, filename, len(pb.votes)),
@@ -217,8 +250,9 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
     )
 
 
-def _ballot_choices(vote: PbVote, index: Mapping[str, int], points_type: bool, text: str
-                    ) -> list[tuple[int, int]]:
+def _ballot_choices(
+    vote: PbVote, index: Mapping[str, int], points_type: bool, text: str
+) -> list[tuple[int, int]]:
     if not points_type:  # approval, choose-1, ordinal: every named project is approved
         return [(index[p], 1) for p in vote.projects]
     choices = []
@@ -226,15 +260,20 @@ def _ballot_choices(vote: PbVote, index: Mapping[str, int], points_type: bool, t
         if points == 0:
             continue
         if points < 0 or Fraction(points).denominator != 1:
-            raise _refuse(find_line(text, "votes", vote.voter_id),
-                          _("the points of voter {voter} must be whole numbers of at least 0.",
-                            voter=vote.voter_id))
+            raise _refuse(
+                find_line(text, "votes", vote.voter_id),
+                _(
+                    "the points of voter {voter} must be whole numbers of at least 0.",
+                    voter=vote.voter_id,
+                ),
+            )
         choices.append((index[pid], int(points)))
     return choices
 
 
-def _ballot_rules(pb: PbFile, longest: int, largest_sum: int
-                  ) -> tuple[BallotType, int | None, int | None]:
+def _ballot_rules(
+    pb: PbFile, longest: int, largest_sum: int
+) -> tuple[BallotType, int | None, int | None]:
     meta = pb.meta
     if pb.vote_type in POINTS_TYPES:
         return BallotType.POINTS, None, _whole(meta.get("max_sum_points")) or max(largest_sum, 1)
@@ -249,14 +288,25 @@ def _ballot_rules(pb: PbFile, longest: int, largest_sum: int
 
 
 def _describe(meta: Mapping[str, str], filename: str, voters: int) -> str:
-    where = ", ".join(x for x in (meta.get("unit", ""), meta.get("district", ""),
-                                  meta.get("country", ""), meta.get("instance", "")) if x)
+    where = ", ".join(
+        x
+        for x in (
+            meta.get("unit", ""),
+            meta.get("district", ""),
+            meta.get("country", ""),
+            meta.get("instance", ""),
+        )
+        if x
+    )
     text = _(
         "Imported from the Pabulib file {file} ({where}): {voters} voters, {vote_type} "
         "ballots; the rule used there: {rule}. Amounts are the file's ({currency}), shown "
         "as yuan.",
-        file=filename, where=where or "?", voters=f"{voters:,}",
-        vote_type=meta.get("vote_type", "?"), rule=meta.get("rule", "?"),
+        file=filename,
+        where=where or "?",
+        voters=f"{voters:,}",
+        vote_type=meta.get("vote_type", "?"),
+        rule=meta.get("rule", "?"),
         currency=meta.get("currency", "?"),
     )
     comment = meta.get("comment", "").strip()
@@ -359,55 +409,105 @@ async def import_pabulib(actor: User | None, filename: str, data: bytes) -> Roun
     raise ValidationError(_("The election could not be imported just now. Please try again."))
 
 
-async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: ImportPlan
-                       ) -> Round:
+async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: ImportPlan) -> Round:
     async with in_transaction() as conn:
         rnd = await Round.create(
-            title=plan.title, description=plan.description, fund_fen=plan.fund_fen,
-            phase=Phase.RESULTS, ballot_type=plan.ballot_type, max_choices=plan.max_choices,
-            points_total=plan.points_total, rule=plan.rule.value, source=filename,
-            created_by=actor, using_db=conn,
+            title=plan.title,
+            description=plan.description,
+            fund_fen=plan.fund_fen,
+            phase=Phase.RESULTS,
+            ballot_type=plan.ballot_type,
+            max_choices=plan.max_choices,
+            points_total=plan.points_total,
+            rule=plan.rule.value,
+            source=filename,
+            created_by=actor,
+            using_db=conn,
         )
         await Envelope.create(round=rnd, area=None, budget_fen=plan.fund_fen, using_db=conn)
         await Proposal.bulk_create(
-            [Proposal(round_id=rnd.id, title=p.title, description=p.description,
-                      category=p.category, cost_fen=p.cost_fen, status=ProposalStatus.FEASIBLE,
-                      external_id=p.external_id, author_id=None)
-             for p in plan.projects],
-            batch_size=BATCH, using_db=conn,
+            [
+                Proposal(
+                    round_id=rnd.id,
+                    title=p.title,
+                    description=p.description,
+                    category=p.category,
+                    cost_fen=p.cost_fen,
+                    status=ProposalStatus.FEASIBLE,
+                    external_id=p.external_id,
+                    author_id=None,
+                )
+                for p in plan.projects
+            ],
+            batch_size=BATCH,
+            using_db=conn,
         )
-        by_external = dict(await Proposal.filter(round_id=rnd.id).using_db(conn).values_list(
-            "external_id", "id"))
+        by_external = dict(
+            await Proposal.filter(round_id=rnd.id).using_db(conn).values_list("external_id", "id")
+        )
         proposal_ids = [by_external[p.external_id] for p in plan.projects]
         receipts = _receipts(len(plan.ballots))
         await Ballot.bulk_create(
-            [Ballot(round_id=rnd.id, voter_id=None, area_id=None, channel=Channel.IMPORTED,
-                    receipt=code) for code in receipts],
-            batch_size=BATCH, using_db=conn,
+            [
+                Ballot(
+                    round_id=rnd.id,
+                    voter_id=None,
+                    area_id=None,
+                    channel=Channel.IMPORTED,
+                    receipt=code,
+                )
+                for code in receipts
+            ],
+            batch_size=BATCH,
+            using_db=conn,
         )
-        by_receipt = dict(await Ballot.filter(round_id=rnd.id).using_db(conn).values_list(
-            "receipt", "id"))
-        await _insert_choices(conn, (
-            (by_receipt[code], proposal_ids[i], pts)
-            for code, choices in zip(receipts, plan.ballots, strict=True)
-            for i, pts in choices
-        ))
+        by_receipt = dict(
+            await Ballot.filter(round_id=rnd.id).using_db(conn).values_list("receipt", "id")
+        )
+        await _insert_choices(
+            conn,
+            (
+                (by_receipt[code], proposal_ids[i], pts)
+                for code, choices in zip(receipts, plan.ballots, strict=True)
+                for i, pts in choices
+            ),
+        )
         _outcomes, funded = await results.freeze_count(conn, rnd, actor)
         await record(
-            actor, IMPORT_ACTION, rnd, using_db=conn, source=filename,
-            projects=len(plan.projects), ballots=len(plan.ballots), rule=plan.rule.value,
-            ballot_type=plan.ballot_type.value, funded=funded, meta=plan.meta,
+            actor,
+            IMPORT_ACTION,
+            rnd,
+            using_db=conn,
+            source=filename,
+            projects=len(plan.projects),
+            ballots=len(plan.ballots),
+            rule=plan.rule.value,
+            ballot_type=plan.ballot_type.value,
+            funded=funded,
+            meta=plan.meta,
         )
         return rnd
 
 
 # --- export ---------------------------------------------------------------------------------
 
-EXPORT_RULE = {OutcomeRule.GREEDY.value: "greedy", OutcomeRule.EQUAL_SHARES.value:
-               "equalshares/add1"}
+EXPORT_RULE = {
+    OutcomeRule.GREEDY.value: "greedy",
+    OutcomeRule.EQUAL_SHARES.value: "equalshares/add1",
+}
 # META keys of an imported file that an export writes back unchanged.
-KEPT_META = ("country", "unit", "subunit", "district", "instance", "language", "currency",
-             "date_begin", "date_end", "edition")
+KEPT_META = (
+    "country",
+    "unit",
+    "subunit",
+    "district",
+    "instance",
+    "language",
+    "currency",
+    "date_begin",
+    "date_end",
+    "edition",
+)
 
 
 @dataclass
@@ -428,9 +528,13 @@ async def source_meta(rnd: Round) -> dict[str, str]:
     """The META of the file an imported round came from (kept in its import audit entry)."""
     if not rnd.source:
         return {}
-    entry = await AuditEntry.filter(
-        action=IMPORT_ACTION, subject_type=Round._meta.db_table, subject_id=rnd.id
-    ).order_by("-id").first()
+    entry = (
+        await AuditEntry.filter(
+            action=IMPORT_ACTION, subject_type=Round._meta.db_table, subject_id=rnd.id
+        )
+        .order_by("-id")
+        .first()
+    )
     meta = (entry.detail or {}).get("meta") if entry is not None else None
     return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {}
 
@@ -449,8 +553,7 @@ def yuan(fen: int) -> Fraction:
     return Fraction(int(fen), 100)
 
 
-async def export_pb(actor: User | None, round_id: int, envelope_id: int | None = None
-                    ) -> PbExport:
+async def export_pb(actor: User | None, round_id: int, envelope_id: int | None = None) -> PbExport:
     """One envelope of a round as a .pb file (a .pb file has one budget): the district-wide
     envelope unless `envelope_id` names another. Voters are numbered 1..n in ballot order —
     never names, user names or user ids. The votes are exactly those the count reads, so
@@ -486,8 +589,9 @@ async def export_pb(actor: User | None, round_id: int, envelope_id: int | None =
     return PbExport(f"{stem}{where}.pb", text)
 
 
-def _export_meta(rnd: Round, envelope: Envelope, source: Mapping[str, str], projects: int,
-                 votes: int) -> dict[str, Any]:
+def _export_meta(
+    rnd: Round, envelope: Envelope, source: Mapping[str, str], projects: int, votes: int
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "description": rnd.title,
         "country": "China",
@@ -501,18 +605,21 @@ def _export_meta(rnd: Round, envelope: Envelope, source: Mapping[str, str], proj
     rule = EXPORT_RULE.get(str(rnd.rule), str(rnd.rule))
     source_rule = source.get("rule", "").strip()
     if source_rule.lower().startswith(("greedy", "equalshares")) and (
-        OutcomeRule.EQUAL_SHARES.value if source_rule.lower().startswith("equalshares")
+        OutcomeRule.EQUAL_SHARES.value
+        if source_rule.lower().startswith("equalshares")
         else OutcomeRule.GREEDY.value
     ) == str(rnd.rule):
         rule = source_rule  # the rule's name as the imported file gave it
     budget = yuan(envelope.budget_fen)
-    meta.update({
-        "num_projects": projects,
-        "num_votes": votes,
-        "budget": budget,
-        "vote_type": "cumulative" if rnd.ballot_type == BallotType.POINTS else "approval",
-        "rule": rule,
-    })
+    meta.update(
+        {
+            "num_projects": projects,
+            "num_votes": votes,
+            "budget": budget,
+            "vote_type": "cumulative" if rnd.ballot_type == BallotType.POINTS else "approval",
+            "rule": rule,
+        }
+    )
     if rnd.ballot_type == BallotType.APPROVAL and rnd.max_choices:
         meta["max_length"] = rnd.max_choices
     elif rnd.ballot_type == BallotType.POINTS and rnd.points_total:
@@ -522,9 +629,13 @@ def _export_meta(rnd: Round, envelope: Envelope, source: Mapping[str, str], proj
     return meta
 
 
-def _export_projects(count: results.EnvelopeCount, pid_of: Mapping[str, int],
-                     proposals: Mapping[int, Proposal], selected: set[str] | None,
-                     points: bool) -> list[dict[str, Any]]:
+def _export_projects(
+    count: results.EnvelopeCount,
+    pid_of: Mapping[str, int],
+    proposals: Mapping[int, Proposal],
+    selected: set[str] | None,
+    points: bool,
+) -> list[dict[str, Any]]:
     votes = dict.fromkeys(count.costs, 0)
     score = dict.fromkeys(count.costs, 0)
     for ballot in count.ballots:
@@ -535,8 +646,11 @@ def _export_projects(count: results.EnvelopeCount, pid_of: Mapping[str, int],
     rows = []
     for key in sorted(count.costs, key=lambda k: pid_of[k]):
         proposal = proposals[pid_of[key]]
-        row: dict[str, Any] = {"project_id": key, "cost": yuan(count.costs[key]),
-                               "votes": votes[key]}
+        row: dict[str, Any] = {
+            "project_id": key,
+            "cost": yuan(count.costs[key]),
+            "votes": votes[key],
+        }
         if points:
             row["score"] = score[key]
         row["name"] = proposal.title

@@ -43,8 +43,11 @@ def check_photos(uploads: list[Upload], max_bytes: int, field: str = "photos") -
         name = upload.filename or _("the file")
         if len(upload.data) > max_bytes:
             raise ValidationError(
-                errors={field: _("{name} is too large: at most {mb} MB per photo.",
-                                 name=name, mb=limit_mb)}
+                errors={
+                    field: _(
+                        "{name} is too large: at most {mb} MB per photo.", name=name, mb=limit_mb
+                    )
+                }
             )
         content_type = sniff_image(upload.data)
         if content_type is None:

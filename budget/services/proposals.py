@@ -118,8 +118,19 @@ def filtered_proposals(filters: ProposalFilters) -> QuerySet[Proposal]:
 
 # What a proposal card shows (templates/budget/_proposal_card.html): the list loads only these,
 # not the long description nor the dates it does not show.
-CARD_FIELDS = ("id", "round_id", "area_id", "author_id", "title", "category", "status",
-               "cost_fen", "revised_cost_fen", "support_count", "review_reason")
+CARD_FIELDS = (
+    "id",
+    "round_id",
+    "area_id",
+    "author_id",
+    "title",
+    "category",
+    "status",
+    "cost_fen",
+    "revised_cost_fen",
+    "support_count",
+    "review_reason",
+)
 
 
 def attach_rounds_and_areas(proposals: list[Proposal], rounds: list, areas: list) -> None:
@@ -198,8 +209,13 @@ async def list_choices() -> ListChoices:
     # "name")` would give, made from the same rows.
     rounds = [Round._init_from_db(id=r[1], title=r[2], phase=r[3]) for r in seen if r[0] == 0]
     areas = [Area._init_from_db(id=r[1], name=r[2]) for r in seen if r[0] == 1]
-    choices = ListChoices(rounds, areas, {r.id: r for r in rounds}, {a.id: a for a in areas},
-                          [(str(a.id), escape(a.name)) for a in areas])
+    choices = ListChoices(
+        rounds,
+        areas,
+        {r.id: r for r in rounds},
+        {a.id: a for a in areas},
+        [(str(a.id), escape(a.name)) for a in areas],
+    )
     _choices_cache[key] = (seen, choices)
     return choices
 
@@ -210,21 +226,29 @@ def _list_shape(filters: ProposalFilters) -> tuple | None:
     if filters.q:
         return None
     area = filters.area if filters.area in ("", DISTRICT) else "id"
-    return (filters.round_id is not None, filters.category, area, filters.status,
-            filters.author_id is not None, filters.sort)
+    return (
+        filters.round_id is not None,
+        filters.category,
+        area,
+        filters.status,
+        filters.author_id is not None,
+        filters.sort,
+    )
 
 
 def _shaped(shape: tuple, *ids: int) -> QuerySet[Proposal]:
     has_round, category, area, status, has_author, sort = shape
     it = iter(ids)
-    return filtered_proposals(ProposalFilters(
-        round_id=next(it) if has_round else None,
-        category=category,
-        area=str(next(it)) if area == "id" else area,
-        status=status,
-        author_id=next(it) if has_author else None,
-        sort=sort,
-    ))
+    return filtered_proposals(
+        ProposalFilters(
+            round_id=next(it) if has_round else None,
+            category=category,
+            area=str(next(it)) if area == "id" else area,
+            status=status,
+            author_id=next(it) if has_author else None,
+            sort=sort,
+        )
+    )
 
 
 def _list_ids(filters: ProposalFilters) -> list[int]:
@@ -237,17 +261,26 @@ def _list_ids(filters: ProposalFilters) -> list[int]:
 
 
 _LIST_COUNT = Prepared(lambda shape, *ids: _shaped(shape, *ids).count())
-_LIST_PAGE = Prepared(lambda shape, *args: _shaped(shape, *args[:-2])
-                      .only(*CARD_FIELDS).limit(args[-2]).offset(args[-1]))
+_LIST_PAGE = Prepared(
+    lambda shape, *args: (
+        _shaped(shape, *args[:-2]).only(*CARD_FIELDS).limit(args[-2]).offset(args[-1])
+    )
+)
 
 
 def _card(row: Any, choices: ListChoices) -> ProposalCard:
     return ProposalCard(
-        id=row["id"], round_id=row["round_id"], area_id=row["area_id"],
-        author_id=row["author_id"], title=row["title"],
-        category=Category(row["category"]), status=ProposalStatus(row["status"]),
-        cost_fen=row["cost_fen"], revised_cost_fen=row["revised_cost_fen"],
-        support_count=row["support_count"], review_reason=row["review_reason"],
+        id=row["id"],
+        round_id=row["round_id"],
+        area_id=row["area_id"],
+        author_id=row["author_id"],
+        title=row["title"],
+        category=Category(row["category"]),
+        status=ProposalStatus(row["status"]),
+        cost_fen=row["cost_fen"],
+        revised_cost_fen=row["revised_cost_fen"],
+        support_count=row["support_count"],
+        review_reason=row["review_reason"],
         round=choices.rounds_by_id.get(row["round_id"]),
         area=choices.areas_by_id.get(row["area_id"]),
     )
@@ -276,13 +309,20 @@ async def list_page(
 
 
 # The proposal page's queries, their SQL made once (see core.prepared).
-_PROPOSAL = Prepared(lambda pid: Proposal.filter(id=pid).select_related(
-    "round", "area", "author", "merged_into").limit(2))
+_PROPOSAL = Prepared(
+    lambda pid: (
+        Proposal.filter(id=pid).select_related("round", "area", "author", "merged_into").limit(2)
+    )
+)
 _PHOTOS = Prepared(lambda pid: ProposalPhoto.filter(proposal_id=pid))
 _MERGED_FROM = Prepared(lambda pid: Proposal.filter(merged_into_id=pid).order_by("id"))
-_HISTORY = Prepared(lambda pid: AuditEntry.filter(
-    subject_type=Proposal._meta.db_table, subject_id=pid, public=True
-).select_related("actor").order_by("-created_at", "-id"))
+_HISTORY = Prepared(
+    lambda pid: (
+        AuditEntry.filter(subject_type=Proposal._meta.db_table, subject_id=pid, public=True)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+)
 
 
 async def get_proposal(proposal_id: int) -> Proposal:
@@ -348,8 +388,7 @@ def validate_proposal(
     data: dict[str, Any] = {
         "title": text(form.get("title"), "title", errors, max_length=200),
         "description": text(form.get("description"), "description", errors, max_length=10_000),
-        "location": text(form.get("location"), "location", errors, required=False,
-                         max_length=200),
+        "location": text(form.get("location"), "location", errors, required=False, max_length=200),
     }
     category = str(form.get("category") or "")
     if category not in Category._value2member_map_:
@@ -368,11 +407,16 @@ def validate_proposal(
     cost = parse_yuan(form.get("cost"), "cost", errors)
     if cost is not None:
         if cost > rnd.fund_fen:
-            errors["cost"] = _("The cost cannot be more than the round's fund of {fund}.",
-                               fund=_money(rnd.fund_fen))
+            errors["cost"] = _(
+                "The cost cannot be more than the round's fund of {fund}.",
+                fund=_money(rnd.fund_fen),
+            )
         elif choice is not None and cost > choice.budget_fen:
-            errors["cost"] = _("The cost cannot be more than the budget of {envelope}, {budget}.",
-                               envelope=choice.label, budget=_money(choice.budget_fen))
+            errors["cost"] = _(
+                "The cost cannot be more than the budget of {envelope}, {budget}.",
+                envelope=choice.label,
+                budget=_money(choice.budget_fen),
+            )
     data["cost_fen"] = cost
     return data, errors
 
@@ -400,15 +444,24 @@ def _photo_errors(uploads: list[Upload], max_bytes: int, errors: dict[str, str])
         return []
 
 
-async def _store_photos(conn, proposal: Proposal, uploads: list[Upload], types: list[str],
-                        upload_dir: Path, written: list[str]) -> None:
+async def _store_photos(
+    conn,
+    proposal: Proposal,
+    uploads: list[Upload],
+    types: list[str],
+    upload_dir: Path,
+    written: list[str],
+) -> None:
     for upload, content_type in zip(uploads, types, strict=True):
         name = new_stored_name(content_type)
         write_photo(upload_dir, name, upload.data)
         written.append(name)
         await ProposalPhoto.create(
-            proposal=proposal, stored_name=name, content_type=content_type,
-            size=len(upload.data), using_db=conn,
+            proposal=proposal,
+            stored_name=name,
+            content_type=content_type,
+            size=len(upload.data),
+            using_db=conn,
         )
 
 
@@ -433,8 +486,10 @@ async def submit_proposal(
                 raise NotFound(_("This round does not exist."))
             if not can(user, "propose", rnd):
                 raise PermissionDenied(
-                    _("Only verified residents can propose, and only while the round is "
-                      "collecting proposals.")
+                    _(
+                        "Only verified residents can propose, and only while the round is "
+                        "collecting proposals."
+                    )
                 )
             data, errors = validate_proposal(form, rnd, await area_choices(rnd, user))
             if len(uploads) > MAX_PHOTOS:
@@ -446,8 +501,15 @@ async def submit_proposal(
                 round=rnd, author=user, status=ProposalStatus.SUBMITTED, using_db=conn, **data
             )
             await _store_photos(conn, proposal, uploads, types, upload_dir, written)
-            await record(user, "proposal.submitted", proposal, public=True, using_db=conn,
-                         title=proposal.title, cost_fen=proposal.cost_fen)
+            await record(
+                user,
+                "proposal.submitted",
+                proposal,
+                public=True,
+                using_db=conn,
+                title=proposal.title,
+                cost_fen=proposal.cost_fen,
+            )
             return proposal
     except BaseException:
         delete_photo_files(upload_dir, written)
@@ -498,8 +560,14 @@ async def edit_proposal(
             if uploads:
                 await _store_photos(conn, proposal, uploads, types, upload_dir, written)
                 changed.append("photos")
-            await record(user, "proposal.edited", proposal, public=True, using_db=conn,
-                         fields=sorted(set(changed)))
+            await record(
+                user,
+                "proposal.edited",
+                proposal,
+                public=True,
+                using_db=conn,
+                fields=sorted(set(changed)),
+            )
     except BaseException:
         delete_photo_files(upload_dir, written)
         raise
@@ -532,36 +600,35 @@ async def toggle_support(user: User | None, proposal_id: int) -> tuple[Proposal,
             raise PermissionDenied(
                 _("Only verified residents can support proposals, and only before voting.")
             )
-        deleted = await Support.filter(proposal_id=proposal.id, user_id=user.id).using_db(
-            conn
-        ).delete()
+        deleted = (
+            await Support.filter(proposal_id=proposal.id, user_id=user.id).using_db(conn).delete()
+        )
         supported = not deleted
         if supported:
             try:
                 async with in_transaction() as inner:  # a savepoint: a double click loses
-                    await Support.create(proposal_id=proposal.id, user_id=user.id,
-                                         using_db=inner)
+                    await Support.create(proposal_id=proposal.id, user_id=user.id, using_db=inner)
             except IntegrityError:
                 pass
-        proposal.support_count = await Support.filter(proposal_id=proposal.id).using_db(
-            conn
-        ).count()
+        proposal.support_count = (
+            await Support.filter(proposal_id=proposal.id).using_db(conn).count()
+        )
         await proposal.save(using_db=conn, update_fields=["support_count"])
-        await record(user, "proposal.supported" if supported else "proposal.unsupported",
-                     proposal, using_db=conn)
+        await record(
+            user,
+            "proposal.supported" if supported else "proposal.unsupported",
+            proposal,
+            using_db=conn,
+        )
         return proposal, supported
 
 
-async def review_proposal(
-    user: User | None, proposal_id: int, form: Mapping[str, Any]
-) -> Review:
+async def review_proposal(user: User | None, proposal_id: int, form: Mapping[str, Any]) -> Review:
     """A council member's verdict: feasible or not, a public reason, maybe a revised cost."""
     async with in_transaction() as conn:
         proposal = await _locked_proposal(conn, proposal_id)
         if not can(user, "review", proposal):
-            raise PermissionDenied(
-                _("Only council members review proposals, before voting opens.")
-            )
+            raise PermissionDenied(_("Only council members review proposals, before voting opens."))
         errors: dict[str, str] = {}
         verdict = str(form.get("verdict") or "")
         if verdict not in ("feasible", "infeasible"):
@@ -569,14 +636,20 @@ async def review_proposal(
         reason = text(form.get("reason"), "reason", errors, max_length=5000)
         revised = parse_yuan(form.get("revised_cost"), "revised_cost", errors, required=False)
         if revised is not None and revised > proposal.round.fund_fen:
-            errors["revised_cost"] = _("The cost cannot be more than the round's fund of {fund}.",
-                                       fund=_money(proposal.round.fund_fen))
+            errors["revised_cost"] = _(
+                "The cost cannot be more than the round's fund of {fund}.",
+                fund=_money(proposal.round.fund_fen),
+            )
         if errors:
             raise ValidationError(errors=errors)
         feasible = verdict == "feasible"
         review = await Review.create(
-            proposal=proposal, reviewer=user, feasible=feasible, reason=reason,
-            revised_cost_fen=revised, using_db=conn,
+            proposal=proposal,
+            reviewer=user,
+            feasible=feasible,
+            reason=reason,
+            revised_cost_fen=revised,
+            using_db=conn,
         )
         proposal.status = ProposalStatus.FEASIBLE if feasible else ProposalStatus.INFEASIBLE
         proposal.revised_cost_fen = revised
@@ -586,17 +659,27 @@ async def review_proposal(
             update_fields=["status", "revised_cost_fen", "review_reason", "updated_at"],
         )
         await record(
-            user, "proposal.reviewed", proposal, public=True, using_db=conn,
-            feasible=feasible, reason=reason, revised_cost_fen=revised,
+            user,
+            "proposal.reviewed",
+            proposal,
+            public=True,
+            using_db=conn,
+            feasible=feasible,
+            reason=reason,
+            revised_cost_fen=revised,
         )
         return review
 
 
 async def merge_candidates(proposal: Proposal) -> list[Proposal]:
     """Proposals of the same round that `proposal` may be merged into."""
-    return await Proposal.filter(round_id=proposal.round_id).exclude(id=proposal.id).exclude(
-        status__in=[ProposalStatus.WITHDRAWN, ProposalStatus.MERGED]
-    ).select_related("area").order_by("title", "id")
+    return (
+        await Proposal.filter(round_id=proposal.round_id)
+        .exclude(id=proposal.id)
+        .exclude(status__in=[ProposalStatus.WITHDRAWN, ProposalStatus.MERGED])
+        .select_related("area")
+        .order_by("title", "id")
+    )
 
 
 async def merge_proposal(
@@ -611,12 +694,13 @@ async def merge_proposal(
         errors: dict[str, str] = {}
         survivor = None
         if survivor_id is not None and survivor_id != proposal.id:
-            survivor = await Proposal.filter(
-                id=survivor_id, round_id=proposal.round_id
-            ).select_for_update().using_db(conn).first()
-        if survivor is None or survivor.status in (
-            ProposalStatus.WITHDRAWN, ProposalStatus.MERGED
-        ):
+            survivor = (
+                await Proposal.filter(id=survivor_id, round_id=proposal.round_id)
+                .select_for_update()
+                .using_db(conn)
+                .first()
+            )
+        if survivor is None or survivor.status in (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED):
             errors["survivor"] = _("Choose another open proposal of the same round.")
         if not confirmed:
             errors["confirm"] = _("Tick the box to confirm the merge.")
@@ -631,8 +715,10 @@ async def merge_proposal(
             await Support.filter(id__in=move).using_db(conn).update(proposal_id=survivor.id)
         await Support.filter(proposal_id=proposal.id).using_db(conn).delete()
         # proposals merged into this one before now point to the survivor
-        await Proposal.filter(merged_into_id=proposal.id).using_db(conn).update(
-            merged_into_id=survivor.id
+        await (
+            Proposal.filter(merged_into_id=proposal.id)
+            .using_db(conn)
+            .update(merged_into_id=survivor.id)
         )
         proposal.status = ProposalStatus.MERGED
         proposal.merged_into_id = survivor.id
@@ -641,12 +727,28 @@ async def merge_proposal(
             using_db=conn,
             update_fields=["status", "merged_into_id", "support_count", "updated_at"],
         )
-        survivor.support_count = await Support.filter(proposal_id=survivor.id).using_db(
-            conn
-        ).count()
+        survivor.support_count = (
+            await Support.filter(proposal_id=survivor.id).using_db(conn).count()
+        )
         await survivor.save(using_db=conn, update_fields=["support_count"])
-        await record(user, "proposal.merged", proposal, public=True, using_db=conn,
-                     into_id=survivor.id, into_title=survivor.title, supports_moved=len(move))
-        await record(user, "proposal.merged_from", survivor, public=True, using_db=conn,
-                     from_id=proposal.id, from_title=proposal.title, supports_moved=len(move))
+        await record(
+            user,
+            "proposal.merged",
+            proposal,
+            public=True,
+            using_db=conn,
+            into_id=survivor.id,
+            into_title=survivor.title,
+            supports_moved=len(move),
+        )
+        await record(
+            user,
+            "proposal.merged_from",
+            survivor,
+            public=True,
+            using_db=conn,
+            from_id=proposal.id,
+            from_title=proposal.title,
+            supports_moved=len(move),
+        )
         return survivor

@@ -120,8 +120,9 @@ def group_ballots(
     return counts
 
 
-async def _ballot_rows(conn: Any, round_id: int, *, with_points: bool
-                       ) -> list[tuple[int | None, Sequence[int], Sequence[int] | None]]:
+async def _ballot_rows(
+    conn: Any, round_id: int, *, with_points: bool
+) -> list[tuple[int | None, Sequence[int], Sequence[int] | None]]:
     """Every ballot of the round with its choices, in ballot id order (so a voter's index in
     an outcome's certificate is stable): (area id, proposal ids, points or None). A ballot
     without any choice (possible in an imported election) comes with no ids: it still counts
@@ -180,19 +181,27 @@ async def load_round_ballots(rnd: Round, conn: Any = None) -> RoundBallots:
     one for all the ballots with their choices). Shared by the count, the comparison of rules
     and the .pb export, so that all three see exactly the same election."""
     conn = conn or connections.get("default")
-    envelopes = await Envelope.filter(round_id=rnd.id).using_db(conn).order_by("id").values_list(
-        "id", "area_id", "budget_fen"
+    envelopes = (
+        await Envelope.filter(round_id=rnd.id)
+        .using_db(conn)
+        .order_by("id")
+        .values_list("id", "area_id", "budget_fen")
     )
-    proposals = await Proposal.filter(round_id=rnd.id, status__in=COUNTED).using_db(
-        conn
-    ).order_by("id").values_list("id", "area_id", "cost_fen", "revised_cost_fen", "external_id")
+    proposals = (
+        await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
+        .using_db(conn)
+        .order_by("id")
+        .values_list("id", "area_id", "cost_fen", "revised_cost_fen", "external_id")
+    )
     keys = {pid: project_key(rnd, pid, ext) for pid, _a, _c, _r, ext in proposals}
     with_points = str(rnd.ballot_type) == BallotType.POINTS
     rows = await _ballot_rows(conn, rnd.id, with_points=with_points)
     counts = group_ballots(
         envelopes,
-        [(pid, area, revised if revised is not None else cost)
-         for pid, area, cost, revised, _ext in proposals],
+        [
+            (pid, area, revised if revised is not None else cost)
+            for pid, area, cost, revised, _ext in proposals
+        ],
         rows,
         keys,
     )
@@ -231,28 +240,41 @@ async def count_envelopes(rule: str, ballot_type: str, counts: Sequence[Envelope
     answering meanwhile): in worker processes for large equal-shares counts, else in a
     thread."""
     cpus = os.cpu_count() or 1
-    if (rule in _MES_RULES and len(counts) > 1 and cpus > 1
-            and sum(len(c.ballots) for c in counts) >= PARALLEL_MIN_BALLOTS):
+    if (
+        rule in _MES_RULES
+        and len(counts) > 1
+        and cpus > 1
+        and sum(len(c.ballots) for c in counts) >= PARALLEL_MIN_BALLOTS
+    ):
         return await _count_in_processes(rule, ballot_type, counts, min(cpus, len(counts)))
     return await asyncio.to_thread(
-        lambda: [count_envelope(rule, ballot_type, count) for count in counts])
+        lambda: [count_envelope(rule, ballot_type, count) for count in counts]
+    )
 
 
-async def _count_in_processes(rule: str, ballot_type: str, counts: Sequence[EnvelopeCount],
-                              workers: int) -> list:
+async def _count_in_processes(
+    rule: str, ballot_type: str, counts: Sequence[EnvelopeCount], workers: int
+) -> list:
     from budget.rules import outcome_of
 
     utility = "points" if ballot_type == BallotType.POINTS else "cost"
     loop = asyncio.get_running_loop()
     # spawn: a fresh interpreter, never a fork of a server holding database connections
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         order = sorted(range(len(counts)), key=lambda i: -len(counts[i].ballots))  # big first
         futures = {
             i: loop.run_in_executor(
-                pool, outcome_of, rule, counts[i].budget_fen, dict(counts[i].costs),
+                pool,
+                outcome_of,
+                rule,
+                counts[i].budget_fen,
+                dict(counts[i].costs),
                 [b if type(b) is dict else dict(b) for b in counts[i].ballots],
-                utility, UNIT_FEN)
+                utility,
+                UNIT_FEN,
+            )
             for i in order
         }
         done = await asyncio.gather(*(futures[i] for i in range(len(counts))))
@@ -278,8 +300,9 @@ async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
         if not can(actor, "compute_results", rnd):  # published meanwhile
             raise PermissionDenied(_compute_refusal(actor, rnd))
         outcomes, funded = await freeze_count(conn, rnd, actor)
-        await record(actor, "results.computed", rnd, using_db=conn, rule=str(rnd.rule),
-                     funded=funded)
+        await record(
+            actor, "results.computed", rnd, using_db=conn, rule=str(rnd.rule), funded=funded
+        )
         return outcomes
 
 
@@ -297,16 +320,24 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
         funded.update(pid_of[key] for key in result.selected)
         for key, expl in result.explanations.items():
             votes[pid_of[key]] = int(expl.votes)
-        outcomes.append(Outcome(
-            round_id=rnd.id, envelope_id=group.envelope_id, rule=str(rnd.rule),
-            budget_fen=group.budget_fen, total_cost_fen=int(result.total_cost),
-            ballots_counted=len(group.ballots), data=result.to_json(),
-            computed_by_id=actor.id if actor is not None else None,
-        ))
+        outcomes.append(
+            Outcome(
+                round_id=rnd.id,
+                envelope_id=group.envelope_id,
+                rule=str(rnd.rule),
+                budget_fen=group.budget_fen,
+                total_cost_fen=int(result.total_cost),
+                ballots_counted=len(group.ballots),
+                data=result.to_json(),
+                computed_by_id=actor.id if actor is not None else None,
+            )
+        )
     await Outcome.filter(round_id=rnd.id).using_db(conn).delete()
     await Outcome.bulk_create(outcomes, using_db=conn)
-    current = await Proposal.filter(id__in=list(votes)).using_db(conn).values_list(
-        "id", "status", "vote_count"
+    current = (
+        await Proposal.filter(id__in=list(votes))
+        .using_db(conn)
+        .values_list("id", "status", "vote_count")
     )
     changed = []
     for pid, status, vote_count in current:
@@ -324,7 +355,7 @@ async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalSta
     for start in range(0, len(changed), 1000):
         rows = ", ".join(
             f"({int(pid)}, {int(n)}, '{ProposalStatus(status).value}')"
-            for pid, n, status in changed[start:start + 1000]
+            for pid, n, status in changed[start : start + 1000]
         )
         await conn.execute_query(
             f"WITH v(id, n, s) AS (VALUES {rows}) "
@@ -449,13 +480,21 @@ async def turnout(rnd: Round) -> list[TurnoutRow]:
     (as `budget.permissions.is_voter`). Three grouped queries."""
     eligible = dict(
         await User.filter(
-            is_active=True, verified=True, role__in=[Role.RESIDENT, Role.GRID_WORKER],
+            is_active=True,
+            verified=True,
+            role__in=[Role.RESIDENT, Role.GRID_WORKER],
             area_id__isnull=False,
-        ).group_by("area_id").annotate(n=Count("id")).values_list("area_id", "n")
+        )
+        .group_by("area_id")
+        .annotate(n=Count("id"))
+        .values_list("area_id", "n")
     )
-    cast = await Ballot.filter(round_id=rnd.id).group_by("area_id", "channel").annotate(
-        n=Count("id")
-    ).values_list("area_id", "channel", "n")
+    cast = (
+        await Ballot.filter(round_id=rnd.id)
+        .group_by("area_id", "channel")
+        .annotate(n=Count("id"))
+        .values_list("area_id", "channel", "n")
+    )
     areas = {a.id: a for a in await Area.all()}
     rows: dict[int | None, TurnoutRow] = {}
     total = TurnoutRow(_("Whole district"))
@@ -498,13 +537,15 @@ async def envelope_results(rnd: Round) -> list[EnvelopeResult]:
             if proposal is None:
                 continue
             lines.append(ProjectLine(proposal, expl, expl.funded, order.get(pid)))
-        lines.sort(key=lambda ln: (
-            not ln.funded,
-            ln.position if ln.position is not None else 0,
-            -ln.explanation.votes,
-            ln.explanation.rank or 0,
-            ln.proposal.title,
-        ))
+        lines.sort(
+            key=lambda ln: (
+                not ln.funded,
+                ln.position if ln.position is not None else 0,
+                -ln.explanation.votes,
+                ln.explanation.rank or 0,
+                ln.proposal.title,
+            )
+        )
         results.append(EnvelopeResult(outcome.envelope, outcome, parsed, lines))
     results.sort(key=lambda r: (r.envelope.area is None, r.name))
     return results
@@ -599,14 +640,14 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
             raise PermissionDenied(_("Only council members compare the rules."))
         raise PermissionDenied(_("Rules are compared once voting has closed."))
     ballots = await load_round_ballots(rnd)
-    envelopes = {
-        e.id: e for e in await Envelope.filter(round_id=rnd.id).select_related("area")
-    }
+    envelopes = {e.id: e for e in await Envelope.filter(round_id=rnd.id).select_related("area")}
     proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
     funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
     result: list[EnvelopeComparison] = []
-    per_rule = {rule: await count_envelopes(rule, str(rnd.ballot_type), ballots.counts)
-                for rule in COMPARED_RULES}
+    per_rule = {
+        rule: await count_envelopes(rule, str(rnd.ballot_type), ballots.counts)
+        for rule in COMPARED_RULES
+    }
     for index, count in enumerate(ballots.counts):
         outcomes = {rule: per_rule[rule][index] for rule in COMPARED_RULES}
         selected = {rule: set(o.selected) for rule, o in outcomes.items()}
@@ -614,24 +655,32 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
         first = outcomes[COMPARED_RULES[0]]
         for key, expl in first.explanations.items():
             pid = ballots.pid_of[key]
-            lines.append(CompareLine(
-                proposals[pid], int(expl.cost), int(expl.votes),
-                {rule: key in selected[rule] for rule in COMPARED_RULES},
-            ))
+            lines.append(
+                CompareLine(
+                    proposals[pid],
+                    int(expl.cost),
+                    int(expl.votes),
+                    {rule: key in selected[rule] for rule in COMPARED_RULES},
+                )
+            )
             for rule in COMPARED_RULES:
                 if key in selected[rule]:
                     funded_ids[rule].add(pid)
         lines.sort(key=lambda ln: (-ln.votes, ln.proposal.id))
         voters = SatisfiedRow(
-            _("Voters counted in this envelope"), len(count.ballots),
+            _("Voters counted in this envelope"),
+            len(count.ballots),
             {rule: _satisfied(count.ballots, selected[rule]) for rule in COMPARED_RULES},
         )
-        result.append(EnvelopeComparison(
-            envelopes[count.envelope_id], lines,
-            {rule: int(o.total_cost) for rule, o in outcomes.items()},
-            {rule: len(o.selected) for rule, o in outcomes.items()},
-            voters,
-        ))
+        result.append(
+            EnvelopeComparison(
+                envelopes[count.envelope_id],
+                lines,
+                {rule: int(o.total_cost) for rule, o in outcomes.items()},
+                {rule: len(o.selected) for rule, o in outcomes.items()},
+                voters,
+            )
+        )
     result.sort(key=lambda r: (r.envelope.area is None, r.name))
     area_ids = {area_id for area_id, _pids, _pts in ballots.rows if area_id is not None}
     names = {a.id: a.name for a in await Area.filter(id__in=list(area_ids))} if area_ids else {}

@@ -82,8 +82,9 @@ def round_form_values(rnd: Round | None, envelopes: list[Envelope] | None = None
     return values
 
 
-def _parse_rules(data: Mapping[str, Any], areas: list[Area], out: RoundInput,
-                 errors: dict[str, str]) -> None:
+def _parse_rules(
+    data: Mapping[str, Any], areas: list[Area], out: RoundInput, errors: dict[str, str]
+) -> None:
     out.fund_fen = parse_yuan(data.get("fund"), "fund", errors)
     try:
         out.ballot_type = BallotType(str(data.get("ballot_type") or ""))
@@ -120,7 +121,8 @@ def _parse_rules(data: Mapping[str, Any], areas: list[Area], out: RoundInput,
     if out.fund_fen is not None and total > out.fund_fen:
         errors["envelopes"] = _(
             "The area envelopes add up to {total} yuan, more than the fund of {fund} yuan.",
-            total=fen_to_yuan_input(total), fund=fen_to_yuan_input(out.fund_fen),
+            total=fen_to_yuan_input(total),
+            fund=fen_to_yuan_input(out.fund_fen),
         )
 
 
@@ -131,8 +133,9 @@ def parse_round_input(
     errors: dict[str, str] = {}
     out = RoundInput(
         title=text(data.get("title"), "title", errors, max_length=200),
-        description=text(data.get("description"), "description", errors, required=False,
-                         max_length=20_000),
+        description=text(
+            data.get("description"), "description", errors, required=False, max_length=20_000
+        ),
         dates={},
     )
     previous: tuple[str, date] | None = None
@@ -142,8 +145,9 @@ def parse_round_input(
         if day is None:
             continue
         if previous is not None and day <= previous[1]:
-            errors[name] = _("This date must come after the one before it ({day}).",
-                             day=previous[1].isoformat())
+            errors[name] = _(
+                "This date must come after the one before it ({day}).", day=previous[1].isoformat()
+            )
         previous = (name, day)
     if with_rules:
         _parse_rules(data, areas, out, errors)
@@ -152,8 +156,9 @@ def parse_round_input(
     return out
 
 
-async def _save_envelopes(rnd: Round, fund_fen: int, area_envelopes: dict[int, int],
-                          conn: Any) -> None:
+async def _save_envelopes(
+    rnd: Round, fund_fen: int, area_envelopes: dict[int, int], conn: Any
+) -> None:
     """Make the round's envelopes match: one per area given, plus the district-wide rest."""
     wanted: dict[int | None, int] = dict(area_envelopes)
     rest = fund_fen - sum(area_envelopes.values())
@@ -168,8 +173,9 @@ async def _save_envelopes(rnd: Round, fund_fen: int, area_envelopes: dict[int, i
             await env.save(using_db=conn, update_fields=["budget_fen"])
     for area_id, budget_fen in wanted.items():
         if area_id not in existing:
-            await Envelope.create(round_id=rnd.id, area_id=area_id, budget_fen=budget_fen,
-                                  using_db=conn)
+            await Envelope.create(
+                round_id=rnd.id, area_id=area_id, budget_fen=budget_fen, using_db=conn
+            )
 
 
 def _envelope_detail(area_envelopes: dict[int, int]) -> dict[str, int]:
@@ -198,8 +204,14 @@ async def create_round(actor: User, data: Mapping[str, Any]) -> Round:
         )
         await _save_envelopes(rnd, values.fund_fen, values.area_envelopes, conn)
         await record(
-            actor, "round.create", rnd, using_db=conn, title=rnd.title, fund_fen=rnd.fund_fen,
-            ballot_type=rnd.ballot_type.value, rule=rnd.rule,
+            actor,
+            "round.create",
+            rnd,
+            using_db=conn,
+            title=rnd.title,
+            fund_fen=rnd.fund_fen,
+            ballot_type=rnd.ballot_type.value,
+            rule=rnd.rule,
             envelopes=_envelope_detail(values.area_envelopes),
         )
     return rnd
@@ -220,12 +232,17 @@ async def edit_round(actor: User, rnd: Round, data: Mapping[str, Any]) -> Round:
             _refuse_rule_changes(rnd, current, data, areas)
         values = parse_round_input(data, areas, with_rules=rules_editable)
         changes: dict[str, Any] = {}
-        updates: dict[str, Any] = {"title": values.title, "description": values.description,
-                                   **values.dates}
+        updates: dict[str, Any] = {
+            "title": values.title,
+            "description": values.description,
+            **values.dates,
+        }
         if rules_editable:
             updates.update(
-                fund_fen=values.fund_fen, ballot_type=values.ballot_type,
-                max_choices=values.max_choices, points_total=values.points_total,
+                fund_fen=values.fund_fen,
+                ballot_type=values.ballot_type,
+                max_choices=values.max_choices,
+                points_total=values.points_total,
                 rule=values.rule.value,
             )
         for key, value in updates.items():
@@ -242,8 +259,9 @@ async def edit_round(actor: User, rnd: Round, data: Mapping[str, Any]) -> Round:
     return rnd
 
 
-def _refuse_rule_changes(rnd: Round, envelopes: list[Envelope], data: Mapping[str, Any],
-                         areas: list[Area]) -> None:
+def _refuse_rule_changes(
+    rnd: Round, envelopes: list[Envelope], data: Mapping[str, Any], areas: list[Area]
+) -> None:
     """A locked round: a rule field that is sent must say what is stored (absent is fine)."""
     keys = [*RULE_FIELDS, *(envelope_field(a.id) for a in areas)]
     if not any(key in data for key in keys):
@@ -257,11 +275,19 @@ def _refuse_rule_changes(rnd: Round, envelopes: list[Envelope], data: Mapping[st
         e.area_id: e.budget_fen for e in envelopes if e.area_id is not None and e.budget_fen
     }
     same = not probe and (
-        check.fund_fen, check.ballot_type, check.rule, check.max_choices, check.points_total,
+        check.fund_fen,
+        check.ballot_type,
+        check.rule,
+        check.max_choices,
+        check.points_total,
         check.area_envelopes,
     ) == (
-        rnd.fund_fen, BallotType(rnd.ballot_type), OutcomeRule(rnd.rule), rnd.max_choices,
-        rnd.points_total, stored_envelopes,
+        rnd.fund_fen,
+        BallotType(rnd.ballot_type),
+        OutcomeRule(rnd.rule),
+        rnd.max_choices,
+        rnd.points_total,
+        stored_envelopes,
     )
     if not same:
         raise PermissionDenied(
@@ -286,8 +312,14 @@ async def advance_phase(actor: User, rnd: Round, from_phase: str | None = None) 
         after = before.next
         locked.phase = after
         await locked.save(using_db=conn, update_fields=["phase", "updated_at"])
-        await record(actor, "round.advance", locked, public=True, using_db=conn,
-                     **{"from": before.value, "to": after.value})
+        await record(
+            actor,
+            "round.advance",
+            locked,
+            public=True,
+            using_db=conn,
+            **{"from": before.value, "to": after.value},
+        )
     return locked
 
 
@@ -320,10 +352,12 @@ async def advance_warnings(rnd: Round) -> list[str]:
         waiting = counts.get(ProposalStatus.SUBMITTED.value, 0)
         feasible = counts.get(ProposalStatus.FEASIBLE.value, 0)
         if waiting:
-            warnings.append(_(
-                "{n} proposals are still awaiting review; they will not be on the ballot.",
-                n=waiting,
-            ))
+            warnings.append(
+                _(
+                    "{n} proposals are still awaiting review; they will not be on the ballot.",
+                    n=waiting,
+                )
+            )
         if not feasible:
             warnings.append(_("No proposal has been found feasible: the ballot will be empty."))
     return warnings

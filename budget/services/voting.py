@@ -102,8 +102,9 @@ def envelope_key(area_id: int | None) -> str:
 _VOTING_CACHE: dict[int, tuple[tuple, list[Envelope], dict[int | None, list[Proposal]]]] = {}
 
 
-async def _ballot_data(rnd: Round, using_db: Any = None
-                       ) -> tuple[list[Envelope], dict[int | None, list[Proposal]]]:
+async def _ballot_data(
+    rnd: Round, using_db: Any = None
+) -> tuple[list[Envelope], dict[int | None, list[Proposal]]]:
     """The round's envelopes, and its feasible projects per area (None: district-wide), each
     list in ballot order (title, id)."""
     state = (rnd.phase, rnd.updated_at, rnd.created_at)
@@ -111,9 +112,11 @@ async def _ballot_data(rnd: Round, using_db: Any = None
     if cached is not None and cached[0] == state and rnd.phase == Phase.VOTING:
         return cached[1], cached[2]
     envelopes = await Envelope.filter(round_id=rnd.id).select_related("area").using_db(using_db)
-    proposals = await Proposal.filter(
-        round_id=rnd.id, status=ProposalStatus.FEASIBLE
-    ).order_by("title", "id").using_db(using_db)
+    proposals = (
+        await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FEASIBLE)
+        .order_by("title", "id")
+        .using_db(using_db)
+    )
     by_area: dict[int | None, list[Proposal]] = {}
     for p in proposals:
         by_area.setdefault(p.area_id, []).append(p)
@@ -136,8 +139,9 @@ def _positions(listed: list[Proposal]) -> dict[int, int]:
     return cached[1]
 
 
-async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None, *,
-                           only: Iterable[int] | None = None) -> list[BallotEnvelope]:
+async def ballot_envelopes(
+    rnd: Round, area_id: int | None, using_db: Any = None, *, only: Iterable[int] | None = None
+) -> list[BallotEnvelope]:
     """The envelopes on the ballot of a voter of `area_id` (their area first, then the
     district-wide one), each with its feasible projects.
 
@@ -153,8 +157,7 @@ async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None
             return list(listed)
         if len(wanted) * 8 < len(listed):  # a few choices among many projects
             position = _positions(listed)
-            return [listed[i] for i in sorted(position[pid] for pid in wanted
-                                              if pid in position)]
+            return [listed[i] for i in sorted(position[pid] for pid in wanted if pid in position)]
         return [p for p in listed if p.id in wanted]
 
     result = [
@@ -166,8 +169,13 @@ async def ballot_envelopes(rnd: Round, area_id: int | None, using_db: Any = None
     return result
 
 
-def check_ballot(rnd: Round, envelopes: list[BallotEnvelope], choices: Mapping[int, int], *,
-                 require_choice: bool = True) -> rules.BallotCheck:
+def check_ballot(
+    rnd: Round,
+    envelopes: list[BallotEnvelope],
+    choices: Mapping[int, int],
+    *,
+    require_choice: bool = True,
+) -> rules.BallotCheck:
     return rules.validate_ballot(
         str(rnd.ballot_type),
         [e.spec for e in envelopes],
@@ -185,34 +193,48 @@ def problem_message(problem: rules.Problem) -> str:
         case rules.EMPTY:
             return _("Choose at least one project.")
         case rules.UNKNOWN_PROJECT:
-            return _("One of your choices is not on this ballot any more (it may have been "
-                     "withdrawn, or it belongs to another area). Please check your choices.")
+            return _(
+                "One of your choices is not on this ballot any more (it may have been "
+                "withdrawn, or it belongs to another area). Please check your choices."
+            )
         case rules.BAD_POINTS:
             return _("Give each project a whole number of points (0 leaves it out).")
         case rules.OVER_BUDGET:
             if p["count"] == 1:
-                return _("You chose 1 project costing {cost}; this envelope has {budget}.",
-                         cost=format_money(p["cost"]), budget=format_money(p["budget"]))
-            return _("You chose {count} projects costing {cost}; this envelope has {budget}.",
-                     count=p["count"], cost=format_money(p["cost"]),
-                     budget=format_money(p["budget"]))
+                return _(
+                    "You chose 1 project costing {cost}; this envelope has {budget}.",
+                    cost=format_money(p["cost"]),
+                    budget=format_money(p["budget"]),
+                )
+            return _(
+                "You chose {count} projects costing {cost}; this envelope has {budget}.",
+                count=p["count"],
+                cost=format_money(p["cost"]),
+                budget=format_money(p["budget"]),
+            )
         case rules.TOO_MANY:
-            return _("You chose {count} projects; choose at most {max} in this envelope.",
-                     count=p["count"], max=p["max"])
+            return _(
+                "You chose {count} projects; choose at most {max} in this envelope.",
+                count=p["count"],
+                max=p["max"],
+            )
         case rules.TOO_MANY_POINTS:
-            return _("You gave {used} points of {total}; take some back in this envelope.",
-                     used=p["used"], total=p["total"])
+            return _(
+                "You gave {used} points of {total}; take some back in this envelope.",
+                used=p["used"],
+                total=p["total"],
+            )
     return _("This ballot is not valid.")
 
 
 def error_messages(check: rules.BallotCheck) -> dict[str, list[str]]:
     """Messages per envelope key (and rules.BALLOT for the whole ballot)."""
-    return {key: [problem_message(p) for p in problems]
-            for key, problems in check.errors().items()}
+    return {key: [problem_message(p) for p in problems] for key, problems in check.errors().items()}
 
 
-def parse_choices(rnd: Round, form: Mapping[str, Any] | Any) -> tuple[dict[int, int],
-                                                                     dict[str, str]]:
+def parse_choices(
+    rnd: Round, form: Mapping[str, Any] | Any
+) -> tuple[dict[int, int], dict[str, str]]:
     """The choices of a ballot form: checkboxes named `project` (approval types) or number
     inputs `points-<id>` (points). Returns (project id → points, field errors)."""
     choices: dict[int, int] = {}
@@ -289,8 +311,9 @@ def vote_refusal(user: User | None, rnd: Round) -> str:
     return _("Only verified residents with an area can vote.")
 
 
-async def cast_ballot(voter: User | None, round_id: int | Round,
-                      choices: Mapping[int, int]) -> Ballot:
+async def cast_ballot(
+    voter: User | None, round_id: int | Round, choices: Mapping[int, int]
+) -> Ballot:
     """Cast or change the voter's online ballot (one transaction). `round_id` may be the
     round itself (already loaded by the endpoint)."""
     rnd = round_id if isinstance(round_id, Round) else await get_round(round_id)
@@ -299,8 +322,9 @@ async def cast_ballot(voter: User | None, round_id: int | Round,
     return await _save_ballot(rnd, voter, choices, channel=Channel.ONLINE, actor=voter)
 
 
-async def enter_paper_ballot(worker: User | None, round_id: int, resident_id: int,
-                             choices: Mapping[int, int]) -> Ballot:
+async def enter_paper_ballot(
+    worker: User | None, round_id: int, resident_id: int, choices: Mapping[int, int]
+) -> Ballot:
     """A grid worker enters (or corrects) the paper ballot of a resident of their own area."""
     rnd = await get_round(round_id)
     resident = await paper_resident(worker, rnd, resident_id)
@@ -325,8 +349,9 @@ async def paper_resident(worker: User | None, rnd: Round, resident_id: int) -> U
     return resident
 
 
-async def _save_ballot(rnd: Round, voter: User, choices: Mapping[int, int], *,
-                       channel: Channel, actor: User) -> Ballot:
+async def _save_ballot(
+    rnd: Round, voter: User, choices: Mapping[int, int], *, channel: Channel, actor: User
+) -> Ballot:
     choices = {int(k): int(v) for k, v in choices.items()}
     async with in_transaction() as conn:
         envelopes = await ballot_envelopes(rnd, voter.area_id, using_db=conn, only=choices)
@@ -343,29 +368,40 @@ async def _save_ballot(rnd: Round, voter: User, choices: Mapping[int, int], *,
                 raise Conflict(_exclusive_message(ballot, channel))
             ballot.area_id = voter.area_id
             ballot.entered_by_id = actor.id if channel == Channel.PAPER else None
-            await ballot.save(using_db=conn,
-                              update_fields=["area_id", "entered_by_id", "updated_at"])
+            await ballot.save(
+                using_db=conn, update_fields=["area_id", "entered_by_id", "updated_at"]
+            )
             await BallotChoice.filter(ballot_id=ballot.id).using_db(conn).delete()
         await BallotChoice.bulk_create(
-            [BallotChoice(ballot_id=ballot.id, proposal_id=pid, points=pts)
-             for pid, pts in sorted(choices.items())],
+            [
+                BallotChoice(ballot_id=ballot.id, proposal_id=pid, points=pts)
+                for pid, pts in sorted(choices.items())
+            ],
             using_db=conn,
         )
         action = "ballot.paper_entered" if channel == Channel.PAPER else "ballot.cast"
         if not created:
             action = "ballot.paper_corrected" if channel == Channel.PAPER else "ballot.changed"
         # What was chosen is never written to the log: only that a ballot was cast.
-        await record(actor, action, ballot, using_db=conn, round=rnd.id,
-                     resident=voter.id if channel == Channel.PAPER else None)
+        await record(
+            actor,
+            action,
+            ballot,
+            using_db=conn,
+            round=rnd.id,
+            resident=voter.id if channel == Channel.PAPER else None,
+        )
         return ballot
 
 
-_EXISTING_BALLOT = Prepared(lambda rid, vid: Ballot.filter(
-    round_id=rid, voter_id=vid).select_for_update().limit(1))
+_EXISTING_BALLOT = Prepared(
+    lambda rid, vid: Ballot.filter(round_id=rid, voter_id=vid).select_for_update().limit(1)
+)
 
 
-async def _lock_or_create(conn: Any, rnd: Round, voter: User, channel: Channel, actor: User
-                          ) -> tuple[Ballot, bool]:
+async def _lock_or_create(
+    conn: Any, rnd: Round, voter: User, channel: Channel, actor: User
+) -> tuple[Ballot, bool]:
     """The voter's ballot row locked for this transaction, or a new one (created=True).
 
     The new row is inserted first with ON CONFLICT DO NOTHING: a resident's first ballot (the
@@ -374,7 +410,10 @@ async def _lock_or_create(conn: Any, rnd: Round, voter: User, channel: Channel, 
     it is locked and returned instead."""
     for _attempt in range(5):
         ballot = Ballot(
-            round_id=rnd.id, voter_id=voter.id, area_id=voter.area_id, channel=channel,
+            round_id=rnd.id,
+            voter_id=voter.id,
+            area_id=voter.area_id,
+            channel=channel,
             entered_by_id=actor.id if channel == Channel.PAPER else None,
             receipt=new_receipt(),
         )
@@ -417,10 +456,14 @@ async def _insert_if_absent(conn: Any, ballot: Ballot) -> bool:
 
 def _exclusive_message(ballot: Ballot, wanted: Channel) -> str:
     if wanted == Channel.PAPER:
-        return _("This resident has already voted online in this round: a paper ballot cannot "
-                 "be entered for them.")
-    return _("A grid worker has entered your paper ballot for this round. It counts as your "
-             "ballot; you cannot also vote online.")
+        return _(
+            "This resident has already voted online in this round: a paper ballot cannot "
+            "be entered for them."
+        )
+    return _(
+        "A grid worker has entered your paper ballot for this round. It counts as your "
+        "ballot; you cannot also vote online."
+    )
 
 
 # --- paper ballots: residents a grid worker may enter ballots for --------------------------
@@ -430,7 +473,9 @@ def paper_candidates(worker: User, q: str = "") -> QuerySet[User]:
     """Verified residents (and grid workers) of the worker's area, except the worker,
     searched by name or username, ordered by name."""
     qs = User.filter(
-        area_id=worker.area_id, is_active=True, verified=True,
+        area_id=worker.area_id,
+        is_active=True,
+        verified=True,
         role__in=[Role.RESIDENT, Role.GRID_WORKER],
     ).exclude(id=worker.id)
     if q:

@@ -80,8 +80,13 @@ async def account_list(request: Request) -> Response:
     )
 
 
-async def _account_form(request: Request, target: User | None, values: dict,
-                        errors: dict | None = None, status_code: int = 200) -> Response:
+async def _account_form(
+    request: Request,
+    target: User | None,
+    values: dict,
+    errors: dict | None = None,
+    status_code: int = 200,
+) -> Response:
     user = request.state.user
     roles = _grantable_roles(user)
     if target is not None and target.role not in roles:
@@ -112,9 +117,7 @@ async def account_new(request: Request) -> Response:
             return await _account_form(request, None, _form_values(form), exc.errors, 422)
         flash(request, _("Account {username} created.", username=created.username))
         return redirect(request, str(request.url_for("core:account_list")))
-    return await _account_form(
-        request, None, {"role": Role.RESIDENT.value, "verified": "on"}
-    )
+    return await _account_form(request, None, {"role": Role.RESIDENT.value, "verified": "on"})
 
 
 @login_required
@@ -181,9 +184,7 @@ async def area_list(request: Request) -> Response:
 
 async def _area_page(request: Request, area: Area | None) -> Response:
     user = _staff(request, "manage_areas")
-    values: dict[str, str] = (
-        {"name": area.name, "description": area.description} if area else {}
-    )
+    values: dict[str, str] = {"name": area.name, "description": area.description} if area else {}
     if request.method == "POST":
         form = await read_form(request)
         try:
@@ -201,8 +202,7 @@ async def _area_page(request: Request, area: Area | None) -> Response:
                 status_code=422,
             )
         return redirect(request, str(request.url_for("core:area_list")))
-    return render(request, "core/area_form.html", {"area": area, "values": values,
-                                                       "errors": {}})
+    return render(request, "core/area_form.html", {"area": area, "values": values, "errors": {}})
 
 
 @login_required
@@ -230,8 +230,9 @@ def _batch(value: str | None) -> tuple[int, int] | None:
     return (first, last) if 0 < first <= last else None
 
 
-async def _invitation_page(request: Request, values: dict, errors: dict,
-                           status_code: int = 200) -> Response:
+async def _invitation_page(
+    request: Request, values: dict, errors: dict, status_code: int = 200
+) -> Response:
     params = request.query_params
     area_id = int_param(params.get("area"))
     state = params.get("state", "")
@@ -266,8 +267,13 @@ async def invitation_list(request: Request) -> Response:
             created = await accounts.create_invitations(user, form)
         except ValidationError as exc:
             return await _invitation_page(request, _form_values(form), exc.errors, 422)
-        flash(request, _("{n} invitation codes created. Print them and hand one to each "
-                         "household.", n=len(created)))
+        flash(
+            request,
+            _(
+                "{n} invitation codes created. Print them and hand one to each household.",
+                n=len(created),
+            ),
+        )
         url = request.url_for("core:invitation_list").include_query_params(
             batch=f"{created[0].id}-{created[-1].id}"
         )
@@ -295,8 +301,14 @@ async def register(request: Request) -> Response:
         request.session["uid"] = user.id
         if lang:
             request.session["lang"] = lang
-        flash(request, _("Welcome, {name}. Your account is verified for {area}.",
-                         name=user.display_name, area=user.area.name))
+        flash(
+            request,
+            _(
+                "Welcome, {name}. Your account is verified for {area}.",
+                name=user.display_name,
+                area=user.area.name,
+            ),
+        )
         return redirect(request, str(request.url_for("home")))
     return render(request, "core/register.html", {"values": values, "errors": {}})
 
@@ -322,8 +334,9 @@ async def audit_log(request: Request) -> Response:
 routes = [
     Route("/accounts", account_list, name="account_list"),
     Route("/accounts/new", account_new, methods=["GET", "POST"], name="account_new"),
-    Route("/accounts/{user_id:int}/edit", account_edit, methods=["GET", "POST"],
-          name="account_edit"),
+    Route(
+        "/accounts/{user_id:int}/edit", account_edit, methods=["GET", "POST"], name="account_edit"
+    ),
     Route("/accounts/import", account_import, methods=["GET", "POST"], name="account_import"),
     Route("/areas", area_list, name="area_list"),
     Route("/areas/new", area_new, methods=["GET", "POST"], name="area_new"),

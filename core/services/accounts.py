@@ -79,9 +79,7 @@ def clean_username(raw: object, errors: dict[str, str], key: str = "username") -
     if not username:
         errors[key] = _("This field is required.")
     elif not USERNAME_RE.match(username):
-        errors[key] = _(
-            "Use 2 to 64 characters: lowercase letters a-z, digits and . _ - only."
-        )
+        errors[key] = _("Use 2 to 64 characters: lowercase letters a-z, digits and . _ - only.")
     return username
 
 
@@ -104,8 +102,9 @@ async def areas_with_counts() -> list[tuple[Area, int]]:
 def _area_input(data: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
     errors: dict[str, str] = {}
     name = text(data.get("name"), "name", errors, max_length=100)
-    description = text(data.get("description"), "description", errors, required=False,
-                       max_length=2000)
+    description = text(
+        data.get("description"), "description", errors, required=False, max_length=2000
+    )
     return name, description, errors
 
 
@@ -133,8 +132,7 @@ async def edit_area(actor: User, area: Area, data: Mapping[str, Any]) -> Area:
     if errors:
         raise ValidationError(errors=errors)
     changes = {
-        k: v for k, v in (("name", name), ("description", description))
-        if getattr(area, k) != v
+        k: v for k, v in (("name", name), ("description", description)) if getattr(area, k) != v
     }
     try:
         async with in_transaction() as conn:
@@ -173,16 +171,17 @@ async def _account_input(
     values: dict[str, Any] = {}
     if target is None:
         values["username"] = clean_username(data.get("username"), errors)
-    values["display_name"] = text(data.get("display_name"), "display_name", errors,
-                                  max_length=100)
+    values["display_name"] = text(data.get("display_name"), "display_name", errors, max_length=100)
     role_raw = str(data.get("role") or "")
     try:
         role = Role(role_raw)
     except ValueError:
         role = None
         errors["role"] = _("Choose a role.")
-    if role is not None and not can(actor, "grant_role", role) and (
-        target is None or role != target.role
+    if (
+        role is not None
+        and not can(actor, "grant_role", role)
+        and (target is None or role != target.role)
     ):
         errors["role"] = _("You may not give the role {role}.", role=role.label)
     values["role"] = role
@@ -230,8 +229,12 @@ async def create_account(actor: User, data: Mapping[str, Any]) -> User:
                 using_db=conn,
             )
             await record(
-                actor, "account.create", user, using_db=conn,
-                username=user.username, role=user.role.value,
+                actor,
+                "account.create",
+                user,
+                using_db=conn,
+                username=user.username,
+                role=user.role.value,
                 area=values["area"].name if values["area"] else None,
             )
     except IntegrityError as exc:
@@ -274,11 +277,23 @@ async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> Us
 # --- the CSV roll of residents -------------------------------------------------------------
 
 HEADER_ALIASES = {
-    "username": "username", "user": "username", "login": "username", "用户名": "username",
-    "账号": "username", "display_name": "display_name", "name": "display_name",
-    "display name": "display_name", "姓名": "display_name", "名字": "display_name",
-    "area": "area", "片区": "area", "小区": "area", "网格": "area", "区域": "area",
-    "password": "password", "密码": "password",
+    "username": "username",
+    "user": "username",
+    "login": "username",
+    "用户名": "username",
+    "账号": "username",
+    "display_name": "display_name",
+    "name": "display_name",
+    "display name": "display_name",
+    "姓名": "display_name",
+    "名字": "display_name",
+    "area": "area",
+    "片区": "area",
+    "小区": "area",
+    "网格": "area",
+    "区域": "area",
+    "password": "password",
+    "密码": "password",
 }
 REQUIRED_COLUMNS = ("username", "display_name", "area")
 
@@ -347,12 +362,19 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
     columns = [HEADER_ALIASES.get(h.strip().lower(), "") for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        return [], [(1, _(
-            "The first line must name the columns username, display_name, area "
-            "(and optionally password); missing: {missing}.", missing=", ".join(missing),
-        ))]
-    index = {name: columns.index(name) for name in (*REQUIRED_COLUMNS, "password")
-             if name in columns}
+        return [], [
+            (
+                1,
+                _(
+                    "The first line must name the columns username, display_name, area "
+                    "(and optionally password); missing: {missing}.",
+                    missing=", ".join(missing),
+                ),
+            )
+        ]
+    index = {
+        name: columns.index(name) for name in (*REQUIRED_COLUMNS, "password") if name in columns
+    }
     areas = {a.name: a for a in await Area.all()}
     parsed: list[tuple[int, dict[str, str]]] = []
     bad: list[tuple[int, str]] = []
@@ -365,8 +387,7 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
                 bad.append((line, _("This row has more cells than the header.")))
                 continue
             cells = {
-                name: (record_[i].strip() if i < len(record_) else "")
-                for name, i in index.items()
+                name: (record_[i].strip() if i < len(record_) else "") for name, i in index.items()
             }
             parsed.append((line, cells))
             if len(parsed) > MAX_ROLL_ROWS:
@@ -391,8 +412,11 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             reasons.append(_("username {username} is taken.", username=username))
         elif username in seen:
             reasons.append(
-                _("username {username} appears already on line {line}.",
-                  username=username, line=seen[username])
+                _(
+                    "username {username} appears already on line {line}.",
+                    username=username,
+                    line=seen[username],
+                )
             )
         else:
             seen[username] = line
@@ -413,8 +437,14 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             bad.append((line, " ".join(reasons)))
             continue
         rows.append(
-            RollRow(line, username, display_name, area, password or generate_password(),
-                    generated=not password)
+            RollRow(
+                line,
+                username,
+                display_name,
+                area,
+                password or generate_password(),
+                generated=not password,
+            )
         )
     if not rows and not bad:
         bad.append((0, _("The file has no rows below the header.")))
@@ -446,8 +476,12 @@ async def import_roll(actor: User, raw: bytes) -> list[ImportedAccount]:
                     ImportedAccount(user, row.area.name, row.password if row.generated else None)
                 )
             await record(
-                actor, "account.import", None, using_db=conn,
-                count=len(imported), usernames=[i.user.username for i in imported][:50],
+                actor,
+                "account.import",
+                None,
+                using_db=conn,
+                count=len(imported),
+                usernames=[i.user.username for i in imported][:50],
             )
     except IntegrityError as exc:
         # someone created one of these usernames meanwhile; nothing was kept
@@ -472,8 +506,9 @@ async def create_invitations(actor: User, data: Mapping[str, Any]) -> list[Invit
         line.strip() for line in str(data.get("households") or "").splitlines() if line.strip()
     ]
     count_raw = str(data.get("count") or "").strip()
-    count = parse_int(count_raw, "count", errors, required=not households, minimum=1,
-                      maximum=MAX_INVITATIONS)
+    count = parse_int(
+        count_raw, "count", errors, required=not households, minimum=1, maximum=MAX_INVITATIONS
+    )
     if households:
         if any(len(h) > 100 for h in households):
             errors["households"] = _("Each household label has at most 100 characters.")
@@ -509,8 +544,9 @@ async def create_invitations(actor: User, data: Mapping[str, Any]) -> list[Invit
     return created
 
 
-async def search_invitations(area_id: int | None = None, state: str = "",
-                             batch: tuple[int, int] | None = None):
+async def search_invitations(
+    area_id: int | None = None, state: str = "", batch: tuple[int, int] | None = None
+):
     qs = Invitation.all().select_related("area", "used_by", "created_by").order_by("id")
     if area_id:
         qs = qs.filter(area_id=area_id)
@@ -551,9 +587,11 @@ async def register_with_code(data: Mapping[str, Any]) -> User:
     try:
         async with in_transaction() as conn:
             now = _now()
-            claimed = await Invitation.filter(id=invitation.id, used_at__isnull=True).using_db(
-                conn
-            ).update(used_at=now)
+            claimed = (
+                await Invitation.filter(id=invitation.id, used_at__isnull=True)
+                .using_db(conn)
+                .update(used_at=now)
+            )
             if claimed != 1:
                 raise ValidationError(errors={"code": _("This code has been used already.")})
             user = await User.create(
@@ -567,8 +605,12 @@ async def register_with_code(data: Mapping[str, Any]) -> User:
             )
             await Invitation.filter(id=invitation.id).using_db(conn).update(used_by_id=user.id)
             await record(
-                user, "account.register", user, using_db=conn,
-                invitation=invitation.id, area=invitation.area.name,
+                user,
+                "account.register",
+                user,
+                using_db=conn,
+                invitation=invitation.id,
+                area=invitation.area.name,
             )
     except IntegrityError as exc:
         raise ValidationError(errors={"username": _("This username is taken.")}) from exc

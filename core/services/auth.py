@@ -37,9 +37,7 @@ def check_password(password_hash: str, password: str) -> bool:
 def validate_password(password: str, confirm: str | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = _(
-            "The password needs at least {n} characters.", n=MIN_PASSWORD_LENGTH
-        )
+        errors["password"] = _("The password needs at least {n} characters.", n=MIN_PASSWORD_LENGTH)
     elif confirm is not None and password != confirm:
         errors["password_confirm"] = _("The two passwords differ.")
     return errors
@@ -79,9 +77,7 @@ async def authenticate(username: str, password: str, client: str) -> User:
     username = username.strip().lower()
     keys = [f"user:{username}", f"addr:{client}"]
     if await _locked(keys):
-        raise ValidationError(
-            _("Too many failed attempts. Please wait 15 minutes and try again.")
-        )
+        raise ValidationError(_("Too many failed attempts. Please wait 15 minutes and try again."))
     user = await User.get_or_none(username=username)
     if user is None or not user.is_active or not check_password(user.password_hash, password):
         await _note_failure(keys)

@@ -96,8 +96,15 @@ class Stats:
         return ordered[index] * 1000
 
 
-async def load(base_url: str, name: str, urls: Callable[[int], str], *, concurrency: int,
-               seconds: float, max_requests: int) -> Stats:
+async def load(
+    base_url: str,
+    name: str,
+    urls: Callable[[int], str],
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+) -> Stats:
     """GET urls(i) with `concurrency` workers until `seconds` pass or `max_requests` are made."""
     stats = Stats(name)
     counter = itertools.count()
@@ -149,8 +156,9 @@ class Casting:
     refused: list[int] = field(default_factory=list)
 
 
-async def cast_ballots(base_url: str, district: District, *, concurrency: int, seconds: float,
-                       max_ballots: int) -> Casting:
+async def cast_ballots(
+    base_url: str, district: District, *, concurrency: int, seconds: float, max_ballots: int
+) -> Casting:
     """`concurrency` residents at a time, each a distinct resident without a ballot, POST their
     ballot (the CSRF token is in the forged session, so no GET is needed first)."""
     rng = random.Random(64)
@@ -172,8 +180,9 @@ async def cast_ballots(base_url: str, district: District, *, concurrency: int, s
                 client.cookies.set("yishi_session", session_cookie({"uid": uid, "csrf": CSRF}))
                 form = [("csrf_token", CSRF), *(("project", str(p)) for p in choices)]
                 t = time.perf_counter()
-                response = await client.post(round_path, content=urlencode(form),
-                                             headers=FORM_HEADERS)
+                response = await client.post(
+                    round_path, content=urlencode(form), headers=FORM_HEADERS
+                )
                 result.stats.latencies.append(time.perf_counter() - t)
                 result.stats.statuses[response.status_code] += 1
                 if response.status_code == 303:
@@ -197,12 +206,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(target: str, env: dict[str, str], *, factory: bool = False,
-           probe: str = "/") -> Iterator[str]:
+def server(
+    target: str, env: dict[str, str], *, factory: bool = False, probe: str = "/"
+) -> Iterator[str]:
     """uvicorn serving `target` on a free loopback port (one process); yields its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--no-access-log"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     if factory:
         cmd.append("--factory")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
@@ -262,8 +283,9 @@ def capture_queries() -> Iterator[list[tuple[str, list]]]:
         logger.setLevel(old)
 
 
-async def inspect_page(client: httpx.AsyncClient, url: str, *, postgres: bool,
-                       explain: bool) -> tuple[int, list[str]]:
+async def inspect_page(
+    client: httpx.AsyncClient, url: str, *, postgres: bool, explain: bool
+) -> tuple[int, list[str]]:
     """(number of SELECTs the page runs, report lines: each query's time and, with
     `explain`, its plan)."""
     from tortoise import connections
@@ -302,8 +324,7 @@ async def time_results(district: District, rule: str) -> tuple[float, int]:
     t = time.perf_counter()
     await compute_results(chair, district.round_id)
     elapsed = time.perf_counter() - t
-    funded = await Proposal.filter(round_id=district.round_id,
-                                   status=ProposalStatus.FUNDED).count()
+    funded = await Proposal.filter(round_id=district.round_id, status=ProposalStatus.FUNDED).count()
     return elapsed, funded
 
 
@@ -323,13 +344,19 @@ async def verify_casting(district: District, casting: Casting, before: int) -> d
         "ballot_id", "proposal_id"
     ):
         stored.setdefault(bid, set()).add(pid)
-    lost = sum(1 for voter, choices in casting.accepted.items()
-               if voter not in ballot_of or stored.get(ballot_of[voter], set()) != choices)
+    lost = sum(
+        1
+        for voter, choices in casting.accepted.items()
+        if voter not in ballot_of or stored.get(ballot_of[voter], set()) != choices
+    )
     duplicated = sum(n - 1 for n in per_voter.values() if n > 1)
     phantom = sum(1 for voter in casting.refused if voter in per_voter)
     total = await Ballot.filter(round_id=district.round_id).count()
-    return {"lost": lost, "duplicated": duplicated + phantom,
-            "unexpected_total": total - before - len(casting.accepted)}
+    return {
+        "lost": lost,
+        "duplicated": duplicated + phantom,
+        "unexpected_total": total - before - len(casting.accepted),
+    }
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -382,8 +409,11 @@ async def run(args: argparse.Namespace) -> int:
 
     admin_url = os.environ.get("DATABASE_URL", "")
     postgres = is_postgres(admin_url)
-    sizes = Sizes(residents=2_000, proposals=400, ballots=1_200, district_proposals=40) \
-        if args.small else Sizes()
+    sizes = (
+        Sizes(residents=2_000, proposals=400, ballots=1_200, district_proposals=40)
+        if args.small
+        else Sizes()
+    )
     tmp = Path(tempfile.mkdtemp(prefix="yishi-bench-"))
     url = ""
     rows: list[Row] = []
@@ -405,15 +435,18 @@ async def run(args: argparse.Namespace) -> int:
         district = await fill_district(url, sizes)
         filled = time.perf_counter() - t
         c = district.counts
-        print(f"filled in {filled:.1f} s: {c['proposal']:,} proposals, {c['account']:,} accounts,"
-              f" {c['ballot']:,} ballots with {c['ballot_choice']:,} choices,"
-              f" {c['audit_entry']:,} audit entries")
+        print(
+            f"filled in {filled:.1f} s: {c['proposal']:,} proposals, {c['account']:,} accounts,"
+            f" {c['ballot']:,} ballots with {c['ballot_choice']:,} choices,"
+            f" {c['audit_entry']:,} audit entries"
+        )
 
         rng = random.Random(1)
         categories = ["engineering", "equipment", "service"]
         list_urls = [
             f"/budget/proposals?round={district.round_id}&category={cat}&page={page}"
-            for cat in categories for page in (1, 3, 10)
+            for cat in categories
+            for page in (1, 3, 10)
         ] + [
             f"/budget/proposals?round={district.round_id}&area={district.area_ids[3]}&page=2",
             f"/budget/proposals?round={district.round_id}&status=feasible&sort=support&page=5",
@@ -424,32 +457,47 @@ async def run(args: argparse.Namespace) -> int:
         # queries per page (and plans), in-process
         step("queries per page")
         await Tortoise.init(config=tortoise_config(url))
-        app = create_app(Settings(database_url=url, secret_key=SECRET_KEY,
-                                  upload_dir=tmp / "uploads"))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://127.0.0.1") as client:
-            list_q, lines = await inspect_page(client, list_urls[1], postgres=postgres,
-                                               explain=args.explain)
+        app = create_app(
+            Settings(database_url=url, secret_key=SECRET_KEY, upload_dir=tmp / "uploads")
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+        ) as client:
+            list_q, lines = await inspect_page(
+                client, list_urls[1], postgres=postgres, explain=args.explain
+            )
             plans += lines
             detail_q, lines = await inspect_page(
-                client, f"/budget/proposals/{detail_ids[0]}", postgres=postgres,
-                explain=args.explain)
+                client,
+                f"/budget/proposals/{detail_ids[0]}",
+                postgres=postgres,
+                explain=args.explain,
+            )
             plans += lines
         await Tortoise.close_connections()
 
-        env = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
-               "UPLOAD_DIR": str(tmp / "uploads"), "DEBUG": "0"}
+        env = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET_KEY,
+            "UPLOAD_DIR": str(tmp / "uploads"),
+            "DEBUG": "0",
+        }
         page_seconds = 3 if args.small else 6
         step("the trivial route")
         with server("tests.bench.bench_app:trivial_app", env) as base:
-            await load(base, "warm-up", lambda i: "/", concurrency=4, seconds=1,
-                       max_requests=500)
-            trivial = await load(base, f"trivial Starlette route ({PAGE_CLIENTS} clients)",
-                                 lambda i: "/", concurrency=PAGE_CLIENTS, seconds=page_seconds,
-                                 max_requests=100_000)
+            await load(base, "warm-up", lambda i: "/", concurrency=4, seconds=1, max_requests=500)
+            trivial = await load(
+                base,
+                f"trivial Starlette route ({PAGE_CLIENTS} clients)",
+                lambda i: "/",
+                concurrency=PAGE_CLIENTS,
+                seconds=page_seconds,
+                max_requests=100_000,
+            )
         rows.append(_row(trivial, "the ceiling"))
 
         with server("app:create_app", env, factory=True, probe="/budget/") as base:
+
             def list_url(i: int) -> str:
                 return list_urls[i % len(list_urls)]
 
@@ -459,13 +507,26 @@ async def run(args: argparse.Namespace) -> int:
             await load(base, "warm-up", list_url, concurrency=4, seconds=1, max_requests=200)
             await load(base, "warm-up", detail_url, concurrency=4, seconds=1, max_requests=200)
             step("list and detail pages")
-            for label, urls, queries in (("proposal list", list_url, list_q),
-                                         ("proposal page", detail_url, detail_q)):
-                single = await load(base, f"{label} (1 client)", urls, concurrency=1,
-                                    seconds=page_seconds / 2, max_requests=5_000)
-                many = await load(base, f"{label} ({PAGE_CLIENTS} clients)", urls,
-                                  concurrency=PAGE_CLIENTS, seconds=page_seconds,
-                                  max_requests=20_000)
+            for label, urls, queries in (
+                ("proposal list", list_url, list_q),
+                ("proposal page", detail_url, detail_q),
+            ):
+                single = await load(
+                    base,
+                    f"{label} (1 client)",
+                    urls,
+                    concurrency=1,
+                    seconds=page_seconds / 2,
+                    max_requests=5_000,
+                )
+                many = await load(
+                    base,
+                    f"{label} ({PAGE_CLIENTS} clients)",
+                    urls,
+                    concurrency=PAGE_CLIENTS,
+                    seconds=page_seconds,
+                    max_requests=20_000,
+                )
                 for stats in (single, many):
                     good = stats.pct(99) < 50 and set(stats.statuses) == {200}
                     all_ok &= good
@@ -476,41 +537,73 @@ async def run(args: argparse.Namespace) -> int:
 
             step(f"ballot casting, {VOTERS} residents at a time")
             before = district.counts["ballot"]
-            casting = await cast_ballots(base, district, concurrency=VOTERS,
-                                         seconds=10 if args.small else 25,
-                                         max_ballots=min(len(district.non_voters), 6_000))
+            casting = await cast_ballots(
+                base,
+                district,
+                concurrency=VOTERS,
+                seconds=10 if args.small else 25,
+                max_ballots=min(len(district.non_voters), 6_000),
+            )
         target_rate = 0.15 * trivial.rate
         good = casting.stats.rate >= target_rate
         all_ok &= good
-        rows.append(_row(casting.stats, f">= 15% of ceiling = {target_rate:,.0f}/s", good,
-                         unit=" ballots"))
+        rows.append(
+            _row(casting.stats, f">= 15% of ceiling = {target_rate:,.0f}/s", good, unit=" ballots")
+        )
         if set(casting.stats.statuses) != {303}:
             notes.append(f"  casting: statuses {dict(casting.stats.statuses)}")
 
         await Tortoise.init(config=tortoise_config(url))
         try:
             check = await verify_casting(district, casting, before)
-            good = check["lost"] == 0 and check["duplicated"] == 0 \
-                and check["unexpected_total"] == 0
+            good = (
+                check["lost"] == 0 and check["duplicated"] == 0 and check["unexpected_total"] == 0
+            )
             all_ok &= good
-            rows.append(Row(f"ballots lost / duplicated (of {len(casting.accepted):,})",
-                            f"{check['lost']} / {check['duplicated']}", "", "", "0 / 0", good))
+            rows.append(
+                Row(
+                    f"ballots lost / duplicated (of {len(casting.accepted):,})",
+                    f"{check['lost']} / {check['duplicated']}",
+                    "",
+                    "",
+                    "0 / 0",
+                    good,
+                )
+            )
             if check["unexpected_total"]:
-                notes.append(f"  {check['unexpected_total']} ballots appeared that the app did "
-                             "not accept")
+                notes.append(
+                    f"  {check['unexpected_total']} ballots appeared that the app did not accept"
+                )
             step("results")
             seconds, funded = await time_results(district, "greedy")
             good = seconds < 1
             all_ok &= good
-            rows.append(Row(f"results, greedy ({len(district.budgets)} envelopes)",
-                            f"{seconds * 1000:,.0f} ms", "", "", "< 1 s", good))
+            rows.append(
+                Row(
+                    f"results, greedy ({len(district.budgets)} envelopes)",
+                    f"{seconds * 1000:,.0f} ms",
+                    "",
+                    "",
+                    "< 1 s",
+                    good,
+                )
+            )
             notes.append(f"  results: {funded} projects funded (greedy)")
             step("results with equal shares")
             seconds, funded = await time_results(district, "equal-shares")
-            rows.append(Row(f"results, equal-shares ({len(district.budgets)} envelopes)",
-                            f"{seconds * 1000:,.0f} ms", "", "", "measured (no target)", None))
-            notes.append(f"  results: {funded} projects funded (equal-shares, one worker "
-                         "process per CPU)")
+            rows.append(
+                Row(
+                    f"results, equal-shares ({len(district.budgets)} envelopes)",
+                    f"{seconds * 1000:,.0f} ms",
+                    "",
+                    "",
+                    "measured (no target)",
+                    None,
+                )
+            )
+            notes.append(
+                f"  results: {funded} projects funded (equal-shares, one worker process per CPU)"
+            )
         finally:
             await Tortoise.close_connections()
     finally:
@@ -519,16 +612,22 @@ async def run(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     load_after = os.getloadavg()[0]
-    notes.append(f"  load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"
-                 f" on {os.cpu_count()} CPUs: anything above ~2 means other work competed "
-                 "for the CPUs and the figures are pessimistic")
+    notes.append(
+        f"  load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"
+        f" on {os.cpu_count()} CPUs: anything above ~2 means other work competed "
+        "for the CPUs and the figures are pessimistic"
+    )
     print_table(
         f"yishi bench — {where.split(' (')[0]}, {os.cpu_count()} CPUs, uvicorn 1 process "
         f"(asyncio loop, h11), load from httpx in this process",
         rows,
-        ["", "notes:", *notes,
-         "  p50/p99: latency seen by the client; '1 client' is one request at a time,",
-         f"  '{PAGE_CLIENTS} clients' the same pages under load (both must stay under 50 ms)."],
+        [
+            "",
+            "notes:",
+            *notes,
+            "  p50/p99: latency seen by the client; '1 client' is one request at a time,",
+            f"  '{PAGE_CLIENTS} clients' the same pages under load (both must stay under 50 ms).",
+        ],
     )
     if plans:
         print("\nqueries of one list page and one proposal page (best of 5 runs):")
@@ -539,8 +638,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bench_app")
-    parser.add_argument("--explain", action="store_true",
-                        help="print the query plans of the list and detail pages")
+    parser.add_argument(
+        "--explain", action="store_true", help="print the query plans of the list and detail pages"
+    )
     parser.add_argument("--small", action="store_true", help="a small data set (a smoke test)")
     args = parser.parse_args()
     sys.exit(asyncio.run(run(args)))

@@ -25,18 +25,61 @@ from core.services.auth import hash_password
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 AREA_NAMES = [
-    "东门", "南湖", "西河", "北山", "桂林", "枫桥", "柳岸", "松园", "梅岭", "竹溪",
-    "杏坛", "荷塘", "云台", "星河", "金沙", "玉泉", "凤凰", "龙湾", "青石", "白塔",
+    "东门",
+    "南湖",
+    "西河",
+    "北山",
+    "桂林",
+    "枫桥",
+    "柳岸",
+    "松园",
+    "梅岭",
+    "竹溪",
+    "杏坛",
+    "荷塘",
+    "云台",
+    "星河",
+    "金沙",
+    "玉泉",
+    "凤凰",
+    "龙湾",
+    "青石",
+    "白塔",
 ]
-PLACES = ["1号楼", "3号楼", "小区北门", "小区南门", "中心广场", "老年活动中心", "幼儿园门口",
-          "菜市场", "沿河步道", "停车场", "党群服务中心", "健身广场", "公交站", "文化墙"]
+PLACES = [
+    "1号楼",
+    "3号楼",
+    "小区北门",
+    "小区南门",
+    "中心广场",
+    "老年活动中心",
+    "幼儿园门口",
+    "菜市场",
+    "沿河步道",
+    "停车场",
+    "党群服务中心",
+    "健身广场",
+    "公交站",
+    "文化墙",
+]
 THINGS = [
-    ("engineering", "路灯改造"), ("engineering", "加装楼梯扶手"), ("engineering", "无障碍坡道"),
-    ("engineering", "垃圾分类亭"), ("engineering", "雨棚修缮"), ("engineering", "停车位划线"),
-    ("equipment", "健身器材更新"), ("equipment", "儿童游乐设施"), ("equipment", "楼道监控"),
-    ("equipment", "老年食堂设备"), ("equipment", "应急物资"), ("equipment", "图书采购"),
-    ("service", "健康讲座服务"), ("service", "四点半课堂"), ("service", "助餐配送服务"),
-    ("service", "心理咨询服务"), ("service", "法律咨询服务"),
+    ("engineering", "路灯改造"),
+    ("engineering", "加装楼梯扶手"),
+    ("engineering", "无障碍坡道"),
+    ("engineering", "垃圾分类亭"),
+    ("engineering", "雨棚修缮"),
+    ("engineering", "停车位划线"),
+    ("equipment", "健身器材更新"),
+    ("equipment", "儿童游乐设施"),
+    ("equipment", "楼道监控"),
+    ("equipment", "老年食堂设备"),
+    ("equipment", "应急物资"),
+    ("equipment", "图书采购"),
+    ("service", "健康讲座服务"),
+    ("service", "四点半课堂"),
+    ("service", "助餐配送服务"),
+    ("service", "心理咨询服务"),
+    ("service", "法律咨询服务"),
 ]
 STATUSES = ["feasible"] * 85 + ["infeasible"] * 10 + ["withdrawn"] * 3 + ["merged"] * 2
 
@@ -78,27 +121,42 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
     tables: dict[str, tuple[list[str], list]] = {}
 
     area_ids = list(range(1, sizes.areas + 1))
-    tables["area"] = (["id", "name", "description", "created_at"], [
-        (a, f"{AREA_NAMES[(a - 1) % len(AREA_NAMES)]}社区{'' if a <= 20 else a}", "", joined)
-        for a in area_ids
-    ])
+    tables["area"] = (
+        ["id", "name", "description", "created_at"],
+        [
+            (a, f"{AREA_NAMES[(a - 1) % len(AREA_NAMES)]}社区{'' if a <= 20 else a}", "", joined)
+            for a in area_ids
+        ],
+    )
 
-    user_cols = ["id", "username", "display_name", "password_hash", "role", "area_id",
-                 "verified", "is_active", "locale", "created_at"]
+    user_cols = [
+        "id",
+        "username",
+        "display_name",
+        "password_hash",
+        "role",
+        "area_id",
+        "verified",
+        "is_active",
+        "locale",
+        "created_at",
+    ]
     users = [(1, "bench-chair", "李秀英", pw, "council", None, True, True, "", joined)]
     grid = {}
     for a in area_ids:
         grid[a] = 1 + a
-        users.append((1 + a, f"grid-{a}", f"网格员{a}", pw, "grid_worker", a, True, True, "",
-                      joined))
+        users.append(
+            (1 + a, f"grid-{a}", f"网格员{a}", pw, "grid_worker", a, True, True, "", joined)
+        )
     first_resident = 2 + len(area_ids)
     resident_ids = list(range(first_resident, first_resident + sizes.residents))
     area_of = {}
     for i, uid in enumerate(resident_ids):
         area = area_ids[i % len(area_ids)]
         area_of[uid] = area
-        users.append((uid, f"r{i:06d}", f"居民{i:06d}", pw, "resident", area, True, True, "",
-                      joined))
+        users.append(
+            (uid, f"r{i:06d}", f"居民{i:06d}", pw, "resident", area, True, True, "", joined)
+        )
     tables["account"] = (user_cols, users)
 
     starts = {
@@ -113,21 +171,65 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
     district_budget = 5_000_000_00
     fund = area_budget * len(area_ids) + district_budget
     tables["round"] = (
-        ["id", "title", "description", "fund_fen", "phase", "ballot_type", "rule",
-         *starts, "source", "created_by_id", "created_at", "updated_at"],
-        [(1, "2026年度社区微实事项目（压力测试）", "基准测试用的轮次。", fund, "voting",
-          "budget_approval", "greedy", *starts.values(), "", 1, joined, now)],
+        [
+            "id",
+            "title",
+            "description",
+            "fund_fen",
+            "phase",
+            "ballot_type",
+            "rule",
+            *starts,
+            "source",
+            "created_by_id",
+            "created_at",
+            "updated_at",
+        ],
+        [
+            (
+                1,
+                "2026年度社区微实事项目（压力测试）",
+                "基准测试用的轮次。",
+                fund,
+                "voting",
+                "budget_approval",
+                "greedy",
+                *starts.values(),
+                "",
+                1,
+                joined,
+                now,
+            )
+        ],
     )
     budgets: dict[int | None, int] = {a: area_budget for a in area_ids}
     budgets[None] = district_budget
-    tables["envelope"] = (["id", "round_id", "area_id", "budget_fen"], [
-        (i + 1, 1, area, budget) for i, (area, budget) in enumerate(budgets.items())
-    ])
+    tables["envelope"] = (
+        ["id", "round_id", "area_id", "budget_fen"],
+        [(i + 1, 1, area, budget) for i, (area, budget) in enumerate(budgets.items())],
+    )
 
-    prop_cols = ["id", "round_id", "area_id", "title", "description", "category", "cost_fen",
-                 "revised_cost_fen", "beneficiaries", "location", "author_id", "status",
-                 "merged_into_id", "review_reason", "support_count", "vote_count",
-                 "external_id", "created_at", "updated_at"]
+    prop_cols = [
+        "id",
+        "round_id",
+        "area_id",
+        "title",
+        "description",
+        "category",
+        "cost_fen",
+        "revised_cost_fen",
+        "beneficiaries",
+        "location",
+        "author_id",
+        "status",
+        "merged_into_id",
+        "review_reason",
+        "support_count",
+        "vote_count",
+        "external_id",
+        "created_at",
+        "updated_at",
+    ]
     proposals, audit = [], []
     feasible: dict[int | None, list[tuple[int, int]]] = {a: [] for a in budgets}
     per_area = (sizes.proposals - sizes.district_proposals) // len(area_ids)
@@ -145,25 +247,64 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
         status = rng.choice(STATUSES)
         author = rng.choice(by_area_residents[area] if area else resident_ids)
         created = propose_from + timedelta(minutes=rng.randrange(35 * 24 * 60))
-        reason = "经现场勘查，项目可行，费用测算合理。" if status == "feasible" else (
-            "超出微实事项目范围。" if status == "infeasible" else "")
+        reason = (
+            "经现场勘查，项目可行，费用测算合理。"
+            if status == "feasible"
+            else ("超出微实事项目范围。" if status == "infeasible" else "")
+        )
         merged_into = max(1, pid - 1) if status == "merged" and pid > 1 else None
         if status == "merged" and merged_into is None:
             status = "feasible"
-        proposals.append((
-            pid, 1, area, title,
-            f"建议在{place}实施{thing}项目。该项目惠及周边居民，费用经初步测算。", category,
-            cost, None, rng.randrange(50, 5000), place, author, status, merged_into, reason,
-            int(rng.paretovariate(1.2)) - 1, 0, "", created, created,
-        ))
+        proposals.append(
+            (
+                pid,
+                1,
+                area,
+                title,
+                f"建议在{place}实施{thing}项目。该项目惠及周边居民，费用经初步测算。",
+                category,
+                cost,
+                None,
+                rng.randrange(50, 5000),
+                place,
+                author,
+                status,
+                merged_into,
+                reason,
+                int(rng.paretovariate(1.2)) - 1,
+                0,
+                "",
+                created,
+                created,
+            )
+        )
         if status == "feasible":
             feasible[area].append((pid, cost))
-        audit.append((1, author, "proposal.submitted", "proposal", pid, True,
-                       json.dumps({"title": title, "cost_fen": cost}), created))
+        audit.append(
+            (
+                1,
+                author,
+                "proposal.submitted",
+                "proposal",
+                pid,
+                True,
+                json.dumps({"title": title, "cost_fen": cost}),
+                created,
+            )
+        )
         if reason:
-            audit.append((1, 1, "proposal.reviewed", "proposal", pid, True,
-                          json.dumps({"feasible": status == "feasible", "reason": reason}),
-                          created + timedelta(days=36)))
+            audit.append(
+                (
+                    1,
+                    1,
+                    "proposal.reviewed",
+                    "proposal",
+                    pid,
+                    True,
+                    json.dumps({"feasible": status == "feasible", "reason": reason}),
+                    created + timedelta(days=36),
+                )
+            )
     tables["proposal"] = (prop_cols, proposals)
 
     # ballots: popular projects are chosen more often (Zipf-like weights per envelope)
@@ -199,21 +340,61 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
                 break
         paper = rng.random() < 0.1
         when = vote_from + timedelta(seconds=rng.randrange(9 * 24 * 3600))
-        ballots.append((bid, 1, uid, area, "paper" if paper else "online",
-                        grid[area] if paper else None, receipt, when, when))
+        ballots.append(
+            (
+                bid,
+                1,
+                uid,
+                area,
+                "paper" if paper else "online",
+                grid[area] if paper else None,
+                receipt,
+                when,
+                when,
+            )
+        )
         for pid in pick(area, rng.randint(1, 5)) + pick(None, rng.randint(0, 3)):
             choice_id += 1
             choices.append((choice_id, bid, pid, 1))
-        audit.append((1, grid[area] if paper else uid,
-                      "ballot.paper_entered" if paper else "ballot.cast", "ballot", bid, False,
-                      json.dumps({"round": 1}), when))
-    tables["ballot"] = (["id", "round_id", "voter_id", "area_id", "channel", "entered_by_id",
-                         "receipt", "created_at", "updated_at"], ballots)
+        audit.append(
+            (
+                1,
+                grid[area] if paper else uid,
+                "ballot.paper_entered" if paper else "ballot.cast",
+                "ballot",
+                bid,
+                False,
+                json.dumps({"round": 1}),
+                when,
+            )
+        )
+    tables["ballot"] = (
+        [
+            "id",
+            "round_id",
+            "voter_id",
+            "area_id",
+            "channel",
+            "entered_by_id",
+            "receipt",
+            "created_at",
+            "updated_at",
+        ],
+        ballots,
+    )
     tables["ballot_choice"] = (["id", "ballot_id", "proposal_id", "points"], choices)
     audit.sort(key=lambda row: row[-1])
     tables["audit_entry"] = (
-        ["id", "actor_id", "action", "subject_type", "subject_id", "public", "detail",
-         "created_at"],
+        [
+            "id",
+            "actor_id",
+            "action",
+            "subject_type",
+            "subject_id",
+            "public",
+            "detail",
+            "created_at",
+        ],
         [(i, *row[1:]) for i, row in enumerate(audit, start=1)],
     )
 
@@ -221,15 +402,28 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
     non_voters = [(uid, area_of[uid]) for uid in resident_ids if uid not in voted]
     rng.shuffle(non_voters)
     district = District(
-        round_id=1, chair_id=1, area_ids=area_ids, budgets=budgets, feasible=feasible,
-        non_voters=non_voters, proposal_ids=[p[0] for p in proposals],
+        round_id=1,
+        chair_id=1,
+        area_ids=area_ids,
+        budgets=budgets,
+        feasible=feasible,
+        non_voters=non_voters,
+        proposal_ids=[p[0] for p in proposals],
         counts={name: len(rows) for name, (_cols, rows) in tables.items()},
     )
     return tables, district
 
 
-ORDER = ["area", "account", "round", "envelope", "proposal", "ballot", "ballot_choice",
-         "audit_entry"]
+ORDER = [
+    "area",
+    "account",
+    "round",
+    "envelope",
+    "proposal",
+    "ballot",
+    "ballot_choice",
+    "audit_entry",
+]
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -247,8 +441,10 @@ def write_sqlite(path: str, tables: dict[str, tuple[list[str], list]]) -> None:
         with conn:
             for table in ORDER:
                 cols, rows = tables[table]
-                sql = (f'INSERT INTO "{table}" ({", ".join(cols)}) '
-                       f'VALUES ({", ".join("?" * len(cols))})')
+                sql = (
+                    f'INSERT INTO "{table}" ({", ".join(cols)}) '
+                    f"VALUES ({', '.join('?' * len(cols))})"
+                )
                 conn.executemany(sql, ([_sqlite_value(v) for v in row] for row in rows))
         conn.execute("ANALYZE")
     finally:
@@ -260,8 +456,10 @@ async def write_postgres(url: str, tables: dict[str, tuple[list[str], list]]) ->
 
     parts = urlsplit(url)
     conn = await asyncpg.connect(
-        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
-        user=parts.username or "postgres", password=parts.password,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
         database=parts.path.lstrip("/"),
     )
     try:

@@ -18,7 +18,7 @@ from tests.helpers import make_area, make_proposal, make_round, make_user, post_
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="SQLite serialises every transaction; real concurrency needs PostgreSQL "
-           "(set DATABASE_URL=postgres://…)",
+    "(set DATABASE_URL=postgres://…)",
 )
 
 N = 20
@@ -26,8 +26,9 @@ N = 20
 
 async def _setup():
     area = await make_area("East Gate")
-    rnd = await make_round(phase=Phase.VOTING, fund_fen=1_000_000_00,
-                           envelopes={area: 1_000_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING, fund_fen=1_000_000_00, envelopes={area: 1_000_000_00}
+    )
     projects = [
         await make_proposal(rnd, None, f"Project {i}", 10_000_00, area, ProposalStatus.FEASIBLE)
         for i in range(N)
@@ -40,8 +41,9 @@ async def _assert_one_consistent_ballot(rnd, resident, submitted: list[set[int]]
     ballots = await Ballot.filter(round_id=rnd.id, voter_id=resident.id)
     assert len(ballots) == 1
     assert await Ballot.filter(round_id=rnd.id).count() == 1
-    choices = set(await BallotChoice.filter(ballot_id=ballots[0].id).values_list(
-        "proposal_id", flat=True))
+    choices = set(
+        await BallotChoice.filter(ballot_id=ballots[0].id).values_list("proposal_id", flat=True)
+    )
     assert choices in submitted  # exactly one submission's choices, never a mix
 
 
@@ -63,8 +65,9 @@ async def test_concurrent_online_and_paper_make_one_ballot(db):
     worker = await make_user("grid", role=Role.GRID_WORKER, area=area)
     submitted = [{projects[i].id} for i in range(N)]
     calls = [
-        voting.cast_ballot(resident, rnd.id, {projects[i].id: 1}) if i % 2 else
-        voting.enter_paper_ballot(worker, rnd.id, resident.id, {projects[i].id: 1})
+        voting.cast_ballot(resident, rnd.id, {projects[i].id: 1})
+        if i % 2
+        else voting.enter_paper_ballot(worker, rnd.id, resident.id, {projects[i].id: 1})
         for i in range(N)
     ]
     results = await asyncio.gather(*calls, return_exceptions=True)
@@ -88,10 +91,14 @@ async def test_concurrent_http_posts_make_one_ballot(app, db):
 
         csrf = await csrf_token(client, f"/budget/rounds/{rnd.id}/ballot")
         submitted = [{projects[i].id, projects[(i + 3) % N].id} for i in range(N)]
-        responses = await asyncio.gather(*(
-            client.post(f"/budget/rounds/{rnd.id}/ballot",
-                        data={"project": [str(p) for p in s], "csrf_token": csrf})
-            for s in submitted
-        ))
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"/budget/rounds/{rnd.id}/ballot",
+                    data={"project": [str(p) for p in s], "csrf_token": csrf},
+                )
+                for s in submitted
+            )
+        )
     assert [r.status_code for r in responses] == [303] * N, [r.text[:300] for r in responses]
     await _assert_one_consistent_ballot(rnd, resident, submitted)

@@ -50,8 +50,13 @@ async def test_demo_has_the_promised_shape(db):
     assert {p.category for p in proposals} == set(Category)
     assert all(20_000_00 <= p.cost_fen <= 300_000_00 for p in proposals)
     done = Counter(p.status for p in proposals if p.round_id == finished.id)
-    for status in (ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED, ProposalStatus.INFEASIBLE,
-                   ProposalStatus.MERGED, ProposalStatus.WITHDRAWN):
+    for status in (
+        ProposalStatus.FUNDED,
+        ProposalStatus.NOT_FUNDED,
+        ProposalStatus.INFEASIBLE,
+        ProposalStatus.MERGED,
+        ProposalStatus.WITHDRAWN,
+    ):
         assert done[status] >= 1, status
     assert ProposalStatus.FEASIBLE not in done  # every counted proposal has a verdict
     now = Counter(p.status for p in proposals if p.round_id == voting.id)
@@ -62,8 +67,11 @@ async def test_demo_has_the_promised_shape(db):
     assert any(p.support_count > 0 for p in proposals)
 
     # every proposal has a public history
-    histories = Counter(await AuditEntry.filter(
-        subject_type="proposal", public=True).values_list("subject_id", flat=True))
+    histories = Counter(
+        await AuditEntry.filter(subject_type="proposal", public=True).values_list(
+            "subject_id", flat=True
+        )
+    )
     assert all(histories[p.id] >= 1 for p in proposals)
 
 
@@ -83,8 +91,7 @@ async def test_demo_ballots_are_valid_and_mixed(db):
         envelopes = {e.area_id: e.budget_fen for e in await Envelope.filter(round_id=rnd.id)}
         counted = await Proposal.filter(
             round_id=rnd.id,
-            status__in=[ProposalStatus.FEASIBLE, ProposalStatus.FUNDED,
-                        ProposalStatus.NOT_FUNDED],
+            status__in=[ProposalStatus.FEASIBLE, ProposalStatus.FUNDED, ProposalStatus.NOT_FUNDED],
         )
         choices: dict[int, dict[int, int]] = {}
         for ballot_id, pid in await BallotChoice.filter(ballot__round_id=rnd.id).values_list(
@@ -93,8 +100,11 @@ async def test_demo_ballots_are_valid_and_mixed(db):
             choices.setdefault(ballot_id, {})[pid] = 1
         for b in ballots:
             specs = [
-                EnvelopeSpec(str(area), envelopes[area],
-                             {p.id: p.effective_cost_fen for p in counted if p.area_id == area})
+                EnvelopeSpec(
+                    str(area),
+                    envelopes[area],
+                    {p.id: p.effective_cost_fen for p in counted if p.area_id == area},
+                )
                 for area in (b.area_id, None)
             ]
             assert validate_ballot("budget_approval", specs, choices.get(b.id, {})).ok

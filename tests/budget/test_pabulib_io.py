@@ -144,40 +144,53 @@ async def test_import_mapping_decimals_and_generated_texts(db):
     assert "tiny.pb" in rnd.description and "equalshares/add1" in rnd.description
 
 
-@pytest.mark.parametrize(("meta", "expected"), [
-    ("vote_type;approval\nmax_length;2", (BallotType.APPROVAL, 2, None)),
-    ("vote_type;approval\nmax_length;2\nmax_sum_cost;1000", (BallotType.BUDGET_APPROVAL, None,
-                                                             None)),
-    ("vote_type;choose-1", (BallotType.APPROVAL, 1, None)),
-    ("vote_type;ordinal", (BallotType.APPROVAL, 2, None)),
-    ("vote_type;cumulative", (BallotType.POINTS, None, 5)),
-    ("vote_type;scoring\nmax_sum_points;10", (BallotType.POINTS, None, 10)),
-])
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [
+        ("vote_type;approval\nmax_length;2", (BallotType.APPROVAL, 2, None)),
+        (
+            "vote_type;approval\nmax_length;2\nmax_sum_cost;1000",
+            (BallotType.BUDGET_APPROVAL, None, None),
+        ),
+        ("vote_type;choose-1", (BallotType.APPROVAL, 1, None)),
+        ("vote_type;ordinal", (BallotType.APPROVAL, 2, None)),
+        ("vote_type;cumulative", (BallotType.POINTS, None, 5)),
+        ("vote_type;scoring\nmax_sum_points;10", (BallotType.POINTS, None, 10)),
+    ],
+)
 async def test_import_ballot_types(db, meta, expected):
     points = "cumulative" in meta or "scoring" in meta
-    votes = ("voter_id;vote;points\n1;a,b;2,3\n2;b;1\n" if points
-             else "voter_id;vote\n1;b,a\n2;b\n")
+    votes = "voter_id;vote;points\n1;a,b;2,3\n2;b;1\n" if points else "voter_id;vote\n1;b,a\n2;b\n"
     if "choose-1" in meta:
         votes = "voter_id;vote\n1;b\n2;a\n"
-    text = f"META\nkey;value\nbudget;1000\n{meta}\nPROJECTS\nproject_id;cost\na;600\nb;500\n" \
-           f"VOTES\n{votes}"
+    text = (
+        f"META\nkey;value\nbudget;1000\n{meta}\nPROJECTS\nproject_id;cost\na;600\nb;500\n"
+        f"VOTES\n{votes}"
+    )
     rnd = await io.import_pabulib(None, "t.pb", text.encode())
     assert (rnd.ballot_type, rnd.max_choices, rnd.points_total) == expected
     if points:
-        pts = sorted(await BallotChoice.filter(ballot__round_id=rnd.id).values_list(
-            "points", flat=True))
+        pts = sorted(
+            await BallotChoice.filter(ballot__round_id=rnd.id).values_list("points", flat=True)
+        )
         assert pts == [1, 2, 3]
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    (SMALL_FILE.replace("v3;p3", "v3;p9"), 18, "unknown project 'p9'"),
-    (SMALL_FILE.replace("600.25", "600.255"), 11, "fraction of a fen"),
-    (SMALL_FILE.replace("budget;1000.5", "budget;1000.555"), 6, "fraction of a fen"),
-    (SMALL_FILE.replace("p2;400;", "p2;0;"), 12, "costs nothing"),
-    (SMALL_FILE.replace("p2;400;Lamps;", "p2;lots;Lamps;"), 12, "not a number"),
-    (SMALL_FILE.replace("PROJECTS\n", "").replace("project_id;cost;name;category\n", ""), 9,
-     "fields where the header has 2"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (SMALL_FILE.replace("v3;p3", "v3;p9"), 18, "unknown project 'p9'"),
+        (SMALL_FILE.replace("600.25", "600.255"), 11, "fraction of a fen"),
+        (SMALL_FILE.replace("budget;1000.5", "budget;1000.555"), 6, "fraction of a fen"),
+        (SMALL_FILE.replace("p2;400;", "p2;0;"), 12, "costs nothing"),
+        (SMALL_FILE.replace("p2;400;Lamps;", "p2;lots;Lamps;"), 12, "not a number"),
+        (
+            SMALL_FILE.replace("PROJECTS\n", "").replace("project_id;cost;name;category\n", ""),
+            9,
+            "fields where the header has 2",
+        ),
+    ],
+)
 async def test_malformed_files_name_the_line_and_save_nothing(db, text, line, words):
     council = await make_user("council", role=Role.COUNCIL)
     with pytest.raises(ValidationError) as info:
@@ -257,7 +270,10 @@ async def test_export_app_round_reproduces_greedy_in_pabutools(db, tmp_path):
     east_outcome = await Outcome.get(round_id=rnd.id, envelope_id=east_env.id)
     assert pabutools_outcome(east_export.text, tmp_path, "greedy") == frozen(east_outcome)
     assert {r["project_id"]: r["selected"] for r in east_pb.projects} == {
-        str(p["A"].id): "1", str(p["B"].id): "0", str(p["C"].id): "1"}
+        str(p["A"].id): "1",
+        str(p["B"].id): "0",
+        str(p["C"].id): "1",
+    }
 
 
 async def test_export_equal_shares_round_reproduces_mes_in_pabutools(db, tmp_path):
@@ -274,9 +290,14 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     """A points ballot with nothing in an area envelope still counts there (equal shares
     shares the money among all the area's voters): the export keeps that voter."""
     area = await make_area("North")
-    rnd = await make_round(phase=Phase.VOTING, ballot_type=BallotType.POINTS, points_total=10,
-                           fund_fen=100_000_00, rule="equal-shares",
-                           envelopes={area: 60_000_00, None: 40_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING,
+        ballot_type=BallotType.POINTS,
+        points_total=10,
+        fund_fen=100_000_00,
+        rule="equal-shares",
+        envelopes={area: 60_000_00, None: 40_000_00},
+    )
     a = await make_proposal(rnd, None, "A", 30_000_00, area, FEASIBLE)
     b = await make_proposal(rnd, None, "B", 45_000_00, area, FEASIBLE)
     d = await make_proposal(rnd, None, "D", 20_000_00, None, FEASIBLE)
@@ -294,8 +315,7 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     pb = parse_pb(export.text)
     assert pb.meta["vote_type"] == "cumulative" and pb.meta["max_sum_points"] == "10"
     assert len(pb.votes) == 4
-    assert {r["project_id"]: r["score"] for r in pb.projects} == {str(a.id): "7",
-                                                                 str(b.id): "16"}
+    assert {r["project_id"]: r["score"] for r in pb.projects} == {str(a.id): "7", str(b.id): "16"}
     outcome = await Outcome.get(round_id=rnd.id, envelope_id=envelope.id)
     assert pabutools_outcome(export.text, tmp_path, "equal-shares") == frozen(outcome)
     election = election_from_pb(pb)
@@ -311,8 +331,7 @@ async def test_round_trip_of_real_files(db, stem, tmp_path):
     again = parse_pb(export.text)
     assert export.filename == f"{stem}.pb"
     assert again.costs == original.costs
-    assert [r["project_id"] for r in again.projects] == [r["project_id"] for r in
-                                                          original.projects]
+    assert [r["project_id"] for r in again.projects] == [r["project_id"] for r in original.projects]
     for key in ("country", "unit", "instance", "currency", "vote_type", "budget"):
         assert again.meta[key] == original.meta[key]
 
@@ -356,7 +375,9 @@ async def test_export_permissions(db):
 
 def election_of(count: svc.EnvelopeCount, rnd: Round) -> Election:
     return Election(
-        budget=count.budget_fen, costs=count.costs, ballots=count.ballots,
+        budget=count.budget_fen,
+        costs=count.costs,
+        ballots=count.ballots,
         utility="points" if rnd.ballot_type == BallotType.POINTS else "cost",
         unit=svc.UNIT_FEN,
     )
@@ -373,11 +394,11 @@ async def test_frozen_outcome_is_its_own_certificate(db, rule):
         ballots = await svc.load_round_ballots(counted)
         for outcome in await Outcome.filter(round_id=counted.id):
             parsed = RuleOutcome.from_json(outcome.data)
-            verify_certificate(election_of(ballots.count_of(outcome.envelope_id), counted),
-                               parsed)
+            verify_certificate(election_of(ballots.count_of(outcome.envelope_id), counted), parsed)
             assert parsed.total_cost == outcome.total_cost_fen <= outcome.budget_fen
     assert RuleOutcome.from_json((await Outcome.get(round_id=imported.id)).data).rule == (
-        "equal-shares")
+        "equal-shares"
+    )
 
 
 async def polarised_round():
@@ -391,8 +412,9 @@ async def polarised_round():
     voters = [(await make_user(f"e{i}", area=east), [a1, a2]) for i in range(6)]
     voters += [(await make_user(f"w{i}", area=west), [c]) for i in range(4)]
     for user, chosen in voters:
-        ballot = await Ballot.create(round=rnd, voter=user, area_id=user.area_id,
-                                     receipt=voting.new_receipt())
+        ballot = await Ballot.create(
+            round=rnd, voter=user, area_id=user.area_id, receipt=voting.new_receipt()
+        )
         for proposal in chosen:
             await BallotChoice.create(ballot=ballot, proposal=proposal)
     council = await make_user("council", role=Role.COUNCIL)
@@ -451,8 +473,14 @@ def test_command_line_import(tmp_path):
     repo = Path(__file__).resolve().parents[2]
 
     def manage(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "manage", *args], cwd=repo,
-                              env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "manage", *args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert manage("migrate").returncode == 0
     done = manage("import-pb", str(path))

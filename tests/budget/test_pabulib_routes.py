@@ -25,8 +25,9 @@ async def test_import_form_and_a_good_file(client, db):
     assert '<label for="file">' in form.text and 'name="csrf_token"' in form.text
 
     data = real_file("Netherlands_Assen_2024")
-    response = await post_form(client, IMPORT,
-                               files={"file": ("Netherlands_Assen_2024.pb", data, "text/plain")})
+    response = await post_form(
+        client, IMPORT, files={"file": ("Netherlands_Assen_2024.pb", data, "text/plain")}
+    )
     assert response.status_code == 303, response.text[:500]
     rnd = await Round.get(source="Netherlands_Assen_2024.pb")
     assert response.headers["location"].endswith(f"/budget/rounds/{rnd.id}/results")
@@ -61,8 +62,9 @@ async def test_residents_may_not_import(client, db):
     await make_user("resident", area=area)
     await login(client, "resident")
     assert (await client.get(IMPORT)).status_code == 403
-    response = await post_form(client, IMPORT,
-                               files={"file": ("t.pb", SMALL_FILE.encode(), "text/plain")})
+    response = await post_form(
+        client, IMPORT, files={"file": ("t.pb", SMALL_FILE.encode(), "text/plain")}
+    )
     assert response.status_code == 403
     assert await Round.all().count() == 0
     home = await client.get("/budget/")
@@ -80,7 +82,8 @@ async def test_export_download_headers_and_links(client, db):
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert response.headers["content-disposition"] == (
-        f'attachment; filename="yishi_round_{rnd.id}.pb"')
+        f'attachment; filename="yishi_round_{rnd.id}.pb"'
+    )
     pb = parse_pb(response.text)
     assert pb.meta["num_votes"] == "5"
     east_env = next(e for e in envelopes if e.area_id == east.id)

@@ -28,30 +28,57 @@ async def district():
     categories = list(Category)
     for i in range(30):
         await make_proposal(
-            rnd if i % 4 else other, wang if i % 3 else li, title=f"Project {i:02d} <b>&",
-            cost_fen=(i * 7919) % 50_000 * 100 + 100, area=[None, east, west][i % 3],
-            status=statuses[i % 3], category=categories[i % len(categories)],
+            rnd if i % 4 else other,
+            wang if i % 3 else li,
+            title=f"Project {i:02d} <b>&",
+            cost_fen=(i * 7919) % 50_000 * 100 + 100,
+            area=[None, east, west][i % 3],
+            status=statuses[i % 3],
+            category=categories[i % len(categories)],
             revised_cost_fen=1_000_00 if i % 5 == 0 else None,
         )
     return rnd, other, east, west, wang
 
 
 def as_tuple(p):
-    return (p.id, p.round_id, p.area_id, p.author_id, p.title, p.category, p.status,
-            p.cost_fen, p.revised_cost_fen, p.support_count, p.review_reason,
-            p.effective_cost_fen, p.round.title, p.area.name if p.area else None)
+    return (
+        p.id,
+        p.round_id,
+        p.area_id,
+        p.author_id,
+        p.title,
+        p.category,
+        p.status,
+        p.cost_fen,
+        p.revised_cost_fen,
+        p.support_count,
+        p.review_reason,
+        p.effective_cost_fen,
+        p.round.title,
+        p.area.name if p.area else None,
+    )
 
 
 async def test_list_page_matches_the_plain_queryset_for_every_shape(db):
     rnd, _other, east, _west, wang = await district()
     choices = await svc.list_choices()
     combos = itertools.product(
-        [None, rnd.id], ["", "service"], ["", svc.DISTRICT, str(east.id)],
-        ["", "feasible"], [None, wang.id], list(svc.SORTS),
+        [None, rnd.id],
+        ["", "service"],
+        ["", svc.DISTRICT, str(east.id)],
+        ["", "feasible"],
+        [None, wang.id],
+        list(svc.SORTS),
     )
     for round_id, category, area, status, author_id, sort in combos:
-        filters = svc.ProposalFilters(round_id=round_id, category=category, area=area,
-                                      status=status, author_id=author_id, sort=sort)
+        filters = svc.ProposalFilters(
+            round_id=round_id,
+            category=category,
+            area=area,
+            status=status,
+            author_id=author_id,
+            sort=sort,
+        )
         queryset = svc.filtered_proposals(filters).only(*CARD)
         total = await queryset.count()
         for number in (1, 2, 99):
@@ -69,7 +96,8 @@ async def test_text_search_takes_the_plain_path(db):
     await district()
     choices = await svc.list_choices()
     items, number, total = await svc.list_page(
-        svc.ProposalFilters(q="project 1", sort="title"), 1, 20, choices)
+        svc.ProposalFilters(q="project 1", sort="title"), 1, 20, choices
+    )
     assert total == 10 and number == 1
     assert [p.title[:10] for p in items] == [f"Project {i}" for i in range(10, 20)]
     assert all(p.round is not None for p in items)
@@ -98,12 +126,14 @@ async def test_new_and_changed_rounds_and_areas_show_at_once(db):
 
 async def test_prepared_shapes_and_scalars(db):
     rnd, other, *_ = await district()
-    count = Prepared(lambda shape, rid: svc._shaped(
-        (True, shape, "", "", False, "newest"), rid).count())
+    count = Prepared(
+        lambda shape, rid: svc._shaped((True, shape, "", "", False, "newest"), rid).count()
+    )
     for category in ("", "service", "equipment"):
         for round_id in (rnd.id, other.id):
             expected = await svc.filtered_proposals(
-                svc.ProposalFilters(round_id=round_id, category=category)).count()
+                svc.ProposalFilters(round_id=round_id, category=category)
+            ).count()
             assert await count.scalar(round_id, shape=category) == expected
     rows = await Prepared(lambda rid: Round.filter(id=rid).only("id", "title")).rows(rnd.id)
     assert [tuple(r) for r in rows] == [(rnd.id, rnd.title)]
@@ -125,7 +155,8 @@ async def test_choices_are_in_the_order_of_the_plain_queries(db):
     rounds = await Round.all().only("id", "title", "phase").order_by("-created_at", "-id")
     areas = await Area.all().only("id", "name")
     assert [(r.id, r.title, r.phase) for r in choices.rounds] == [
-        (r.id, r.title, r.phase) for r in rounds]
+        (r.id, r.title, r.phase) for r in rounds
+    ]
     assert [(a.id, a.name) for a in choices.areas] == [(a.id, a.name) for a in areas]
     assert choices.area_options == [(str(a.id), a.name) for a in areas]
 
@@ -137,15 +168,27 @@ async def test_detail_url_around_an_id_is_url_for(app, host):
     from core.web import route_url, route_url_around
 
     headers = [(b"host", host)] if host else []
-    scope = {"type": "http", "app": app, "router": app.router, "method": "GET", "path": "/",
-             "root_path": "", "query_string": b"", "headers": headers, "scheme": "https",
-             "server": ("10.0.0.1", 8443)}
+    scope = {
+        "type": "http",
+        "app": app,
+        "router": app.router,
+        "method": "GET",
+        "path": "/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "scheme": "https",
+        "server": ("10.0.0.1", 8443),
+    }
     before, after = route_url_around(Request(scope), "budget:proposal_detail", "proposal_id")
     for proposal_id in (0, 7, 123456):
-        expected = str(Request(dict(scope)).url_for("budget:proposal_detail",
-                                                    proposal_id=proposal_id))
+        expected = str(
+            Request(dict(scope)).url_for("budget:proposal_detail", proposal_id=proposal_id)
+        )
         assert f"{before}{proposal_id}{after}" == expected
-        assert str(route_url(Request(dict(scope)), "budget:proposal_detail",
-                             proposal_id=proposal_id)) == expected
+        assert (
+            str(route_url(Request(dict(scope)), "budget:proposal_detail", proposal_id=proposal_id))
+            == expected
+        )
     with pytest.raises(ValueError):
         route_url_around(Request(scope), "budget:proposal_list", "proposal_id")

@@ -57,12 +57,19 @@ async def test_list_filters_search_and_sort(client, db):
     rnd = await make_round(title="Spring round")
     old = await make_round(title="Old round", phase=Phase.CLOSED)
     author = await make_user("wang", area=east)
-    await make_proposal(rnd, author, title="Lamps", cost_fen=300_00, category="equipment",
-                        support_count=5)
-    await make_proposal(rnd, author, title="Bridge", cost_fen=9_000_00, area=east,
-                        support_count=1)
-    await make_proposal(old, author, title="Choir", cost_fen=100_00, category="service",
-                        status=ProposalStatus.FEASIBLE, description="Singing LAMPS")
+    await make_proposal(
+        rnd, author, title="Lamps", cost_fen=300_00, category="equipment", support_count=5
+    )
+    await make_proposal(rnd, author, title="Bridge", cost_fen=9_000_00, area=east, support_count=1)
+    await make_proposal(
+        old,
+        author,
+        title="Choir",
+        cost_fen=100_00,
+        category="service",
+        status=ProposalStatus.FEASIBLE,
+        description="Singing LAMPS",
+    )
 
     response = await client.get("/budget/proposals")
     assert response.status_code == 200
@@ -177,15 +184,27 @@ async def test_detail_shows_facts_review_and_history(client, db):
     rnd = await make_round(title="Spring round")
     author = await make_user("wang", area=area, display_name="Wang Fang")
     council = await make_user("chair", role=Role.COUNCIL)
-    p = await make_proposal(rnd, author, title="Lamps", cost_fen=10_000_00, area=area,
-                            location="North gate")
-    await svc.review_proposal(council, p.id, {"verdict": "feasible", "reason": "Good idea.",
-                                              "revised_cost": "8000"})
+    p = await make_proposal(
+        rnd, author, title="Lamps", cost_fen=10_000_00, area=area, location="North gate"
+    )
+    await svc.review_proposal(
+        council, p.id, {"verdict": "feasible", "reason": "Good idea.", "revised_cost": "8000"}
+    )
     response = await client.get(f"/budget/proposals/{p.id}", headers={"Accept-Language": "en"})
     text = page_text(response.text)
     assert response.status_code == 200
-    for expected in ("Lamps", "East Gate", "North gate", "Wang Fang", "Feasible", "Good idea.",
-                     "¥10,000", "¥8,000", "revised", "Sign in to support it"):
+    for expected in (
+        "Lamps",
+        "East Gate",
+        "North gate",
+        "Wang Fang",
+        "Feasible",
+        "Good idea.",
+        "¥10,000",
+        "¥8,000",
+        "revised",
+        "Sign in to support it",
+    ):
         assert expected in text, expected
     assert "Reviewed by Chair: feasible." in text
     missing = await client.get("/budget/proposals/99999")
@@ -201,13 +220,17 @@ async def test_merged_notice_and_list_on_survivor(client, db):
     await login(client, "chair")
     form = await client.get(f"/budget/proposals/{dup.id}/merge")
     assert "Canal benches" in form.text
-    refused = await post_form(client, f"/budget/proposals/{dup.id}/merge",
-                              {"survivor": str(survivor.id)})
+    refused = await post_form(
+        client, f"/budget/proposals/{dup.id}/merge", {"survivor": str(survivor.id)}
+    )
     assert refused.status_code == 422
     assert "Tick the box" in page_text(refused.text)
     assert f'value="{survivor.id}" selected' in refused.text
-    done = await post_form(client, f"/budget/proposals/{dup.id}/merge",
-                           {"survivor": str(survivor.id), "confirm": "yes"})
+    done = await post_form(
+        client,
+        f"/budget/proposals/{dup.id}/merge",
+        {"survivor": str(survivor.id), "confirm": "yes"},
+    )
     assert done.status_code == 303
     assert council.id
     text = page_text((await client.get(f"/budget/proposals/{dup.id}")).text)
@@ -224,10 +247,13 @@ async def test_propose_with_photos_then_photo_served(client, db, settings):
     page = await client.get(f"/budget/rounds/{rnd.id}/propose")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
     assert '<label for="photos">' in page.text
-    files = [("photos", ("a.png", tiny_png(), "image/png")),
-             ("photos", ("b.jpg", tiny_jpeg(), "image/jpeg"))]
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/propose",
-                               {**FORM, "area": str(area.id)}, files=files)
+    files = [
+        ("photos", ("a.png", tiny_png(), "image/png")),
+        ("photos", ("b.jpg", tiny_jpeg(), "image/jpeg")),
+    ]
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/propose", {**FORM, "area": str(area.id)}, files=files
+    )
     assert response.status_code == 303, page_text(response.text)
     p = await Proposal.get(title="Benches by the canal")
     assert response.headers["location"].endswith(f"/budget/proposals/{p.id}")
@@ -268,8 +294,12 @@ async def test_propose_refuses_fake_and_oversized_images(client, db, settings):
     assert response.status_code == 422
     assert "evil.png is not a JPEG, PNG or WebP image." in page_text(response.text)
     big = tiny_png() + b"\0" * settings.max_photo_bytes
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/propose", FORM,
-                               files=[("photos", ("big.png", big, "image/png"))])
+    response = await post_form(
+        client,
+        f"/budget/rounds/{rnd.id}/propose",
+        FORM,
+        files=[("photos", ("big.png", big, "image/png"))],
+    )
     assert response.status_code == 422
     assert "too large" in page_text(response.text)
     assert await Proposal.all().count() == 0
@@ -302,14 +332,19 @@ async def test_post_without_csrf_token_is_refused(client, db):
 
 async def test_edit_photos_and_withdraw(client, db, settings):
     rnd, area, user = await resident_in_round(client)
-    await post_form(client, f"/budget/rounds/{rnd.id}/propose", FORM,
-                    files=[("photos", ("a.png", tiny_png(), "image/png"))])
+    await post_form(
+        client,
+        f"/budget/rounds/{rnd.id}/propose",
+        FORM,
+        files=[("photos", ("a.png", tiny_png(), "image/png"))],
+    )
     p = await Proposal.get()
     old = await ProposalPhoto.get(proposal_id=p.id)
     form = await client.get(f"/budget/proposals/{p.id}/edit")
     assert 'value="Benches by the canal"' in form.text and 'value="12000"' in form.text
     response = await post_form(
-        client, f"/budget/proposals/{p.id}/edit",
+        client,
+        f"/budget/proposals/{p.id}/edit",
         {**FORM, "title": "Twelve benches", "remove_photo": [str(old.id)]},
         files=[("photos", ("b.jpg", tiny_jpeg(), "image/jpeg"))],
     )
@@ -337,8 +372,9 @@ async def test_others_cannot_edit_or_withdraw(client, db):
     other = await make_user("li", area=area)
     p = await make_proposal(rnd, other)
     assert (await client.get(f"/budget/proposals/{p.id}/edit")).status_code == 403
-    response = await post_form(client, f"/budget/proposals/{p.id}/edit",
-                               {**FORM, "title": "Hijacked"})
+    response = await post_form(
+        client, f"/budget/proposals/{p.id}/edit", {**FORM, "title": "Hijacked"}
+    )
     assert response.status_code == 403
     assert (await post_form(client, f"/budget/proposals/{p.id}/withdraw")).status_code == 403
     assert (await Proposal.get(id=p.id)).title != "Hijacked"
@@ -355,15 +391,17 @@ async def test_support_toggle_with_and_without_htmx(client, db):
     response = await post_form(client, f"/budget/proposals/{p.id}/support")
     assert response.status_code == 303
     assert (await Proposal.get(id=p.id)).support_count == 1
-    fragment = await post_form(client, f"/budget/proposals/{p.id}/support",
-                               headers={"HX-Request": "true"})
+    fragment = await post_form(
+        client, f"/budget/proposals/{p.id}/support", headers={"HX-Request": "true"}
+    )
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="support"')
     assert "HX-Request" in fragment.headers["vary"]
     assert 'class="support-count">0<' in fragment.text
     assert await Support.filter(proposal_id=p.id).count() == 0
-    again = await post_form(client, f"/budget/proposals/{p.id}/support",
-                            headers={"HX-Request": "true"})
+    again = await post_form(
+        client, f"/budget/proposals/{p.id}/support", headers={"HX-Request": "true"}
+    )
     assert "Take back my support" in again.text
 
 
@@ -386,13 +424,19 @@ async def test_review_by_council_only(client, db):
     await login(client, "chair")
     form = await client.get(f"/budget/proposals/{p.id}/review")
     assert form.status_code == 200 and '<label for="reason">' in form.text
-    bad = await post_form(client, f"/budget/proposals/{p.id}/review",
-                          {"verdict": "feasible", "reason": "", "revised_cost": "abc"})
+    bad = await post_form(
+        client,
+        f"/budget/proposals/{p.id}/review",
+        {"verdict": "feasible", "reason": "", "revised_cost": "abc"},
+    )
     assert bad.status_code == 422
     assert 'id="reason-error"' in bad.text and 'value="abc"' in bad.text
     assert 'value="feasible" checked' in bad.text
-    ok = await post_form(client, f"/budget/proposals/{p.id}/review",
-                         {"verdict": "infeasible", "reason": "The land is private."})
+    ok = await post_form(
+        client,
+        f"/budget/proposals/{p.id}/review",
+        {"verdict": "infeasible", "reason": "The land is private."},
+    )
     assert ok.status_code == 303
     p = await Proposal.get(id=p.id)
     assert p.status == ProposalStatus.INFEASIBLE and p.review_reason == "The land is private."

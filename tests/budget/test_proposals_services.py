@@ -40,8 +40,12 @@ async def setup():
 async def test_submit_proposal_with_photo(db, tmp_path):
     rnd, east, _, resident = await setup()
     proposal = await svc.submit_proposal(
-        resident, rnd.id, form(area=str(east.id)), [Upload("a.png", tiny_png())],
-        upload_dir=tmp_path, max_bytes=MAX,
+        resident,
+        rnd.id,
+        form(area=str(east.id)),
+        [Upload("a.png", tiny_png())],
+        upload_dir=tmp_path,
+        max_bytes=MAX,
     )
     assert proposal.cost_fen == 1_200_050
     assert proposal.area_id == east.id and proposal.beneficiaries == 300
@@ -65,25 +69,36 @@ async def test_submit_validates_every_field(db, tmp_path):
 async def test_cost_limited_by_envelope_and_fund(db, tmp_path):
     rnd, east, _, resident = await setup()
     with pytest.raises(ValidationError) as exc:
-        await svc.submit_proposal(resident, rnd.id, form(cost="40000.01"), [],
-                                  upload_dir=tmp_path, max_bytes=MAX)
+        await svc.submit_proposal(
+            resident, rnd.id, form(cost="40000.01"), [], upload_dir=tmp_path, max_bytes=MAX
+        )
     assert "District-wide" in exc.value.errors["cost"]
     with pytest.raises(ValidationError) as exc:
-        await svc.submit_proposal(resident, rnd.id, form(cost="100001", area=str(east.id)), [],
-                                  upload_dir=tmp_path, max_bytes=MAX)
+        await svc.submit_proposal(
+            resident,
+            rnd.id,
+            form(cost="100001", area=str(east.id)),
+            [],
+            upload_dir=tmp_path,
+            max_bytes=MAX,
+        )
     assert "cost" in exc.value.errors
-    ok = await svc.submit_proposal(resident, rnd.id, form(cost="40000"), [],
-                                   upload_dir=tmp_path, max_bytes=MAX)
+    ok = await svc.submit_proposal(
+        resident, rnd.id, form(cost="40000"), [], upload_dir=tmp_path, max_bytes=MAX
+    )
     assert ok.area_id is None
 
 
 async def test_bad_photo_refused_and_nothing_saved(db, tmp_path):
     rnd, _, _, resident = await setup()
-    for upload in (Upload("x.png", b"just text, not an image"), Upload("big.png", tiny_png()
-                   + b"\0" * 2000)):
+    for upload in (
+        Upload("x.png", b"just text, not an image"),
+        Upload("big.png", tiny_png() + b"\0" * 2000),
+    ):
         with pytest.raises(ValidationError) as exc:
-            await svc.submit_proposal(resident, rnd.id, form(), [upload],
-                                      upload_dir=tmp_path, max_bytes=1000)
+            await svc.submit_proposal(
+                resident, rnd.id, form(), [upload], upload_dir=tmp_path, max_bytes=1000
+            )
         assert "photos" in exc.value.errors
     assert await Proposal.all().count() == 0
     assert list(tmp_path.iterdir()) == []
@@ -103,13 +118,13 @@ async def test_only_verified_residents_propose_during_proposing(db, tmp_path):
     council = await make_user("chair", role=Role.COUNCIL)
     for user in (None, unverified, council):
         with pytest.raises(PermissionDenied):
-            await svc.submit_proposal(user, rnd.id, form(), [], upload_dir=tmp_path,
-                                      max_bytes=MAX)
+            await svc.submit_proposal(user, rnd.id, form(), [], upload_dir=tmp_path, max_bytes=MAX)
     voting = await make_round(title="Old", phase=Phase.VOTING)
     resident = await make_user("zhao", area=east)
     with pytest.raises(PermissionDenied):
-        await svc.submit_proposal(resident, voting.id, form(), [], upload_dir=tmp_path,
-                                  max_bytes=MAX)
+        await svc.submit_proposal(
+            resident, voting.id, form(), [], upload_dir=tmp_path, max_bytes=MAX
+        )
     with pytest.raises(NotFound):
         await svc.submit_proposal(resident, 9999, form(), [], upload_dir=tmp_path, max_bytes=MAX)
 
@@ -117,14 +132,23 @@ async def test_only_verified_residents_propose_during_proposing(db, tmp_path):
 async def test_edit_only_by_author_during_proposing(db, tmp_path):
     rnd, east, _, author = await setup()
     other = await make_user("li", area=east)
-    p = await svc.submit_proposal(author, rnd.id, form(), [Upload("a.png", tiny_png())],
-                                  upload_dir=tmp_path, max_bytes=MAX)
+    p = await svc.submit_proposal(
+        author, rnd.id, form(), [Upload("a.png", tiny_png())], upload_dir=tmp_path, max_bytes=MAX
+    )
     with pytest.raises(PermissionDenied):
-        await svc.edit_proposal(other, p.id, form(title="Hijacked"), [], [],
-                                upload_dir=tmp_path, max_bytes=MAX)
+        await svc.edit_proposal(
+            other, p.id, form(title="Hijacked"), [], [], upload_dir=tmp_path, max_bytes=MAX
+        )
     photo = await ProposalPhoto.get(proposal_id=p.id)
-    await svc.edit_proposal(author, p.id, form(title="Better benches", cost="9000"), [],
-                            [photo.id], upload_dir=tmp_path, max_bytes=MAX)
+    await svc.edit_proposal(
+        author,
+        p.id,
+        form(title="Better benches", cost="9000"),
+        [],
+        [photo.id],
+        upload_dir=tmp_path,
+        max_bytes=MAX,
+    )
     p = await Proposal.get(id=p.id)
     assert p.title == "Better benches" and p.cost_fen == 900_000
     assert await ProposalPhoto.filter(proposal_id=p.id).count() == 0
@@ -134,17 +158,29 @@ async def test_edit_only_by_author_during_proposing(db, tmp_path):
     rnd.phase = Phase.REVIEWING
     await rnd.save()
     with pytest.raises(PermissionDenied):
-        await svc.edit_proposal(author, p.id, form(), [], [], upload_dir=tmp_path,
-                                max_bytes=MAX)
+        await svc.edit_proposal(author, p.id, form(), [], [], upload_dir=tmp_path, max_bytes=MAX)
 
 
 async def test_edit_keeps_three_photos_at_most(db, tmp_path):
     rnd, _, _, author = await setup()
-    p = await svc.submit_proposal(author, rnd.id, form(), [Upload("a.png", tiny_png())] * 3,
-                                  upload_dir=tmp_path, max_bytes=MAX)
+    p = await svc.submit_proposal(
+        author,
+        rnd.id,
+        form(),
+        [Upload("a.png", tiny_png())] * 3,
+        upload_dir=tmp_path,
+        max_bytes=MAX,
+    )
     with pytest.raises(ValidationError) as exc:
-        await svc.edit_proposal(author, p.id, form(), [Upload("d.png", tiny_png())], [],
-                                upload_dir=tmp_path, max_bytes=MAX)
+        await svc.edit_proposal(
+            author,
+            p.id,
+            form(),
+            [Upload("d.png", tiny_png())],
+            [],
+            upload_dir=tmp_path,
+            max_bytes=MAX,
+        )
     assert "photos" in exc.value.errors
     assert len(list(tmp_path.iterdir())) == 3
 
@@ -236,10 +272,17 @@ async def test_merge_moves_supports_without_doubles(db):
 async def test_list_filters_and_sorts(db):
     rnd, east, _, author = await setup()
     await make_proposal(rnd, author, title="Cheap lamp", cost_fen=100_00, category="equipment")
-    await make_proposal(rnd, author, title="Dear bridge", cost_fen=90_000_00, area=east,
-                        revised_cost_fen=50_00)
-    await make_proposal(rnd, author, title="Reading club", cost_fen=500_00, category="service",
-                        description="Books for the LAMP room")
+    await make_proposal(
+        rnd, author, title="Dear bridge", cost_fen=90_000_00, area=east, revised_cost_fen=50_00
+    )
+    await make_proposal(
+        rnd,
+        author,
+        title="Reading club",
+        cost_fen=500_00,
+        category="service",
+        description="Books for the LAMP room",
+    )
 
     async def titles(**kw):
         qs = svc.filtered_proposals(svc.ProposalFilters(**kw))

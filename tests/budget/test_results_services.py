@@ -27,8 +27,12 @@ async def counted_round(rule="greedy"):
     West: 50,000 with W 40,000 (1 vote); district: 50,000 with D 20,000 (4 votes)."""
     east = await make_area("East Gate")
     west = await make_area("West Bank")
-    rnd = await make_round(phase=Phase.VOTING, fund_fen=200_000_00, rule=rule,
-                           envelopes={east: 100_000_00, west: 50_000_00, None: 50_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING,
+        fund_fen=200_000_00,
+        rule=rule,
+        envelopes={east: 100_000_00, west: 50_000_00, None: 50_000_00},
+    )
     a = await make_proposal(rnd, None, "A", 60_000_00, east, FEASIBLE)
     b = await make_proposal(rnd, None, "B", 50_000_00, east, FEASIBLE)
     c = await make_proposal(rnd, None, "C", 30_000_00, east, FEASIBLE)
@@ -67,8 +71,14 @@ async def test_compute_per_envelope(db):
     assert by_area[None].ballots_counted == 5  # every ballot counts district-wide
     assert by_area[None].data["selected"] == [str(p["D"].id)]
     statuses = dict(await Proposal.filter(round_id=rnd.id).values_list("title", "status"))
-    assert statuses == {"A": "funded", "B": "not_funded", "C": "funded", "W": "funded",
-                        "D": "funded", "X": "infeasible"}
+    assert statuses == {
+        "A": "funded",
+        "B": "not_funded",
+        "C": "funded",
+        "W": "funded",
+        "D": "funded",
+        "X": "infeasible",
+    }
     votes = dict(await Proposal.filter(round_id=rnd.id).values_list("title", "vote_count"))
     assert votes == {"A": 3, "B": 1, "C": 1, "W": 1, "D": 4, "X": 0}
 
@@ -137,8 +147,12 @@ async def test_envelope_results_explain_every_project(db):
 
 async def test_points_round_counts_points(db):
     area = await make_area("North")
-    rnd = await make_round(phase=Phase.VOTING, ballot_type=BallotType.POINTS, points_total=10,
-                           envelopes={area: 50_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING,
+        ballot_type=BallotType.POINTS,
+        points_total=10,
+        envelopes={area: 50_000_00},
+    )
     a = await make_proposal(rnd, None, "A", 30_000_00, area, FEASIBLE)
     b = await make_proposal(rnd, None, "B", 30_000_00, area, FEASIBLE)
     u1, u2 = await make_user("u1", area=area), await make_user("u2", area=area)
@@ -163,8 +177,7 @@ def test_group_ballots_is_pure():
     assert area.costs == {"10": 60, "11": 40}
     assert area.ballots == [{"10": 1}, {}, {"11": 1}]  # the 2nd voted only district-wide
     assert district.ballots == [{"20": 1}, {"20": 1}, {}, {}]
-    points = svc.group_ballots([(1, 7, 100)], [(10, 7, 60), (11, 7, 40)],
-                               [(7, [10, 11], [3, 7])])
+    points = svc.group_ballots([(1, 7, 100)], [(10, 7, 60), (11, 7, 40)], [(7, [10, 11], [3, 7])])
     assert points[0].ballots == [{"10": 3, "11": 7}]
 
 
@@ -180,7 +193,8 @@ async def test_equal_shares_round_is_counted_with_its_rule(db):
 
 
 async def test_large_equal_shares_counts_run_in_worker_processes_with_the_same_outcome(
-        db, monkeypatch):
+    db, monkeypatch
+):
     rnd, council, p, _areas = await counted_round(rule="equal-shares")
     await svc.compute_results(council, rnd.id)
     in_process = {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)}

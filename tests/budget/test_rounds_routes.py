@@ -56,16 +56,25 @@ async def test_round_list_shows_open_button_to_staff(client, db):
 
 async def test_round_detail_public_content_and_actions(client, db):
     east = await make_area("East Gate")
-    rnd = await make_round(title="Canal fund", fund_fen=100_000_00,
-                           envelopes={east: 60_000_00, None: 40_000_00})
+    rnd = await make_round(
+        title="Canal fund", fund_fen=100_000_00, envelopes={east: 60_000_00, None: 40_000_00}
+    )
     author = await make_user("author", area=east)
     await make_proposal(rnd, author, "Benches")
     await make_proposal(rnd, author, "Lights", status=ProposalStatus.FEASIBLE)
     response = await client.get(f"/budget/rounds/{rnd.id}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     text = page_text(response.text)
-    for expected in ("Canal fund", "East Gate", "District-wide", "¥60,000", "¥40,000",
-                     "Awaiting review", "Feasible", "See the proposals"):
+    for expected in (
+        "Canal fund",
+        "East Gate",
+        "District-wide",
+        "¥60,000",
+        "¥40,000",
+        "Awaiting review",
+        "Feasible",
+        "See the proposals",
+    ):
         assert expected in text, expected
     assert 'aria-current="step"' in response.text
     assert f"/budget/proposals?round={rnd.id}" in response.text
@@ -89,8 +98,9 @@ async def test_round_detail_voting_and_results_links(client, db):
     assert f"/budget/rounds/{done.id}/results" in page.text
 
 
-@pytest.mark.parametrize("path", ["/budget/rounds/new", "/budget/rounds/{id}/edit",
-                                  "/budget/rounds/{id}/advance"])
+@pytest.mark.parametrize(
+    "path", ["/budget/rounds/new", "/budget/rounds/{id}/edit", "/budget/rounds/{id}/advance"]
+)
 async def test_residents_get_403(client, db, path):
     area = await make_area()
     await make_user("res", area=area)
@@ -109,8 +119,9 @@ async def test_open_round_422_keeps_values_then_creates(client, db):
     await login(client, "chair")
     form = await client.get("/budget/rounds/new")
     assert form.status_code == 200 and f'name="envelope_{east.id}"' in form.text
-    bad = round_form(max_choices="", voting_starts="2026-03-15",
-                     **{f"envelope_{east.id}": "150000"})
+    bad = round_form(
+        max_choices="", voting_starts="2026-03-15", **{f"envelope_{east.id}": "150000"}
+    )
     response = await post_form(client, "/budget/rounds/new", bad)
     assert response.status_code == 422
     for field in ("max_choices", "voting_starts", "envelopes"):
@@ -135,12 +146,17 @@ async def test_edit_form_read_only_rules_once_voting(client, db):
     assert page.status_code == 200
     assert 'name="fund"' not in page.text and 'name="ballot_type"' not in page.text
     assert f'name="envelope_{east.id}"' not in page.text
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/edit",
-                               {"title": "Renamed", "proposing_starts": "2026-03-01"})
+    response = await post_form(
+        client,
+        f"/budget/rounds/{rnd.id}/edit",
+        {"title": "Renamed", "proposing_starts": "2026-03-01"},
+    )
     assert response.status_code == 303
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/edit",
-                               {"title": "Renamed", "proposing_starts": "2026-03-01",
-                                "fund": "1"})
+    response = await post_form(
+        client,
+        f"/budget/rounds/{rnd.id}/edit",
+        {"title": "Renamed", "proposing_starts": "2026-03-01", "fund": "1"},
+    )
     assert response.status_code == 403
     rnd = await Round.get(id=rnd.id)
     assert rnd.title == "Renamed" and rnd.fund_fen == 100_000_00
@@ -159,12 +175,12 @@ async def test_advance_with_confirmation(client, db):
     assert "1 proposals are still awaiting review" in text
     assert 'data-confirm="Move Spring fund' in page.text
     assert (await Round.get(id=rnd.id)).phase == Phase.REVIEWING  # GET changes nothing
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/advance",
-                               {"from_phase": "reviewing"})
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/advance", {"from_phase": "reviewing"}
+    )
     assert response.status_code == 303
     assert (await Round.get(id=rnd.id)).phase == Phase.VOTING
-    again = await post_form(client, f"/budget/rounds/{rnd.id}/advance",
-                            {"from_phase": "reviewing"})
+    again = await post_form(client, f"/budget/rounds/{rnd.id}/advance", {"from_phase": "reviewing"})
     assert again.status_code == 409
     assert (await Round.get(id=rnd.id)).phase == Phase.VOTING
     assert await AuditEntry.filter(action="round.advance").count() == 1

@@ -90,8 +90,9 @@ async def test_ballot_type_needs_its_number(db):
     with pytest.raises(ValidationError) as exc:
         await rounds.create_round(council, round_data(ballot_type="lottery", rule="dice"))
     assert set(exc.value.errors) == {"ballot_type", "rule"}
-    rnd = await rounds.create_round(council, round_data(ballot_type="approval", max_choices="5",
-                                                        points_total="99"))
+    rnd = await rounds.create_round(
+        council, round_data(ballot_type="approval", max_choices="5", points_total="99")
+    )
     assert rnd.max_choices == 5 and rnd.points_total is None
 
 
@@ -107,9 +108,15 @@ async def test_edit_before_voting_changes_rules_and_envelopes(db):
     east = await make_area("East")
     rnd = await rounds.create_round(council, round_data())
     await rounds.edit_round(
-        council, rnd,
-        round_data(title="Renamed", fund="600000", ballot_type="points", points_total="10",
-                   **{f"envelope_{east.id}": "100000"}),
+        council,
+        rnd,
+        round_data(
+            title="Renamed",
+            fund="600000",
+            ballot_type="points",
+            points_total="10",
+            **{f"envelope_{east.id}": "100000"},
+        ),
     )
     rnd = await Round.get(id=rnd.id)
     assert rnd.title == "Renamed" and rnd.fund_fen == 600_000_00

@@ -25,8 +25,13 @@ FEASIBLE = ProposalStatus.FEASIBLE
 async def setup(ballot_type=BallotType.BUDGET_APPROVAL, **kwargs):
     east = await make_area("East Gate")
     west = await make_area("West Bank")
-    rnd = await make_round(phase=Phase.VOTING, ballot_type=ballot_type, fund_fen=150_000_00,
-                           envelopes={east: 100_000_00, None: 50_000_00}, **kwargs)
+    rnd = await make_round(
+        phase=Phase.VOTING,
+        ballot_type=ballot_type,
+        fund_fen=150_000_00,
+        envelopes={east: 100_000_00, None: 50_000_00},
+        **kwargs,
+    )
     alice = await make_user("alice", area=east)
     p = {
         "benches": await make_proposal(rnd, alice, "Benches", 40_000_00, east, FEASIBLE),
@@ -60,8 +65,9 @@ async def test_running_total_fragment(client, db):
     rnd, east, west, alice, p = await setup()
     await login(client, "alice")
     data = {"project": [str(p["benches"].id), str(p["lights"].id), str(p["garden"].id)]}
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot/total", data,
-                               headers={"HX-Request": "true"})
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot/total", data, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="ballot-summary"' in response.text
     text = page_text(response.text)
@@ -75,8 +81,9 @@ async def test_over_budget_comes_back_422_with_choices_kept(client, db):
     rnd, east, west, alice, p = await setup()
     await login(client, "alice")
     chosen = {p["benches"].id, p["lights"].id, p["garden"].id, p["library"].id}
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                               {"project": [str(i) for i in chosen]})
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", {"project": [str(i) for i in chosen]}
+    )
     assert response.status_code == 422
     assert checked(response.text) == chosen
     text = page_text(response.text)
@@ -88,8 +95,11 @@ async def test_over_budget_comes_back_422_with_choices_kept(client, db):
 async def test_cast_receipt_change_and_check(client, db):
     rnd, east, west, alice, p = await setup()
     await login(client, "alice")
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                               {"project": [str(p["benches"].id), str(p["library"].id)]})
+    response = await post_form(
+        client,
+        f"/budget/rounds/{rnd.id}/ballot",
+        {"project": [str(p["benches"].id), str(p["library"].id)]},
+    )
     assert response.status_code == 303
     assert response.headers["location"].endswith(f"/budget/rounds/{rnd.id}/ballot/receipt")
     receipt_page = await client.get(response.headers["location"])
@@ -113,23 +123,28 @@ async def test_cast_receipt_change_and_check(client, db):
 
 async def test_points_ballot_keeps_typed_points(client, db):
     area = await make_area("North")
-    rnd = await make_round(phase=Phase.VOTING, ballot_type=BallotType.POINTS, points_total=10,
-                           envelopes={area: 50_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING,
+        ballot_type=BallotType.POINTS,
+        points_total=10,
+        envelopes={area: 50_000_00},
+    )
     a = await make_proposal(rnd, None, "A", 10_000_00, area, FEASIBLE)
     b = await make_proposal(rnd, None, "B", 10_000_00, area, FEASIBLE)
     await make_user("nora", area=area)
     await login(client, "nora")
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                               {f"points-{a.id}": "7", f"points-{b.id}": "5"})
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", {f"points-{a.id}": "7", f"points-{b.id}": "5"}
+    )
     assert response.status_code == 422
     assert "You gave 12 points of 10" in page_text(response.text)
     assert re.search(rf'name="points-{a.id}"[^>]*value="7"', response.text)
-    bad = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                          {f"points-{a.id}": "lots"})
+    bad = await post_form(client, f"/budget/rounds/{rnd.id}/ballot", {f"points-{a.id}": "lots"})
     assert bad.status_code == 422
     assert re.search(rf'name="points-{a.id}"[^>]*value="lots"', bad.text)
-    ok = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                         {f"points-{a.id}": "6", f"points-{b.id}": "4"})
+    ok = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", {f"points-{a.id}": "6", f"points-{b.id}": "4"}
+    )
     assert ok.status_code == 303
 
 
@@ -145,8 +160,9 @@ async def test_wrong_phase_and_roles_get_403(client, db):
     response = await client.get(f"/budget/rounds/{rnd.id}/ballot")
     assert response.status_code == 403
     assert "Voting is not open" in page_text(response.text)
-    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                               {"project": str(p["benches"].id)})
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", {"project": str(p["benches"].id)}
+    )
     assert response.status_code == 403
     assert await Ballot.all().count() == 0
 
@@ -168,24 +184,27 @@ async def test_paper_ballot_journey(client, db):
     assert start.status_code == 200
     text = page_text(start.text)
     assert "Bob Li" in text and "Voted online" in text and "wes" not in text
-    found = await client.get("/budget/paper", params={"round": rnd.id, "q": "bob"},
-                             headers={"HX-Request": "true"})
+    found = await client.get(
+        "/budget/paper", params={"round": rnd.id, "q": "bob"}, headers={"HX-Request": "true"}
+    )
     assert "<html" not in found.text and "Bob Li" in found.text and "Alice" not in found.text
 
     # alice voted online: refused, clearly
     refused = await client.get(f"/budget/rounds/{rnd.id}/paper/{alice.id}")
     assert "already voted online" in page_text(refused.text)
     assert 'name="project"' not in refused.text
-    post = await post_form(client, f"/budget/rounds/{rnd.id}/paper/{alice.id}",
-                           {"project": str(p["lights"].id)})
+    post = await post_form(
+        client, f"/budget/rounds/{rnd.id}/paper/{alice.id}", {"project": str(p["lights"].id)}
+    )
     assert post.status_code == 409
     # another area's resident: 403
     assert (await client.get(f"/budget/rounds/{rnd.id}/paper/{wes.id}")).status_code == 403
 
     form = await client.get(f"/budget/rounds/{rnd.id}/paper/{bob.id}")
     assert form.status_code == 200 and "Paper ballot of Bob Li" in page_text(form.text)
-    saved = await post_form(client, f"/budget/rounds/{rnd.id}/paper/{bob.id}",
-                            {"project": [str(p["garden"].id)]})
+    saved = await post_form(
+        client, f"/budget/rounds/{rnd.id}/paper/{bob.id}", {"project": [str(p["garden"].id)]}
+    )
     assert saved.status_code == 303
     receipt = await client.get(saved.headers["location"])
     ballot = await Ballot.get(voter_id=bob.id)
@@ -197,8 +216,9 @@ async def test_paper_ballot_journey(client, db):
     await login(client, "bob")
     page = await client.get(f"/budget/rounds/{rnd.id}/ballot")
     assert "Your paper ballot is recorded" in page_text(page.text)
-    again = await post_form(client, f"/budget/rounds/{rnd.id}/ballot",
-                            {"project": str(p["lights"].id)})
+    again = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", {"project": str(p["lights"].id)}
+    )
     assert again.status_code == 409
 
 

@@ -24,8 +24,11 @@ async def voting_setup(ballot_type=BallotType.BUDGET_APPROVAL, **round_kwargs):
     east = await make_area("East Gate")
     west = await make_area("West Bank")
     rnd = await make_round(
-        phase=Phase.VOTING, ballot_type=ballot_type, fund_fen=250_000_00,
-        envelopes={east: 100_000_00, west: 100_000_00, None: 50_000_00}, **round_kwargs,
+        phase=Phase.VOTING,
+        ballot_type=ballot_type,
+        fund_fen=250_000_00,
+        envelopes={east: 100_000_00, west: 100_000_00, None: 50_000_00},
+        **round_kwargs,
     )
     alice = await make_user("alice", area=east)
     p = {
@@ -57,10 +60,14 @@ async def test_cast_then_change(db):
     again = await svc.cast_ballot(alice, rnd.id, {p["lights"].id: 1})
     assert again.id == ballot.id and again.receipt == ballot.receipt
     assert await Ballot.filter(round_id=rnd.id).count() == 1
-    assert await BallotChoice.filter(ballot_id=ballot.id).values_list(
-        "proposal_id", flat=True) == [p["lights"].id]
-    actions = await AuditEntry.filter(subject_type="ballot").order_by("id").values_list(
-        "action", flat=True)
+    assert await BallotChoice.filter(ballot_id=ballot.id).values_list("proposal_id", flat=True) == [
+        p["lights"].id
+    ]
+    actions = (
+        await AuditEntry.filter(subject_type="ballot")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert actions == ["ballot.cast", "ballot.changed"]
     saved = await svc.ballot_of(rnd.id, alice.id)
     assert saved.choice_map == {p["lights"].id: 1}
@@ -81,8 +88,9 @@ async def test_invalid_ballots_save_nothing(db):
 async def test_approval_and_points_limits(db):
     rnd, east, west, alice, p = await voting_setup(BallotType.APPROVAL, max_choices=2)
     with pytest.raises(ValidationError) as exc:
-        await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 1, p["lights"].id: 1,
-                                              p["garden"].id: 1})
+        await svc.cast_ballot(
+            alice, rnd.id, {p["benches"].id: 1, p["lights"].id: 1, p["garden"].id: 1}
+        )
     assert "at most 2" in exc.value.errors[str(east.id)]
     await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 1, p["lights"].id: 1})
 
@@ -94,14 +102,20 @@ async def test_approval_and_points_limits(db):
         await svc.cast_ballot(bob, rnd2.id, {a.id: 7, b.id: 5})
     assert "12 points of 10" in exc.value.errors[str(east2.id)]
     ballot = await svc.cast_ballot(bob, rnd2.id, {a.id: 7, b.id: 3})
-    assert dict(await BallotChoice.filter(ballot_id=ballot.id).values_list(
-        "proposal_id", "points")) == {a.id: 7, b.id: 3}
+    assert dict(
+        await BallotChoice.filter(ballot_id=ballot.id).values_list("proposal_id", "points")
+    ) == {a.id: 7, b.id: 3}
 
 
 async def _points_round():
     area = await make_area("North")
-    rnd = await make_round("Points round", phase=Phase.VOTING, ballot_type=BallotType.POINTS,
-                           points_total=10, envelopes={area: 100_000_00})
+    rnd = await make_round(
+        "Points round",
+        phase=Phase.VOTING,
+        ballot_type=BallotType.POINTS,
+        points_total=10,
+        envelopes={area: 100_000_00},
+    )
     await make_proposal(rnd, None, "A", 10_000_00, area, FEASIBLE)
     await make_proposal(rnd, None, "B", 10_000_00, area, FEASIBLE)
     return rnd, area
@@ -118,9 +132,11 @@ async def test_voting_outside_the_voting_phase_is_refused(db, phase):
 
 async def test_unverified_and_staff_cannot_vote(db):
     rnd, east, west, alice, p = await voting_setup()
-    for user in (await make_user("unverified", area=east, verified=False),
-                 await make_user("council", role=Role.COUNCIL),
-                 None):
+    for user in (
+        await make_user("unverified", area=east, verified=False),
+        await make_user("council", role=Role.COUNCIL),
+        None,
+    ):
         with pytest.raises(PermissionDenied):
             await svc.cast_ballot(user, rnd.id, {p["library"].id: 1})
 

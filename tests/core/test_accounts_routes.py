@@ -63,8 +63,14 @@ async def test_create_account_422_keeps_values_then_creates(client, db):
     area = await make_area()
     await make_user("chair", role=Role.COUNCIL)
     await login(client, "chair")
-    data = {"username": "New.Person", "display_name": "New Person", "role": "finance",
-            "area": "", "verified": "on", "password": "short"}
+    data = {
+        "username": "New.Person",
+        "display_name": "New Person",
+        "role": "finance",
+        "area": "",
+        "verified": "on",
+        "password": "short",
+    }
     response = await post_form(client, "/accounts/new", data)
     assert response.status_code == 422
     assert 'value="New.Person"' in response.text and 'value="New Person"' in response.text
@@ -87,7 +93,8 @@ async def test_edit_account_deactivates(client, db):
     page = await client.get(f"/accounts/{res.id}/edit")
     assert page.status_code == 200 and 'name="is_active"' in page.text
     response = await post_form(
-        client, f"/accounts/{res.id}/edit",
+        client,
+        f"/accounts/{res.id}/edit",
         {"display_name": "Resident", "role": "resident", "area": str(area.id), "verified": "on"},
     )
     assert response.status_code == 303
@@ -119,15 +126,17 @@ async def test_import_roll_page_lists_bad_lines_then_shows_passwords_once(client
     await make_user("chair", role=Role.COUNCIL)
     await login(client, "chair")
     bad = b"username,display_name,area\nok.one,OK,East Gate\nx y,Bad,Nowhere\n"
-    response = await post_form(client, "/accounts/import",
-                               files={"file": ("roll.csv", bad, "text/csv")})
+    response = await post_form(
+        client, "/accounts/import", files={"file": ("roll.csv", bad, "text/csv")}
+    )
     assert response.status_code == 422
     text = page_text(response.text)
     assert "Line 3" in text and "Nowhere" in text
     assert not await User.filter(username="ok.one").exists()
     good = "\ufeffusername,display_name,area\nok.one,OK,East Gate\n".encode()
-    response = await post_form(client, "/accounts/import",
-                               files={"file": ("roll.csv", good, "text/csv")})
+    response = await post_form(
+        client, "/accounts/import", files={"file": ("roll.csv", good, "text/csv")}
+    )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     password = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)
@@ -142,9 +151,13 @@ async def test_invitations_then_register_and_sign_in(client, db):
     response = await post_form(client, "/invitations", {"area": "", "count": "2"})
     assert response.status_code == 422 and 'id="area-error"' in response.text
     response = await post_form(
-        client, "/invitations",
-        {"area": str(area.id), "count": "",
-         "households": "Building 3, Room 201\nBuilding 3, Room 202"},
+        client,
+        "/invitations",
+        {
+            "area": str(area.id),
+            "count": "",
+            "households": "Building 3, Room 201\nBuilding 3, Room 202",
+        },
     )
     assert response.status_code == 303 and "batch=" in response.headers["location"]
     page = await client.get(response.headers["location"])
@@ -154,8 +167,13 @@ async def test_invitations_then_register_and_sign_in(client, db):
 
     form = await client.get("/register")
     assert form.status_code == 200 and '<label for="code">' in form.text
-    data = {"code": invitation.code, "username": "newbie", "display_name": "Newbie",
-            "password": "longenough", "password_confirm": "longenough2"}
+    data = {
+        "code": invitation.code,
+        "username": "newbie",
+        "display_name": "Newbie",
+        "password": "longenough",
+        "password_confirm": "longenough2",
+    }
     response = await post_form(client, "/register", data)
     assert response.status_code == 422
     assert 'value="newbie"' in response.text and 'id="password_confirm-error"' in response.text

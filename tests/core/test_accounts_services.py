@@ -200,8 +200,13 @@ async def test_invitations_and_registration_use_a_code_once(db):
 async def test_register_validates_every_field(db):
     with pytest.raises(ValidationError) as exc:
         await accounts.register_with_code(
-            {"code": "NOPE", "username": "A B", "display_name": "", "password": "longenough",
-             "password_confirm": "different"}
+            {
+                "code": "NOPE",
+                "username": "A B",
+                "display_name": "",
+                "password": "longenough",
+                "password_confirm": "different",
+            }
         )
     assert set(exc.value.errors) == {"code", "username", "display_name", "password_confirm"}
 
@@ -221,10 +226,15 @@ async def test_concurrent_registrations_with_one_code_make_one_account(db):
     [invitation] = await accounts.create_invitations(council, {"area": str(area.id), "count": "1"})
 
     async def attempt(i: int):
-        return await accounts.register_with_code({
-            "code": invitation.code, "username": f"racer{i}", "display_name": f"Racer {i}",
-            "password": "longenough", "password_confirm": "longenough",
-        })
+        return await accounts.register_with_code(
+            {
+                "code": invitation.code,
+                "username": f"racer{i}",
+                "display_name": f"Racer {i}",
+                "password": "longenough",
+                "password_confirm": "longenough",
+            }
+        )
 
     results = await asyncio.gather(*(attempt(i) for i in range(8)), return_exceptions=True)
     winners = [r for r in results if isinstance(r, User)]

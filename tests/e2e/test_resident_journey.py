@@ -13,18 +13,39 @@ from tests.helpers import PASSWORD, make_area, make_proposal, make_round, make_u
 async def _seed():
     east = await make_area("东门社区")
     resident = await make_user("wangfang", area=east, display_name="王芳")
-    proposing = await make_round("2027 微实事", phase=Phase.PROPOSING,
-                                 envelopes={east: 60_000_00, None: 40_000_00})
+    proposing = await make_round(
+        "2027 微实事", phase=Phase.PROPOSING, envelopes={east: 60_000_00, None: 40_000_00}
+    )
     voting = await make_round(
-        "2026 微实事", phase=Phase.VOTING, ballot_type=BallotType.BUDGET_APPROVAL,
+        "2026 微实事",
+        phase=Phase.VOTING,
+        ballot_type=BallotType.BUDGET_APPROVAL,
         envelopes={east: 100_000_00, None: 50_000_00},
     )
-    lights = await make_proposal(voting, None, title="小区路灯改造", cost_fen=60_000_00,
-                                 area=east, status=ProposalStatus.FEASIBLE)
-    lift = await make_proposal(voting, None, title="加装电梯扶手", cost_fen=50_000_00,
-                               area=east, status=ProposalStatus.FEASIBLE)
-    canteen = await make_proposal(voting, None, title="老年食堂设备", cost_fen=30_000_00,
-                                  area=east, status=ProposalStatus.FEASIBLE)
+    lights = await make_proposal(
+        voting,
+        None,
+        title="小区路灯改造",
+        cost_fen=60_000_00,
+        area=east,
+        status=ProposalStatus.FEASIBLE,
+    )
+    lift = await make_proposal(
+        voting,
+        None,
+        title="加装电梯扶手",
+        cost_fen=50_000_00,
+        area=east,
+        status=ProposalStatus.FEASIBLE,
+    )
+    canteen = await make_proposal(
+        voting,
+        None,
+        title="老年食堂设备",
+        cost_fen=30_000_00,
+        area=east,
+        status=ProposalStatus.FEASIBLE,
+    )
     return resident, proposing, voting, (lights, lift, canteen)
 
 
@@ -76,8 +97,7 @@ async def test_resident_proposes_votes_and_checks_the_receipt(page, db):
     await page.click("main form button[type=submit]:not([name=preview])")
     await page.wait_for_url(re.compile(r"/receipt"))
     code = (await page.inner_text("#receipt-code")).strip()
-    ballot = await Ballot.get(round_id=voting.id, voter_id=resident.id).prefetch_related(
-        "choices")
+    ballot = await Ballot.get(round_id=voting.id, voter_id=resident.id).prefetch_related("choices")
     assert {c.proposal_id for c in ballot.choices} == {lights.id, canteen.id}
     assert code.replace("-", "").replace(" ", "") == ballot.receipt
 

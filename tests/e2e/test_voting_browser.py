@@ -19,8 +19,9 @@ async def test_cast_a_budget_limited_ballot(page):  # noqa: F811
     from playwright.async_api import expect
 
     east = await make_area("East Gate")
-    rnd = await make_round(phase=Phase.VOTING, fund_fen=150_000_00,
-                           envelopes={east: 100_000_00, None: 50_000_00})
+    rnd = await make_round(
+        phase=Phase.VOTING, fund_fen=150_000_00, envelopes={east: 100_000_00, None: 50_000_00}
+    )
     alice = await make_user("alice", area=east)
     benches = await make_proposal(rnd, alice, "Benches", 40_000_00, east, FEASIBLE)
     lights = await make_proposal(rnd, alice, "Lights", 50_000_00, east, FEASIBLE)
@@ -69,8 +70,9 @@ async def test_cast_a_budget_limited_ballot(page):  # noqa: F811
     code = (await page.inner_text("#receipt-code")).strip()
     assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", code)
     ballot = await Ballot.get(voter_id=alice.id)
-    assert set(await BallotChoice.filter(ballot_id=ballot.id).values_list(
-        "proposal_id", flat=True)) == {benches.id, lights.id, library.id}
+    assert set(
+        await BallotChoice.filter(ballot_id=ballot.id).values_list("proposal_id", flat=True)
+    ) == {benches.id, lights.id, library.id}
 
     await page.click("text=Check this receipt")
     await page.wait_for_selector(".receipt-found")

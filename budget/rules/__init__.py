@@ -53,8 +53,14 @@ def compute_outcome(rule: str, election: Election) -> Outcome:
     return func(election)
 
 
-def outcome_of(rule: str, budget: Money, costs: dict[str, Money], ballots: list[dict],
-               utility: str, unit: Money) -> Outcome:
+def outcome_of(
+    rule: str,
+    budget: Money,
+    costs: dict[str, Money],
+    ballots: list[dict],
+    utility: str,
+    unit: Money,
+) -> Outcome:
     """`compute_outcome` from plain values (what a worker process is sent)."""
     election = Election(budget=budget, costs=costs, ballots=ballots, utility=utility, unit=unit)
     return compute_outcome(rule, election)

@@ -212,8 +212,9 @@ def _tally(prep: _Prepared) -> tuple[dict[str, Money], dict[str, int]]:
         if prep.by_cost:
             votes[name] = supporters[name]
         else:
-            votes[name] = money(sum(
-                (w * utils[ui] for w, ui in zip(weights, prep.sup_utils[p], strict=True)), 0))
+            votes[name] = money(
+                sum((w * utils[ui] for w, ui in zip(weights, prep.sup_utils[p], strict=True)), 0)
+            )
     return votes, supporters
 
 
@@ -399,8 +400,9 @@ def _run_vector(prep: _Prepared, share: Money, record: bool = False) -> _Run:
 
     if prep.vectors is None:
         prep.vectors = mes_vector.ApprovalVectors(prep)
-    return mes_vector.run_approval(prep, prep.vectors, share, record, run_class=_Run,
-                                   step_class=_Step)
+    return mes_vector.run_approval(
+        prep, prep.vectors, share, record, run_class=_Run, step_class=_Step
+    )
 
 
 def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
@@ -478,10 +480,13 @@ def _run_python(prep: _Prepared, share: Money, record: bool = False) -> _Run:
     return run
 
 
-def _cheapest(heap: list[tuple[float, int]], active: list[bool],
-              estimate: Callable[[int], tuple[float, Any] | None],
-              exact: Callable[[int, float, Any], Fraction | None],
-              scale: Sequence[Money]) -> tuple[int, Fraction, Any] | None:
+def _cheapest(
+    heap: list[tuple[float, int]],
+    active: list[bool],
+    estimate: Callable[[int], tuple[float, Any] | None],
+    exact: Callable[[int, float, Any], Fraction | None],
+    scale: Sequence[Money],
+) -> tuple[int, Fraction, Any] | None:
     """The project MES buys next, shared by both runs: (project, exact scaled price, the
     estimate's data), or None when nothing is affordable; the project leaves `active`.
 

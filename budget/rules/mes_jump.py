@@ -180,8 +180,14 @@ class _ListReplay:
             return members, math.inf, 0.0, 0.0, 0.0, False
         cost = float(self.prep.costs[p])
         s = float(self.prep.scale[p])
-        return (members, (cost - sa) / d / s, -sb / d / s, (rel * (cost + sa) + wea) / d / s,
-                (rel * sab + web) / d / s, n_poor == 0)
+        return (
+            members,
+            (cost - sa) / d / s,
+            -sb / d / s,
+            (rel * (cost + sa) + wea) / d / s,
+            (rel * sab + web) / d / s,
+            n_poor == 0,
+        )
 
     def exact_flat(self, p: int) -> Fraction:
         """The price when every supporter with money pays rho*u: exact, constant in t."""
@@ -203,8 +209,11 @@ class _ListReplay:
 
     def price_now(self, p: int) -> float:
         """p's price now, in floats (inf: too close to tell)."""
-        rows = sorted((self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
-                      for g, w, ui in self._supporters(p) if self.alive[g])
+        rows = sorted(
+            (self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
+            for g, w, ui in self._supporters(p)
+            if self.alive[g]
+        )
         remaining = float(self.prep.costs[p])
         d = sum(w * u for _k, w, u in rows)
         for key, w, u in rows:

@@ -35,16 +35,23 @@ class ApprovalVectors:
         self.sup = [np.asarray(gs, dtype=np.int64) for gs in prep.sup_groups]
         self.supw = [np.asarray(ws, dtype=np.float64) for ws in prep.sup_weights]
         self.total = [float(w.sum()) for w in self.supw]
-        sizes = np.fromiter((len(vs) for vs in prep.voters), dtype=np.int64,
-                            count=len(prep.voters))
-        flat = np.fromiter((v for vs in prep.voters for v in vs), dtype=np.int64,
-                           count=int(sizes.sum()))
+        sizes = np.fromiter((len(vs) for vs in prep.voters), dtype=np.int64, count=len(prep.voters))
+        flat = np.fromiter(
+            (v for vs in prep.voters for v in vs), dtype=np.int64, count=int(sizes.sum())
+        )
         self.voter_group = np.empty(len(flat), dtype=np.int64)
         self.voter_group[flat] = np.repeat(np.arange(len(prep.voters), dtype=np.int64), sizes)
 
 
-def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False, *,
-                 run_class=None, step_class=None):
+def run_approval(
+    prep,
+    vec: ApprovalVectors,
+    share: Money,
+    record: bool = False,
+    *,
+    run_class=None,
+    step_class=None,
+):
     """One MES run at `share` (see `equal_shares._run`); returns an `equal_shares._Run`."""
     costs = prep.costs
     cost_f = [float(c) for c in costs]
@@ -131,8 +138,9 @@ def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False,
             return math.inf, classes, c, m
         return float(rho[int(np.argmax(ok))]) / cost, classes, c, m
 
-    def price_x(p: int, rho_f: float, classes: np.ndarray, c: np.ndarray, m: np.ndarray
-                ) -> Fraction | None:
+    def price_x(
+        p: int, rho_f: float, classes: np.ndarray, c: np.ndarray, m: np.ndarray
+    ) -> Fraction | None:
         """The exact price (what each supporter pays, all of their money if less), or None
         if the supporters cannot pay; the float estimate decides who pays all where clear."""
         cost = costs[p]
@@ -146,8 +154,9 @@ def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False,
                     price = Fraction(cost - money_of(classes[poor], c[poor])) / rich_w
                     if price > 0:
                         return price
-        rows = sorted((Fraction(x(int(k))), int(k), int(w)) for k, w in zip(classes, c,
-                                                                            strict=True))
+        rows = sorted(
+            (Fraction(x(int(k))), int(k), int(w)) for k, w in zip(classes, c, strict=True)
+        )
         if sum((w * xk for xk, _k, w in rows), Fraction(0)) < cost:
             return None
         remaining: Money = cost
@@ -247,8 +256,9 @@ def run_approval(prep, vec: ApprovalVectors, share: Money, record: bool = False,
     return run
 
 
-def _payments(vec: ApprovalVectors, idx: np.ndarray, old: np.ndarray,
-              amounts: dict[int, Money], n_groups: int) -> list[PaymentGroup]:
+def _payments(
+    vec: ApprovalVectors, idx: np.ndarray, old: np.ndarray, amounts: dict[int, Money], n_groups: int
+) -> list[PaymentGroup]:
     """The payers of one step grouped by amount, each group's voters in increasing order."""
     by_amount: dict[tuple[int, int], int] = {}  # (numerator, denominator): cheap to hash
     bucket_of_class: dict[int, int] = {}
@@ -307,7 +317,8 @@ class ArrayReplay:
         order = np.argsort(m, kind="stable")
         m, w = m[order], w[order]
         rho = (float(self.prep.costs[p]) - (np.cumsum(w * m) - w * m)) / (
-            w.sum() - (np.cumsum(w) - w))
+            w.sum() - (np.cumsum(w) - w)
+        )
         ok = rho <= m
         return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
 
@@ -327,9 +338,15 @@ class ArrayReplay:
         wea = float(wp @ self.ea[payers][poor])
         web = float(wp @ self.eb[payers][poor])
         cost, rel = float(self.prep.costs[p]), self.rel
-        return (payers, poor, (cost - sa) / d / cost, -sb / d / cost,
-                (rel * (cost + sa) + wea) / d / cost, (rel * sab + web) / d / cost,
-                not poor.any())
+        return (
+            payers,
+            poor,
+            (cost - sa) / d / cost,
+            -sb / d / cost,
+            (rel * (cost + sa) + wea) / d / cost,
+            (rel * sab + web) / d / cost,
+            not poor.any(),
+        )
 
     def exact_flat(self, p: int) -> Fraction:
         d_exact = int(self.vec.supw[p][self.alive[self.vec.sup[p]]].sum())
@@ -339,8 +356,12 @@ class ArrayReplay:
         idx = self.vec.sup[p]
         w = self.vec.supw[p] * self.alive[idx]
         va, vb = float(w @ self.a[idx]), float(w @ self.b[idx])
-        return (va, vb, float(w @ self.ea[idx]) + self.rel * abs(va),
-                float(w @ self.eb[idx]) + self.rel * abs(vb))
+        return (
+            va,
+            vb,
+            float(w @ self.ea[idx]) + self.rel * abs(va),
+            float(w @ self.eb[idx]) + self.rel * abs(vb),
+        )
 
     def bound_of(self, q: int):
         va, _vb, wea, _web = self.money_of(q)
@@ -374,8 +395,11 @@ class ArrayReplay:
             horizon = 0.0
         else:
             falling = g1 - e1s < 0.0
-            horizon = (float(((g0 - e0s)[falling] / (e1s - g1)[falling]).min())
-                       if falling.any() else math.inf)
+            horizon = (
+                float(((g0 - e0s)[falling] / (e1s - g1)[falling]).min())
+                if falling.any()
+                else math.inf
+            )
         return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
 
     def pay(self, c: int) -> None:

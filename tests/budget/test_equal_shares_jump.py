@@ -16,8 +16,9 @@ from budget.rules import equal_shares as es
 from tests.fixtures.regen_pabutools import pabutools_from_election, run_pabutools
 
 
-def sparse_election(seed: int, voters: int, projects: int, budget: int, approve: float,
-                    utility: str = "cost") -> Election:
+def sparse_election(
+    seed: int, voters: int, projects: int, budget: int, approve: float, utility: str = "cost"
+) -> Election:
     """Few approvals per voter and a large budget: the share must rise a long way before the
     outcome is exhaustive or too dear (the case that made walking one unit at a time hang)."""
     rng = random.Random(seed)
@@ -31,8 +32,9 @@ def sparse_election(seed: int, voters: int, projects: int, budget: int, approve:
     return Election(budget=budget, costs=costs, ballots=ballots, utility=utility)
 
 
-def add1_both_ways(election: Election, monkeypatch: pytest.MonkeyPatch
-                   ) -> tuple[tuple[es._Run, int], tuple[es._Run, int], int]:
+def add1_both_ways(
+    election: Election, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[es._Run, int], tuple[es._Run, int], int]:
     """(jumping result, walking result, MES runs made by the jumping add1)."""
     prep = es._prepare(election)
     runs = 0
@@ -56,7 +58,10 @@ def same_run(a: tuple[es._Run, int], b: tuple[es._Run, int]) -> bool:
     certified from: only the projects bought matter, the payments are recorded afresh)."""
     (run_a, k_a), (run_b, k_b) = a, b
     return (k_a, run_a.share, [s.project for s in run_a.steps]) == (
-        k_b, run_b.share, [s.project for s in run_b.steps])
+        k_b,
+        run_b.share,
+        [s.project for s in run_b.steps],
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -72,8 +77,9 @@ def test_jumping_lands_where_walking_does_with_far_fewer_runs(seed, monkeypatch)
 
 
 def test_jumping_on_points_ballots(monkeypatch):
-    election = sparse_election(3, voters=30, projects=60, budget=300_000, approve=0.06,
-                               utility="points")
+    election = sparse_election(
+        3, voters=30, projects=60, budget=300_000, approve=0.06, utility="points"
+    )
     jumped, walked, runs = add1_both_ways(election, monkeypatch)
     assert same_run(jumped, walked)
     assert runs <= walked[1] + 1

@@ -26,8 +26,10 @@ def as_data(run: es._Run) -> tuple:
 
 def both(election: Election, share) -> tuple[tuple, tuple]:
     prep = es._prepare(election)
-    return (as_data(es._run_python(prep, share, record=True)),
-            as_data(es._run_vector(prep, share, record=True)))
+    return (
+        as_data(es._run_python(prep, share, record=True)),
+        as_data(es._run_vector(prep, share, record=True)),
+    )
 
 
 def test_same_margin_as_the_python_run():
@@ -56,18 +58,20 @@ def test_vector_run_equals_python_run(election: Election, extra) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(approval_elections(), st.sampled_from([5, 10, 15, 20, 30, Fraction(20, 3), 45]))
-def test_vector_run_equals_python_run_when_money_equals_price(election: Election,
-                                                              share) -> None:
+def test_vector_run_equals_python_run_when_money_equals_price(election: Election, share) -> None:
     """Shares that divide the costs: supporters often have exactly the price left."""
     python, vector = both(election, share)
     assert vector == python
 
 
-@pytest.mark.parametrize("stem, increments", [
-    ("Netherlands_Amsterdam_309", (0, 4)),
-    ("Poland_Lodz_2022", (0, 57)),
-    ("US_Stanford_Dataset_PB_Cambridge_2015_vote_approvals", (0, 30)),
-])
+@pytest.mark.parametrize(
+    "stem, increments",
+    [
+        ("Netherlands_Amsterdam_309", (0, 4)),
+        ("Poland_Lodz_2022", (0, 57)),
+        ("US_Stanford_Dataset_PB_Cambridge_2015_vote_approvals", (0, 30)),
+    ],
+)
 def test_vector_run_equals_python_run_on_real_files(stem, increments):
     election = election_from_pb(parse_pb((pabulib_dir() / f"{stem}.pb").read_text()))
     for k in increments:
@@ -78,8 +82,9 @@ def test_vector_run_equals_python_run_on_real_files(stem, increments):
 
 
 def test_large_approval_counts_use_the_vector_run(monkeypatch):
-    election = election_from_pb(parse_pb(
-        (pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text()))
+    election = election_from_pb(
+        parse_pb((pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text())
+    )
     calls = []
     monkeypatch.setattr(es, "_run_python", lambda *a, **k: calls.append(a))
     outcome = compute_outcome("mes", election)

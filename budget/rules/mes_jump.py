@@ -21,48 +21,31 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from budget.rules.election import Money
-
-if TYPE_CHECKING:
-    from budget.rules.equal_shares import _Prepared, _Step
-
-_EPS = 2.0**-52
-_Bound = tuple[float, float, float, float, Fraction | None]  # value, slope, their errors, exact
-_NO_BOUND: _Bound = (math.inf, 0.0, 0.0, 0.0, None)
+from budget.rules.mes_common import EPS, NO_BOUND, Bound, Prepared, Step, crossing
+from budget.rules.mes_vector import ArrayReplay
 
 
-def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
-    """Largest T such that g0 + g1*t > 0 for all 0 <= t < T, for every true (g0, g1) within
-    (e0, e1) of the computed ones; 0 if g0 may already be <= 0."""
-    if g0 <= e0:
-        return 0.0
-    if g1 - e1 >= 0.0:
-        return math.inf
-    return (g0 - e0) / (e1 - g1)
-
-
-def stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
+def stable_for(prep: Prepared, share: Money, steps: list[Step]) -> float:
     """How far (in money, conservatively) the share can rise above `share` with MES making
     exactly `steps` (the steps of the run at `share`); see the comment above. Large approval
     counts keep the money in numpy arrays, others in lists: the reasoning is the same."""
     if prep.vectors is not None:
-        from budget.rules import mes_vector
-
-        return _replay(mes_vector.ArrayReplay(prep, prep.vectors, share), prep, steps)
+        return _replay(ArrayReplay(prep, prep.vectors, share), prep, steps)
     return _replay(_ListReplay(prep, share), prep, steps)
 
 
-def _dearer_for(bound: _Bound, q: int, c: int, rho: _Bound) -> float:
+def _dearer_for(bound: Bound, q: int, c: int, rho: Bound) -> float:
     """How long q's lower bound surely stays above c's price (ties: the lower id wins)."""
     if bound[4] is not None and rho[4] is not None:
         if bound[4] > rho[4] or (bound[4] == rho[4] and q > c):
             return math.inf  # both constant in t
-    return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2], bound[3] + rho[3])
+    return crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2], bound[3] + rho[3])
 
 
-def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
+def _replay(ops: Any, prep: Prepared, steps: list[Step]) -> float:
     """The replay itself, on `ops` (`_ListReplay` or `mes_vector.ArrayReplay`): the money of
     every group as value + slope * t with error bounds, and these operations on it:
     `bound_of(q)` (a lower bound of q's price now, None if surely unaffordable),
@@ -71,13 +54,13 @@ def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
     rel, share_f, costs = ops.rel, ops.share_f, prep.costs
     horizon = math.inf
     active: list[int] = []
-    bounds: dict[int, _Bound] = {}
+    bounds: dict[int, Bound] = {}
     for q in prep.mes_projects:
         # everyone has the share: the supporters' money is known without summing it
         va, cost, n = prep.support[q] * share_f, float(costs[q]), prep.support[q]
         wea = n * rel * share_f + rel * va
         if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
-            horizon = min(horizon, _crossing(cost - va, -n, wea + rel * cost, 2 * n * rel))
+            horizon = min(horizon, crossing(cost - va, -n, wea + rel * cost, 2 * n * rel))
             continue
         bound = ops.bound_of(q)
         if bound is None:
@@ -136,10 +119,10 @@ def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
 class _ListReplay:
     """The replay's money in lists (any ballots; fastest for small counts)."""
 
-    def __init__(self, prep: _Prepared, share: Money) -> None:
+    def __init__(self, prep: Prepared, share: Money) -> None:
         n_groups = len(prep.weights)
         self.prep = prep
-        self.rel = rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a group sum
+        self.rel = rel = 4 * EPS * (n_groups + 16)  # relative rounding error of a group sum
         self.utils_f = [float(u) for u in prep.utils]
         self.share_f = share_f = float(share)
         self.a = [share_f] * n_groups  # money of each group of identical ballots at t = 0
@@ -223,7 +206,7 @@ class _ListReplay:
             d -= w * u
         return remaining / d if d > 0.0 else math.inf
 
-    def bound_of(self, q: int) -> _Bound | None:
+    def bound_of(self, q: int) -> Bound | None:
         """A lower bound of q's rho now (None: its supporters surely cannot pay for it); any
         split gives a bound, the one at q's (float) price now gives the best."""
         va, _vb, wea, _web = self.money_of(q)
@@ -232,16 +215,16 @@ class _ListReplay:
             return None
         _members, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
         if v == math.inf:
-            return _NO_BOUND
+            return NO_BOUND
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
     def unaffordable_for(self, q: int) -> float:
         """q's supporters cannot pay for it: how long that surely stays so."""
         va, vb, wea, web = self.money_of(q)
         cost = float(self.prep.costs[q])
-        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
+        return crossing(cost - va, -vb, wea + self.rel * cost, web)
 
-    def chosen(self, c: int) -> tuple[_Bound, float] | None:
+    def chosen(self, c: int) -> tuple[Bound, float] | None:
         """c's price piece, from its split at its price now (not from the step's price: add1
         replays steps at other shares too), and how long every payer's side holds."""
         members, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
@@ -254,9 +237,9 @@ class _ListReplay:
         for g, u, poor in members:
             r0, r1, er0, er1 = v * s_c * u, sl * s_c * u, e0 * s_c * u, e1 * s_c * u
             if poor:
-                t_g = _crossing(r0 - a[g], r1 - b[g], er0 + ea[g], er1 + eb[g])
+                t_g = crossing(r0 - a[g], r1 - b[g], er0 + ea[g], er1 + eb[g])
             else:
-                t_g = _crossing(a[g] - r0, b[g] - r1, er0 + ea[g], er1 + eb[g])
+                t_g = crossing(a[g] - r0, b[g] - r1, er0 + ea[g], er1 + eb[g])
             horizon = min(horizon, t_g)
         return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
 

@@ -1,18 +1,18 @@
 """One MES run on approval ballots, with numpy: the same decisions, prices and payments as
-`equal_shares._run`, several times faster on elections with many distinct ballots.
+`mes_python.run_python`, several times faster on elections with many distinct ballots.
 
 Why: on Amsterdam 309 (14,411 voters, 14,015 distinct ballots) the pure-Python run spends its
 time re-counting each project's supporters per class of voters and summing exact money class
 by class. Here:
 - a voter group's class is an entry of an integer array, so a project's supporters are counted
   per class with one `bincount`, and its price is found with a cumulative sum over its classes
-  sorted by money (floats, only to decide what is clear by a margin, as in `equal_shares`);
+  sorted by money (floats, only to decide what is clear by a margin, as in `mes_python`);
 - the exact money of a class is the share minus the prices of the steps in which it paid
   (approval ballots: every rich supporter pays the step's price), kept as a 0/1 row per class,
   so the exact money of many classes together is one matrix product of integer weights
   followed by one Fraction multiplication per step: exact, without a Fraction per class.
-Ties, margins and fallbacks to the exact scan are those of `equal_shares._run`, and the tests
-check that both produce the same `_Run` (steps, prices, payments, money left).
+Ties, margins and fallbacks to the exact scan are those of `mes_python.run_python`, and the
+tests check that both produce the same `Run` (steps, prices, payments, money left).
 """
 
 from __future__ import annotations
@@ -24,14 +24,23 @@ from fractions import Fraction
 import numpy as np
 
 from budget.rules.election import Money, PaymentGroup, money
-
-_MARGIN = 1e-9  # the same as equal_shares._MARGIN (checked by the tests)
+from budget.rules.mes_common import (
+    EPS,
+    MARGIN,
+    NO_BOUND,
+    Bound,
+    Prepared,
+    Run,
+    Step,
+    cheapest,
+    crossing,
+)
 
 
 class ApprovalVectors:
     """The supporters of every project as numpy arrays (built once per election)."""
 
-    def __init__(self, prep) -> None:  # prep: equal_shares._Prepared
+    def __init__(self, prep: Prepared) -> None:
         self.sup = [np.asarray(gs, dtype=np.int64) for gs in prep.sup_groups]
         self.supw = [np.asarray(ws, dtype=np.float64) for ws in prep.sup_weights]
         self.total = [float(w.sum()) for w in self.supw]
@@ -44,22 +53,19 @@ class ApprovalVectors:
 
 
 def run_approval(
-    prep,
+    prep: Prepared,
     vec: ApprovalVectors,
     share: Money,
     record: bool = False,
-    *,
-    run_class=None,
-    step_class=None,
-):
-    """One MES run at `share` (see `equal_shares._run`); returns an `equal_shares._Run`."""
+) -> Run:
+    """One MES run at `share` (see `mes_python.run_python`)."""
     costs = prep.costs
     cost_f = [float(c) for c in costs]
     n_groups = len(prep.weights)
     n_projects = len(costs)
     max_steps = max(1, len(prep.mes_projects))
     share_f = float(share)
-    margin = _MARGIN * max(share_f, 1e-300)
+    margin = MARGIN * max(share_f, 1e-300)
 
     # classes of voters with the same history; class 0: no money left
     cap = 64
@@ -169,7 +175,7 @@ def run_approval(
             denom -= w
         raise AssertionError("unreachable: affordable but no price")  # pragma: no cover
 
-    run = run_class(share, [])
+    run = Run(share, [])
     steps = run.steps
     active = [False] * n_projects
     estimates: list = [None] * n_projects
@@ -178,7 +184,7 @@ def run_approval(
     heap: list[tuple[float, int]] = []
     for p in prep.mes_projects:
         active[p] = True
-        heap.append((1.0 / vec.total[p] * (1 - 4 * _MARGIN), p))
+        heap.append((1.0 / vec.total[p] * (1 - 4 * MARGIN), p))
     heapq.heapify(heap)
 
     def estimated(p: int):
@@ -191,19 +197,17 @@ def run_approval(
     def exact(p: int, rho_f: float, est) -> Fraction | None:
         return price_x(p, rho_f, est[1], est[2], est[3])
 
-    from budget.rules.equal_shares import _cheapest
-
     while True:
-        cheapest = _cheapest(heap, active, estimated, exact, costs)
-        if cheapest is None:
+        found = cheapest(heap, active, estimated, exact, costs)
+        if found is None:
             break
-        best_p, best_price, best_est = cheapest
+        best_p, best_price, best_est = found
         # pay: per class, all of it or a split; a poor class (money <= price) pays all it has
         _rho, classes, c, m = best_est
         j = len(prices)
         price, price_f = best_price, float(best_price)
         prices.append(price)
-        steps.append(step_class(best_p, price))
+        steps.append(Step(best_p, price))
         poor = m < price_f - margin
         rich = m > price_f + margin
         for i in np.flatnonzero(~(poor | rich)):  # too close for floats: exactly
@@ -293,12 +297,10 @@ class ArrayReplay:
     """`mes_jump._ListReplay` on approval ballots with numpy arrays (same operations, same
     reasoning: see `mes_jump`)."""
 
-    def __init__(self, prep, vec: ApprovalVectors, share: Money) -> None:
-        from budget.rules.mes_jump import _EPS
-
+    def __init__(self, prep: Prepared, vec: ApprovalVectors, share: Money) -> None:
         n_groups = len(prep.weights)
         self.prep, self.vec = prep, vec
-        self.rel = rel = 4 * _EPS * (n_groups + 16)
+        self.rel = rel = 4 * EPS * (n_groups + 16)
         self.share_f = share_f = float(share)
         self.a = np.full(n_groups, share_f)
         self.b = np.ones(n_groups)
@@ -363,24 +365,22 @@ class ArrayReplay:
             float(w @ self.eb[idx]) + self.rel * abs(vb),
         )
 
-    def bound_of(self, q: int):
+    def bound_of(self, q: int) -> Bound | None:
         va, _vb, wea, _web = self.money_of(q)
         cost = float(self.prep.costs[q])
         if va < cost - wea - self.rel * cost:
             return None
         _payers, _poor, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
         if v == math.inf:
-            return (math.inf, 0.0, 0.0, 0.0, None)
+            return NO_BOUND
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
     def unaffordable_for(self, q: int) -> float:
-        from budget.rules.mes_jump import _crossing
-
         va, vb, wea, web = self.money_of(q)
         cost = float(self.prep.costs[q])
-        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
+        return crossing(cost - va, -vb, wea + self.rel * cost, web)
 
-    def chosen(self, c: int):
+    def chosen(self, c: int) -> tuple[Bound, float] | None:
         payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
         if v == math.inf:
             return None

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from budget.rules import Election, compute_outcome, mes_vector, verify_certificate
 from budget.rules import equal_shares as es
+from budget.rules.mes_common import Run, prepare
 from tests.fixtures.regen_pabutools import pabutools_from_election, run_pabutools
 
 
@@ -34,9 +35,9 @@ def sparse_election(
 
 def add1_both_ways(
     election: Election, monkeypatch: pytest.MonkeyPatch
-) -> tuple[tuple[es._Run, int], tuple[es._Run, int], int]:
+) -> tuple[tuple[Run, int], tuple[Run, int], int]:
     """(jumping result, walking result, MES runs made by the jumping add1)."""
-    prep = es._prepare(election)
+    prep = prepare(election)
     runs = 0
     real_run = es._run
 
@@ -53,7 +54,7 @@ def add1_both_ways(
     return jumped, walked, jumped_runs
 
 
-def same_run(a: tuple[es._Run, int], b: tuple[es._Run, int]) -> bool:
+def same_run(a: tuple[Run, int], b: tuple[Run, int]) -> bool:
     """Same increments, share and steps (a certified run keeps the prices of the run it was
     certified from: only the projects bought matter, the payments are recorded afresh)."""
     (run_a, k_a), (run_b, k_b) = a, b
@@ -126,7 +127,7 @@ def wide_elections(draw: st.DrawFn) -> Election:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(wide_elections())
 def test_jumping_equals_walking(election: Election) -> None:
-    prep = es._prepare(election)
+    prep = prepare(election)
     if prep.n_voters == 0:
         return
     misses = len(es.JUMP_MISSES)
@@ -140,7 +141,7 @@ def test_jumping_equals_walking_with_the_numpy_replay(election: Election) -> Non
     """Large approval counts replay with numpy (`mes_vector.ArrayReplay`): force it."""
     if election.utility != "cost":
         return
-    prep = es._prepare(election)
+    prep = prepare(election)
     if prep.n_voters == 0:
         return
     prep.vectors = mes_vector.ApprovalVectors(prep)

@@ -4,11 +4,12 @@ float margins, the choice of the next project and exact sums.
 Every MES module imports what it shares from here, and this module imports none of them, so
 the imports among `budget.rules` modules form no cycle (A <- B: B imports A):
 
-    election <- greedy, mes_common
-    mes_common <- mes_python, mes_vector, mes_certificate
-    mes_vector <- mes_jump
-    mes_python, mes_vector, mes_jump, greedy <- equal_shares <- budget.rules (__init__)
-    greedy <- mes_certificate <- budget.rules (__init__)
+    election <- every module below
+    mes_common <- mes_python, mes_vector, mes_jump, mes_certificate, equal_shares
+    mes_vector <- mes_jump, equal_shares
+    mes_python, mes_jump, greedy <- equal_shares
+    greedy <- mes_certificate
+    equal_shares, mes_certificate, greedy <- budget.rules (__init__)
 
 - `Prepared` / `prepare`: the election in the shape every run works on (groups of identical
   ballots, scaled utilities, supporters per project), built once per count;
@@ -16,9 +17,7 @@ the imports among `budget.rules` modules form no cycle (A <- B: B imports A):
 - `MARGIN`: floats decide only comparisons clear by this relative margin (both runs: the
   pure-Python `mes_python` and the numpy `mes_vector`);
 - `cheapest`: the project MES buys next (both runs);
-- `exact_sum`: exact sums of money (the pure-Python run and `mes_certificate`);
-- `EPS`, `Bound`, `NO_BOUND` and `crossing`: the error bounds of the add1 replays (both:
-  `mes_jump`'s lists and `mes_vector`'s arrays).
+- `exact_sum`: exact sums of money (the pure-Python run and `mes_certificate`).
 """
 
 from __future__ import annotations
@@ -39,11 +38,6 @@ from budget.rules.election import Election, Money, PaymentGroup, money
 # at most the share and is computed by at most a few hundred subtractions, so float errors
 # stay around 1e-13 of the share, far below this margin.
 MARGIN = 1e-9
-
-# The add1 replays (`mes_jump`) carry explicit error bounds: a few EPS per float operation.
-EPS = 2.0**-52
-Bound = tuple[float, float, float, float, Fraction | None]  # value, slope, their errors, exact
-NO_BOUND: Bound = (math.inf, 0.0, 0.0, 0.0, None)  # a price too close to call
 
 
 @dataclass
@@ -259,13 +253,3 @@ def exact_sum(terms: Iterable[tuple[int, Money]]) -> Money:
             d = x.denominator
             per_den[d] = per_den.get(d, 0) + w * x.numerator
     return money(sum((Fraction(n, d) for d, n in per_den.items()), Fraction(0)))
-
-
-def crossing(g0: float, g1: float, e0: float, e1: float) -> float:
-    """Largest T such that g0 + g1*t > 0 for all 0 <= t < T, for every true (g0, g1) within
-    (e0, e1) of the computed ones; 0 if g0 may already be <= 0."""
-    if g0 <= e0:
-        return 0.0
-    if g1 - e1 >= 0.0:
-        return math.inf
-    return (g0 - e0) / (e1 - g1)

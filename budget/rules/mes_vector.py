@@ -25,15 +25,11 @@ import numpy as np
 
 from budget.rules.election import Money, PaymentGroup, money
 from budget.rules.mes_common import (
-    EPS,
     MARGIN,
-    NO_BOUND,
-    Bound,
     Prepared,
     Run,
     Step,
     cheapest,
-    crossing,
 )
 
 
@@ -338,125 +334,3 @@ def _payments(
         groups.append(PaymentGroup(amount, payers[start:end].tolist()))
         start = end
     return sorted(groups, key=lambda g: g.amount)
-
-
-class ArrayReplay:
-    """`mes_jump._ListReplay` on approval ballots with numpy arrays (same operations, same
-    reasoning: see `mes_jump`)."""
-
-    def __init__(self, prep: Prepared, vec: ApprovalVectors, share: Money) -> None:
-        n_groups = len(prep.weights)
-        self.prep, self.vec = prep, vec
-        self.rel = rel = 4 * EPS * (n_groups + 16)
-        self.share_f = share_f = float(share)
-        self.a = np.full(n_groups, share_f)
-        self.b = np.ones(n_groups)
-        self.ea = np.full(n_groups, rel * share_f)
-        self.eb = np.full(n_groups, rel)
-        self.alive = np.ones(n_groups, dtype=bool)
-        self.payers = np.zeros(0, dtype=np.int64)
-        self.poor = np.zeros(0, dtype=bool)
-        self.piece = (0.0, 0.0, 0.0, 0.0)
-
-    def price_now(self, p: int) -> float:
-        idx = self.vec.sup[p]
-        keep = self.alive[idx]
-        m = self.a[idx][keep]
-        w = self.vec.supw[p][keep]
-        order = np.argsort(m, kind="stable")
-        m, w = m[order], w[order]
-        rho = (float(self.prep.costs[p]) - (np.cumsum(w * m) - w * m)) / (
-            w.sum() - (np.cumsum(w) - w)
-        )
-        ok = rho <= m
-        return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
-
-    def split(self, p: int, price: float):
-        idx = self.vec.sup[p]
-        keep = self.alive[idx]
-        payers = idx[keep]
-        w = self.vec.supw[p][keep]
-        m = self.a[payers]
-        poor = m < price
-        d = float(w[~poor].sum())
-        if d <= 0.0:
-            return payers, poor, math.inf, 0.0, 0.0, 0.0, False
-        wp = w[poor]
-        bp = self.b[payers][poor]
-        sa, sb, sab = float(wp @ m[poor]), float(wp @ bp), float(wp @ np.abs(bp))
-        wea = float(wp @ self.ea[payers][poor])
-        web = float(wp @ self.eb[payers][poor])
-        cost, rel = float(self.prep.costs[p]), self.rel
-        return (
-            payers,
-            poor,
-            (cost - sa) / d / cost,
-            -sb / d / cost,
-            (rel * (cost + sa) + wea) / d / cost,
-            (rel * sab + web) / d / cost,
-            not poor.any(),
-        )
-
-    def exact_flat(self, p: int) -> Fraction:
-        d_exact = int(self.vec.supw[p][self.alive[self.vec.sup[p]]].sum())
-        return Fraction(self.prep.costs[p]) / d_exact / self.prep.costs[p]
-
-    def money_of(self, p: int) -> tuple[float, float, float, float]:
-        idx = self.vec.sup[p]
-        w = self.vec.supw[p] * self.alive[idx]
-        va, vb = float(w @ self.a[idx]), float(w @ self.b[idx])
-        return (
-            va,
-            vb,
-            float(w @ self.ea[idx]) + self.rel * abs(va),
-            float(w @ self.eb[idx]) + self.rel * abs(vb),
-        )
-
-    def bound_of(self, q: int) -> Bound | None:
-        va, _vb, wea, _web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        if va < cost - wea - self.rel * cost:
-            return None
-        _payers, _poor, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
-        if v == math.inf:
-            return NO_BOUND
-        return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
-
-    def unaffordable_for(self, q: int) -> float:
-        va, vb, wea, web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        return crossing(cost - va, -vb, wea + self.rel * cost, web)
-
-    def chosen(self, c: int) -> tuple[Bound, float] | None:
-        payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
-        if v == math.inf:
-            return None
-        self.payers, self.poor, self.piece = payers, poor, (v, sl, e0, e1)
-        cost_c = float(self.prep.costs[c])
-        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
-        pa, pb = self.a[payers], self.b[payers]
-        g0 = np.where(poor, r0 - pa, pa - r0)
-        g1 = np.where(poor, r1 - pb, pb - r1)
-        e0s, e1s = er0 + self.ea[payers], er1 + self.eb[payers]
-        if bool((g0 <= e0s).any()):
-            horizon = 0.0
-        else:
-            falling = g1 - e1s < 0.0
-            horizon = (
-                float(((g0 - e0s)[falling] / (e1s - g1)[falling]).min())
-                if falling.any()
-                else math.inf
-            )
-        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
-
-    def pay(self, c: int) -> None:
-        v, sl, e0, e1 = self.piece
-        cost_c = float(self.prep.costs[c])
-        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
-        gone, paying = self.payers[self.poor], self.payers[~self.poor]
-        self.alive[gone] = False
-        self.a[gone] = self.b[gone] = self.ea[gone] = self.eb[gone] = 0.0
-        self.a[paying] -= r0
-        self.b[paying] -= r1
-        self.ea[paying] += er0 + self.rel * (np.abs(self.a[paying]) + abs(r0))
-        self.eb[paying] += er1 + self.rel * (np.abs(self.b[paying]) + abs(r1))

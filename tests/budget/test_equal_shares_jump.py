@@ -138,7 +138,7 @@ def test_jumping_equals_walking(election: Election) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(wide_elections())
 def test_jumping_equals_walking_with_the_numpy_replay(election: Election) -> None:
-    """Large approval counts replay with numpy (`mes_vector.ArrayReplay`): force it."""
+    """Large approval counts replay with numpy (`mes_jump._ArrayReplay`): force it."""
     if election.utility != "cost":
         return
     prep = prepare(election)

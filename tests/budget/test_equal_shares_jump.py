@@ -88,6 +88,7 @@ def same_run(a: tuple[Run, int], b: tuple[Run, int]) -> bool:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_jumping_lands_where_walking_does_with_far_fewer_runs(seed, monkeypatch):
     election = sparse_election(seed, voters=30, projects=90, budget=400_000, approve=0.04)
@@ -213,6 +214,7 @@ def test_jumping_equals_walking_with_the_numpy_replay(
     assert jump_warnings(caplog) == []
 
 
+@pytest.mark.slow
 def test_numpy_replay_jumps_on_a_long_round(monkeypatch):
     monkeypatch.setattr(es, "VECTOR_MIN_GROUPS", 0)
     election = sparse_election(2, voters=30, projects=90, budget=400_000, approve=0.04)

@@ -5,8 +5,8 @@ share, that each price is the one MES charges and that the budget holds."""
 from __future__ import annotations
 
 from budget.rules.election import FUNDED_MES, CertificateError, Election, Money, Outcome
-from budget.rules.equal_shares import _exact_sum
 from budget.rules.greedy import verify_greedy_certificate
+from budget.rules.mes_common import exact_sum
 
 
 def verify_mes_certificate(election: Election, outcome: Outcome) -> None:
@@ -95,7 +95,7 @@ def verify_mes_certificate(election: Election, outcome: Outcome) -> None:
                 same[id(spent[v])] = [1, spent[v]]
             else:
                 entry[0] += 1
-        left = _exact_sum((n, share - s) for n, s in same.values())
+        left = exact_sum((n, share - s) for n, s in same.values())
         if left != expl.supporters_money or left >= expl.cost:
             raise CertificateError(
                 f"{expl.project}: supporters' money {expl.supporters_money} is wrong or enough"

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
 
 from budget.rules.election import Money
+from budget.rules.mes_common import Prepared, Step
+from budget.rules.mes_vector import ApprovalVectors
 
-if TYPE_CHECKING:
-    from budget.rules.equal_shares import _Prepared, _Step
-
-_EPS = 2.0**-52
+_EPS = 2.0**-52  # floats carry explicit error bounds: a few _EPS per operation
 _Bound = tuple[float, float, float, float, Fraction | None]  # value, slope, their errors, exact
-_NO_BOUND: _Bound = (math.inf, 0.0, 0.0, 0.0, None)
+_NO_BOUND: _Bound = (math.inf, 0.0, 0.0, 0.0, None)  # a price too close to call
 
 
 def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
@@ -43,14 +44,12 @@ def _crossing(g0: float, g1: float, e0: float, e1: float) -> float:
     return (g0 - e0) / (e1 - g1)
 
 
-def stable_for(prep: _Prepared, share: Money, steps: list[_Step]) -> float:
+def stable_for(prep: Prepared, share: Money, steps: list[Step]) -> float:
     """How far (in money, conservatively) the share can rise above `share` with MES making
-    exactly `steps` (the steps of the run at `share`); see the comment above. Large approval
+    exactly `steps` (the steps of the run at `share`); see the module docstring. Large approval
     counts keep the money in numpy arrays, others in lists: the reasoning is the same."""
     if prep.vectors is not None:
-        from budget.rules import mes_vector
-
-        return _replay(mes_vector.ArrayReplay(prep, prep.vectors, share), prep, steps)
+        return _replay(_ArrayReplay(prep, prep.vectors, share), prep, steps)
     return _replay(_ListReplay(prep, share), prep, steps)
 
 
@@ -62,8 +61,8 @@ def _dearer_for(bound: _Bound, q: int, c: int, rho: _Bound) -> float:
     return _crossing(bound[0] - rho[0], bound[1] - rho[1], bound[2] + rho[2], bound[3] + rho[3])
 
 
-def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
-    """The replay itself, on `ops` (`_ListReplay` or `mes_vector.ArrayReplay`): the money of
+def _replay(ops: Any, prep: Prepared, steps: list[Step]) -> float:
+    """The replay itself, on `ops` (`_ListReplay` or `_ArrayReplay`): the money of
     every group as value + slope * t with error bounds, and these operations on it:
     `bound_of(q)` (a lower bound of q's price now, None if surely unaffordable),
     `unaffordable_for(q)`, `chosen(c)` (c's price piece and how long its split of payers
@@ -136,7 +135,7 @@ def _replay(ops: Any, prep: _Prepared, steps: list[_Step]) -> float:
 class _ListReplay:
     """The replay's money in lists (any ballots; fastest for small counts)."""
 
-    def __init__(self, prep: _Prepared, share: Money) -> None:
+    def __init__(self, prep: Prepared, share: Money) -> None:
         n_groups = len(prep.weights)
         self.prep = prep
         self.rel = rel = 4 * _EPS * (n_groups + 16)  # relative rounding error of a group sum
@@ -180,8 +179,14 @@ class _ListReplay:
             return members, math.inf, 0.0, 0.0, 0.0, False
         cost = float(self.prep.costs[p])
         s = float(self.prep.scale[p])
-        return (members, (cost - sa) / d / s, -sb / d / s, (rel * (cost + sa) + wea) / d / s,
-                (rel * sab + web) / d / s, n_poor == 0)
+        return (
+            members,
+            (cost - sa) / d / s,
+            -sb / d / s,
+            (rel * (cost + sa) + wea) / d / s,
+            (rel * sab + web) / d / s,
+            n_poor == 0,
+        )
 
     def exact_flat(self, p: int) -> Fraction:
         """The price when every supporter with money pays rho*u: exact, constant in t."""
@@ -203,8 +208,11 @@ class _ListReplay:
 
     def price_now(self, p: int) -> float:
         """p's price now, in floats (inf: too close to tell)."""
-        rows = sorted((self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
-                      for g, w, ui in self._supporters(p) if self.alive[g])
+        rows = sorted(
+            (self.a[g] / self.utils_f[ui], w, self.utils_f[ui])
+            for g, w, ui in self._supporters(p)
+            if self.alive[g]
+        )
         remaining = float(self.prep.costs[p])
         d = sum(w * u for _k, w, u in rows)
         for key, w, u in rows:
@@ -265,3 +273,125 @@ class _ListReplay:
                 b[g] -= r1
                 ea[g] += e0 * s_c * u + rel * (abs(a[g]) + abs(r0))
                 eb[g] += e1 * s_c * u + rel * (abs(b[g]) + abs(r1))
+
+
+class _ArrayReplay:
+    """`_ListReplay` on approval ballots with numpy arrays (same operations, same reasoning;
+    for counts that run on numpy)."""
+
+    def __init__(self, prep: Prepared, vec: ApprovalVectors, share: Money) -> None:
+        n_groups = len(prep.weights)
+        self.prep, self.vec = prep, vec
+        self.rel = rel = 4 * _EPS * (n_groups + 16)
+        self.share_f = share_f = float(share)
+        self.a = np.full(n_groups, share_f)
+        self.b = np.ones(n_groups)
+        self.ea = np.full(n_groups, rel * share_f)
+        self.eb = np.full(n_groups, rel)
+        self.alive = np.ones(n_groups, dtype=bool)
+        self.payers = np.zeros(0, dtype=np.int64)
+        self.poor = np.zeros(0, dtype=bool)
+        self.piece = (0.0, 0.0, 0.0, 0.0)
+
+    def price_now(self, p: int) -> float:
+        idx = self.vec.sup[p]
+        keep = self.alive[idx]
+        m = self.a[idx][keep]
+        w = self.vec.supw[p][keep]
+        order = np.argsort(m, kind="stable")
+        m, w = m[order], w[order]
+        rho = (float(self.prep.costs[p]) - (np.cumsum(w * m) - w * m)) / (
+            w.sum() - (np.cumsum(w) - w)
+        )
+        ok = rho <= m
+        return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
+
+    def split(self, p: int, price: float):
+        idx = self.vec.sup[p]
+        keep = self.alive[idx]
+        payers = idx[keep]
+        w = self.vec.supw[p][keep]
+        m = self.a[payers]
+        poor = m < price
+        d = float(w[~poor].sum())
+        if d <= 0.0:
+            return payers, poor, math.inf, 0.0, 0.0, 0.0, False
+        wp = w[poor]
+        bp = self.b[payers][poor]
+        sa, sb, sab = float(wp @ m[poor]), float(wp @ bp), float(wp @ np.abs(bp))
+        wea = float(wp @ self.ea[payers][poor])
+        web = float(wp @ self.eb[payers][poor])
+        cost, rel = float(self.prep.costs[p]), self.rel
+        return (
+            payers,
+            poor,
+            (cost - sa) / d / cost,
+            -sb / d / cost,
+            (rel * (cost + sa) + wea) / d / cost,
+            (rel * sab + web) / d / cost,
+            not poor.any(),
+        )
+
+    def exact_flat(self, p: int) -> Fraction:
+        d_exact = int(self.vec.supw[p][self.alive[self.vec.sup[p]]].sum())
+        return Fraction(self.prep.costs[p]) / d_exact / self.prep.costs[p]
+
+    def money_of(self, p: int) -> tuple[float, float, float, float]:
+        idx = self.vec.sup[p]
+        w = self.vec.supw[p] * self.alive[idx]
+        va, vb = float(w @ self.a[idx]), float(w @ self.b[idx])
+        return (
+            va,
+            vb,
+            float(w @ self.ea[idx]) + self.rel * abs(va),
+            float(w @ self.eb[idx]) + self.rel * abs(vb),
+        )
+
+    def bound_of(self, q: int) -> _Bound | None:
+        va, _vb, wea, _web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        if va < cost - wea - self.rel * cost:
+            return None
+        _payers, _poor, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
+        if v == math.inf:
+            return _NO_BOUND
+        return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
+
+    def unaffordable_for(self, q: int) -> float:
+        va, vb, wea, web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
+
+    def chosen(self, c: int) -> tuple[_Bound, float] | None:
+        payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
+        if v == math.inf:
+            return None
+        self.payers, self.poor, self.piece = payers, poor, (v, sl, e0, e1)
+        cost_c = float(self.prep.costs[c])
+        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
+        pa, pb = self.a[payers], self.b[payers]
+        g0 = np.where(poor, r0 - pa, pa - r0)
+        g1 = np.where(poor, r1 - pb, pb - r1)
+        e0s, e1s = er0 + self.ea[payers], er1 + self.eb[payers]
+        if bool((g0 <= e0s).any()):
+            horizon = 0.0
+        else:
+            falling = g1 - e1s < 0.0
+            horizon = (
+                float(((g0 - e0s)[falling] / (e1s - g1)[falling]).min())
+                if falling.any()
+                else math.inf
+            )
+        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
+
+    def pay(self, c: int) -> None:
+        v, sl, e0, e1 = self.piece
+        cost_c = float(self.prep.costs[c])
+        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
+        gone, paying = self.payers[self.poor], self.payers[~self.poor]
+        self.alive[gone] = False
+        self.a[gone] = self.b[gone] = self.ea[gone] = self.eb[gone] = 0.0
+        self.a[paying] -= r0
+        self.b[paying] -= r1
+        self.ea[paying] += er0 + self.rel * (np.abs(self.a[paying]) + abs(r0))
+        self.eb[paying] += er1 + self.rel * (np.abs(self.b[paying]) + abs(r1))

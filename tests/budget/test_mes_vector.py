@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from budget.pabulib import election_from_pb, parse_pb
-from budget.rules import Election, compute_outcome, mes_vector
+from budget.rules import Election, compute_outcome, mes_common, mes_python, mes_vector
 from budget.rules import equal_shares as es
+from budget.rules.election import money
 from tests.fixtures.regen_pabutools import pabulib_dir
 
 
-def as_data(run: es._Run) -> tuple:
+def as_data(run: mes_common.Run) -> tuple:
     return (
         [(s.project, s.price) for s in run.steps],
         {p: [(g.amount, g.voters) for g in groups] for p, groups in run.payments.items()},
@@ -25,13 +26,15 @@ def as_data(run: es._Run) -> tuple:
 
 
 def both(election: Election, share) -> tuple[tuple, tuple]:
-    prep = es._prepare(election)
-    return (as_data(es._run_python(prep, share, record=True)),
-            as_data(es._run_vector(prep, share, record=True)))
+    prep = mes_common.prepare(election)
+    return (
+        as_data(mes_python.run_python(prep, share, record=True)),
+        as_data(es._run_vector(prep, share, record=True)),
+    )
 
 
 def test_same_margin_as_the_python_run():
-    assert mes_vector._MARGIN == es._MARGIN
+    assert mes_vector.MARGIN is mes_python.MARGIN is mes_common.MARGIN
 
 
 @st.composite
@@ -49,38 +52,41 @@ def approval_elections(draw: st.DrawFn) -> Election:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(approval_elections(), st.sampled_from([0, 1, 3, Fraction(7, 2), 25]))
 def test_vector_run_equals_python_run(election: Election, extra) -> None:
-    share = es.money(Fraction(election.budget) / len(election.ballots) + extra)
+    share = money(Fraction(election.budget) / len(election.ballots) + extra)
     python, vector = both(election, share)
     assert vector == python
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(approval_elections(), st.sampled_from([5, 10, 15, 20, 30, Fraction(20, 3), 45]))
-def test_vector_run_equals_python_run_when_money_equals_price(election: Election,
-                                                              share) -> None:
+def test_vector_run_equals_python_run_when_money_equals_price(election: Election, share) -> None:
     """Shares that divide the costs: supporters often have exactly the price left."""
     python, vector = both(election, share)
     assert vector == python
 
 
-@pytest.mark.parametrize("stem, increments", [
-    ("Netherlands_Amsterdam_309", (0, 4)),
-    ("Poland_Lodz_2022", (0, 57)),
-    ("US_Stanford_Dataset_PB_Cambridge_2015_vote_approvals", (0, 30)),
-])
+@pytest.mark.parametrize(
+    "stem, increments",
+    [
+        ("Netherlands_Amsterdam_309", (0, 4)),
+        ("Poland_Lodz_2022", (0, 57)),
+        ("US_Stanford_Dataset_PB_Cambridge_2015_vote_approvals", (0, 30)),
+    ],
+)
 def test_vector_run_equals_python_run_on_real_files(stem, increments):
     election = election_from_pb(parse_pb((pabulib_dir() / f"{stem}.pb").read_text()))
     for k in increments:
-        share = es.money(Fraction(election.budget) / len(election.ballots) + k)
+        share = money(Fraction(election.budget) / len(election.ballots) + k)
         python, vector = both(election, share)
         assert vector == python
         assert len(vector[0]) > 3
 
 
 def test_large_approval_counts_use_the_vector_run(monkeypatch):
-    election = election_from_pb(parse_pb(
-        (pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text()))
+    election = election_from_pb(
+        parse_pb((pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text())
+    )
     calls = []
-    monkeypatch.setattr(es, "_run_python", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(es, "run_python", lambda *a, **k: calls.append(a))
     outcome = compute_outcome("mes", election)
     assert calls == [] and len(outcome.selected) > 10

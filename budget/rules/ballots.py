@@ -140,8 +140,10 @@ def validate_ballot(
             check.problems.append(Problem(UNKNOWN_PROJECT, {"project": pid}))
             continue
         tally = tallies[spec.key]
-        valid_points = isinstance(points, int) and not isinstance(points, bool) and (
-            points == 1 if approval else points >= 1
+        valid_points = (
+            isinstance(points, int)
+            and not isinstance(points, bool)
+            and (points == 1 if approval else points >= 1)
         )
         if not valid_points:
             tally.problems.append(Problem(BAD_POINTS, {"project": pid, "points": points}))
@@ -155,13 +157,19 @@ def validate_ballot(
 
     for tally in tallies.values():
         if ballot_type == BUDGET_APPROVAL and tally.cost_fen > tally.budget_fen:
-            tally.problems.append(Problem(OVER_BUDGET, {
-                "count": tally.count, "cost": tally.cost_fen, "budget": tally.budget_fen,
-            }))
+            tally.problems.append(
+                Problem(
+                    OVER_BUDGET,
+                    {
+                        "count": tally.count,
+                        "cost": tally.cost_fen,
+                        "budget": tally.budget_fen,
+                    },
+                )
+            )
         elif ballot_type == APPROVAL and max_choices is not None and tally.count > max_choices:
             tally.problems.append(Problem(TOO_MANY, {"count": tally.count, "max": max_choices}))
-        elif (ballot_type == POINTS and points_total is not None
-              and tally.points > points_total):
+        elif ballot_type == POINTS and points_total is not None and tally.points > points_total:
             tally.problems.append(
                 Problem(TOO_MANY_POINTS, {"used": tally.points, "total": points_total})
             )

@@ -96,74 +96,71 @@ def envelope_key(area_id: int | None) -> str:
     return DISTRICT if area_id is None else str(area_id)
 
 
-# During voting a round's envelopes and feasible projects cannot change (envelopes lock when
-# voting opens; reviews and merges end before it), so each process reads them once per round
-# state instead of on every cast: most of a cast's time went into these two queries.
-_VOTING_CACHE: dict[int, tuple[tuple, list[Envelope], dict[int | None, list[Proposal]]]] = {}
+# What a ballot shows of a project (and what checking a ballot needs).
+BALLOT_FIELDS = ("id", "title", "area_id", "cost_fen", "revised_cost_fen")
 
-
-async def _ballot_data(
-    rnd: Round, using_db: Any = None
-) -> tuple[list[Envelope], dict[int | None, list[Proposal]]]:
-    """The round's envelopes, and its feasible projects per area (None: district-wide), each
-    list in ballot order (title, id)."""
-    state = (rnd.phase, rnd.updated_at, rnd.created_at)
-    cached = _VOTING_CACHE.get(rnd.id)
-    if cached is not None and cached[0] == state and rnd.phase == Phase.VOTING:
-        return cached[1], cached[2]
-    envelopes = await Envelope.filter(round_id=rnd.id).select_related("area").using_db(using_db)
-    proposals = (
-        await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FEASIBLE)
-        .order_by("title", "id")
-        .using_db(using_db)
+# What a voter's ballot shows is read anew on every call (a few small indexed queries): an
+# area renamed or a project's cost revised shows at once, in every worker process.
+_VOTER_ENVELOPES = Prepared(
+    lambda rid, aid: (
+        Envelope.filter(Q(area_id=aid) | Q(area_id__isnull=True), round_id=rid)
+        .select_related("area")
+        .limit(2)
     )
-    by_area: dict[int | None, list[Proposal]] = {}
-    for p in proposals:
-        by_area.setdefault(p.area_id, []).append(p)
-    if rnd.phase == Phase.VOTING:
-        _VOTING_CACHE[rnd.id] = (state, list(envelopes), by_area)
-    return envelopes, by_area
-
-
-_POSITIONS: dict[int, tuple[list[Proposal], dict[int, int]]] = {}
-
-
-def _positions(listed: list[Proposal]) -> dict[int, int]:
-    """project id → its place in `listed` (kept while the same list is cached)."""
-    cached = _POSITIONS.get(id(listed))
-    if cached is None or cached[0] is not listed:
-        cached = _POSITIONS[id(listed)] = (listed, {p.id: i for i, p in enumerate(listed)})
-        if len(_POSITIONS) > 256:
-            _POSITIONS.clear()
-            _POSITIONS[id(listed)] = cached
-    return cached[1]
+)
+_DISTRICT_ENVELOPE = Prepared(
+    lambda rid: Envelope.filter(round_id=rid, area_id__isnull=True).select_related("area").limit(1)
+)
+_VOTER_PROJECTS = Prepared(
+    lambda rid, aid: (
+        Proposal.filter(
+            Q(area_id=aid) | Q(area_id__isnull=True), round_id=rid, status=ProposalStatus.FEASIBLE
+        )
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
+_DISTRICT_PROJECTS = Prepared(
+    lambda rid: (
+        Proposal.filter(round_id=rid, area_id__isnull=True, status=ProposalStatus.FEASIBLE)
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
 
 
 async def ballot_envelopes(
     rnd: Round, area_id: int | None, using_db: Any = None, *, only: Iterable[int] | None = None
 ) -> list[BallotEnvelope]:
     """The envelopes on the ballot of a voter of `area_id` (their area first, then the
-    district-wide one), each with its feasible projects.
+    district-wide one), each with its feasible projects in ballot order (title, id).
 
     `only`: keep just these projects (what a ballot chose) — enough to validate it or to
-    show its running total."""
-    envelopes, by_area = await _ballot_data(rnd, using_db)
-    areas = {area_id, None}
-    wanted = set(only) if only is not None else None
-
-    def projects(area: int | None) -> list[Proposal]:
-        listed = by_area.get(area, [])
-        if wanted is None:
-            return list(listed)
-        if len(wanted) * 8 < len(listed):  # a few choices among many projects
-            position = _positions(listed)
-            return [listed[i] for i in sorted(position[pid] for pid in wanted if pid in position)]
-        return [p for p in listed if p.id in wanted]
-
+    show its running total, and only those are read."""
+    if area_id is None:
+        envelopes = await _DISTRICT_ENVELOPE.all(rnd.id, using_db=using_db)
+    else:
+        envelopes = await _VOTER_ENVELOPES.all(rnd.id, area_id, using_db=using_db)
+    if only is not None:
+        wanted = sorted({int(pid) for pid in only})
+        projects = (
+            await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FEASIBLE, id__in=wanted)
+            .order_by("title", "id")
+            .only(*BALLOT_FIELDS)
+            .using_db(using_db)
+            if wanted
+            else []
+        )
+    elif area_id is None:
+        projects = await _DISTRICT_PROJECTS.all(rnd.id, using_db=using_db)
+    else:
+        projects = await _VOTER_PROJECTS.all(rnd.id, area_id, using_db=using_db)
+    by_area: dict[int | None, list[Proposal]] = {}
+    for p in projects:
+        by_area.setdefault(p.area_id, []).append(p)
     result = [
-        BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, projects(e.area_id))
+        BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, by_area.get(e.area_id, []))
         for e in envelopes
-        if e.area_id in areas
     ]
     result.sort(key=lambda b: b.area is None)
     return result
@@ -354,6 +351,7 @@ async def _save_ballot(
 ) -> Ballot:
     choices = {int(k): int(v) for k, v in choices.items()}
     async with in_transaction() as conn:
+        await _hold_voting_open(conn, rnd)
         envelopes = await ballot_envelopes(rnd, voter.area_id, using_db=conn, only=choices)
         check = check_ballot(rnd, envelopes, choices)
         if not check.ok:
@@ -394,6 +392,20 @@ async def _save_ballot(
         return ballot
 
 
+async def _hold_voting_open(conn: Any, rnd: Round) -> None:
+    """Re-check, inside the ballot's transaction, that voting is open, and keep it open until
+    the ballot commits: on PostgreSQL the round row is read FOR SHARE, so closing voting (which
+    takes it FOR UPDATE) waits for ballots in flight, and a ballot that arrives while voting
+    closes waits, then finds it closed. SQLite lets one transaction write at a time."""
+    if conn.capabilities.dialect == "postgres":
+        sql = f'SELECT "phase" FROM "{Round._meta.db_table}" WHERE "id" = $1 FOR SHARE'
+    else:
+        sql = f'SELECT "phase" FROM "{Round._meta.db_table}" WHERE "id" = ?'
+    _count, rows = await conn.execute_query(sql, [rnd.id])
+    if not rows or rows[0][0] != Phase.VOTING:
+        raise PermissionDenied(_("Voting is not open in this round."))
+
+
 _EXISTING_BALLOT = Prepared(
     lambda rid, vid: Ballot.filter(round_id=rid, voter_id=vid).select_for_update().limit(1)
 )
@@ -426,31 +438,46 @@ async def _lock_or_create(
     raise Conflict(_("Your ballot could not be saved just now. Please try again."))
 
 
-_INSERT_SQL: dict[tuple, tuple[str, list[str]]] = {}
+# The columns a new ballot row is written with (all but the generated id), and the INSERT that
+# lets the unique constraints decide: a conflict inserts nothing and returns no row. The same
+# text on SQLite (3.35 or newer) and PostgreSQL but for the placeholders.
+BALLOT_INSERT_COLUMNS = (
+    "round_id",
+    "voter_id",
+    "area_id",
+    "channel",
+    "entered_by_id",
+    "receipt",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_ballot_sql(dialect: str) -> str:
+    n = len(BALLOT_INSERT_COLUMNS)
+    marks = [f"${i}" for i in range(1, n + 1)] if dialect == "postgres" else ["?"] * n
+    columns = ", ".join(f'"{c}"' for c in BALLOT_INSERT_COLUMNS)
+    return (
+        f'INSERT INTO "{Ballot._meta.db_table}" ({columns}) VALUES ({", ".join(marks)}) '
+        'ON CONFLICT DO NOTHING RETURNING "id"'
+    )
 
 
 async def _insert_if_absent(conn: Any, ballot: Ballot) -> bool:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, with the values Tortoise's `create`
     would write. True (and `ballot.id` set) when the row went in; False when a unique
     constraint kept it out."""
-    key = (conn.connection_name, conn.capabilities.dialect)
-    if key not in _INSERT_SQL:
-        executor = conn.executor_class(model=Ballot, db=conn)
-        columns = list(executor.regular_columns)
-        sql = executor._prepare_insert_statement(
-            columns, has_generated=True, ignore_conflicts=True
-        ).get_sql()
-        if "RETURNING" not in sql:
-            sql += ' RETURNING "id"'
-        _INSERT_SQL[key] = (sql, columns)
-    sql, columns = _INSERT_SQL[key]
-    fields_map = Ballot._meta.fields_map
-    values = [fields_map[name].to_db_value(getattr(ballot, name), ballot) for name in columns]
-    rows = await conn.execute_query_dict(sql, values)
+    meta = Ballot._meta
+    name_of = {column: name for name, column in meta.fields_db_projection.items()}
+    values = []
+    for column in BALLOT_INSERT_COLUMNS:
+        name = name_of[column]
+        values.append(meta.fields_map[name].to_db_value(getattr(ballot, name), ballot))
+    rows = await conn.execute_query_dict(_insert_ballot_sql(conn.capabilities.dialect), values)
     if not rows:
         return False
     ballot.id = rows[0]["id"]
-    ballot._saved_in_db = True
+    ballot._saved_in_db = True  # as after `create` (tortoise-orm pinned; see tests)
     return True
 
 

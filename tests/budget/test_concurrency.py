@@ -102,3 +102,34 @@ async def test_concurrent_http_posts_make_one_ballot(app, db):
         )
     assert [r.status_code for r in responses] == [303] * N, [r.text[:300] for r in responses]
     await _assert_one_consistent_ballot(rnd, resident, submitted)
+
+
+async def test_no_ballot_commits_after_voting_closes(db):
+    """A council member closes voting while 50 residents cast: every ballot that was accepted
+    was written before the close, and every later one was refused (nothing dated after it)."""
+    from budget.models import Round
+    from budget.services.rounds import advance_phase
+    from core.errors import PermissionDenied
+
+    rnd, area, projects, _resident = await _setup()
+    residents = [await make_user(f"r{i:02d}", area=area) for i in range(50)]
+    chair = await make_user("chair", role=Role.COUNCIL)
+    casts = [
+        voting.cast_ballot(r, rnd.id, {projects[i % N].id: 1}) for i, r in enumerate(residents)
+    ]
+    results = await asyncio.gather(
+        *casts[:10], advance_phase(chair, rnd), *casts[10:], return_exceptions=True
+    )
+    unexpected = [
+        r for r in results if isinstance(r, Exception) and not isinstance(r, PermissionDenied)
+    ]
+    assert unexpected == []
+    closed = await Round.get(id=rnd.id)
+    assert closed.phase == Phase.RESULTS
+    ballots = await Ballot.filter(round_id=rnd.id)
+    accepted = [r for r in results if isinstance(r, Ballot)]
+    assert len(ballots) == len(accepted)
+    late = [b.id for b in ballots if b.created_at >= closed.updated_at]
+    assert late == []
+    refused = [r for r in results if isinstance(r, PermissionDenied)]
+    assert len(accepted) + len(refused) == 50

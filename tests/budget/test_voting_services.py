@@ -208,3 +208,41 @@ async def test_receipt_lookup(db):
     assert await svc.find_receipt("NOPE") is None
     assert await svc.find_receipt("") is None
     assert svc.normalise_receipt(" abcde-fghjk ") == "ABCDEFGHJK"
+
+
+async def test_ballot_shows_what_changed_during_voting_at_once(db):
+    """Nothing of a ballot is kept between requests: an area renamed or a cost revised while
+    voting is open (by another worker process, straight in the database) shows on the next
+    ballot, and a cast is checked against the new cost."""
+    from budget.models import Proposal
+    from core.models import Area
+
+    rnd, east, west, alice, p = await voting_setup()
+    before = await svc.ballot_envelopes(rnd, east.id)
+    assert before[0].name == "East Gate"
+    await Area.filter(id=east.id).update(name="East Gate North")
+    await Proposal.filter(id=p["benches"].id).update(revised_cost_fen=70_000_00)
+    after = await svc.ballot_envelopes(rnd, east.id)
+    assert after[0].name == "East Gate North"
+    assert {x.title: x.effective_cost_fen for x in after[0].projects}["Benches"] == 70_000_00
+    with pytest.raises(ValidationError):
+        await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 1, p["garden"].id: 1})
+    assert await Ballot.filter(round_id=rnd.id).count() == 0
+
+
+async def test_a_new_ballot_row_is_written_with_every_column(db):
+    """The first-ballot INSERT is plain SQL: it names every column of the table but the id
+    (a new column fails here rather than being left at its default), and the row it writes
+    reads back as the ballot that was returned."""
+    assert set(svc.BALLOT_INSERT_COLUMNS) == set(Ballot._meta.db_fields) - {"id"}
+    rnd, east, west, alice, p = await voting_setup()
+    ballot = await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 1})
+    stored = await Ballot.get(id=ballot.id)
+    assert (stored.round_id, stored.voter_id, stored.area_id, stored.channel) == (
+        rnd.id,
+        alice.id,
+        east.id,
+        Channel.ONLINE,
+    )
+    assert stored.receipt == ballot.receipt and stored.entered_by_id is None
+    assert stored.created_at is not None and stored.updated_at is not None

@@ -23,6 +23,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
 import core.routes
+from budget.services.results import shutdown_count_workers
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
 from core.settings import ROOT, Settings, tortoise_config
 from core.web import (
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
+        shutdown_count_workers()
 
     middleware = [
         Middleware(SecurityHeadersMiddleware),

@@ -67,13 +67,15 @@ def _catalog() -> Any:
     return catalog
 
 
-_LABELS: dict[tuple[Locale, Any], str] = {}
+# Keyed by the enum's type too: members of two enums with the same value (a round's phase
+# "closed", a procurement's status "closed") are equal as strings but have their own labels.
+_LABELS: dict[tuple[Locale, type, Any], str] = {}
 
 
 def label(member: Any) -> str:
     """`member.label` of an enum with translated labels (a category, a status), translated
     once per locale: a list page shows the same few labels on every card."""
-    key = (get_locale(), member)
+    key = (get_locale(), type(member), member)
     text = _LABELS.get(key)
     if text is None:
         text = str(member.label)

@@ -14,10 +14,13 @@ matters for the Method of Equal Shares, where every voter brings an equal share)
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -246,38 +249,60 @@ async def count_envelopes(rule: str, ballot_type: str, counts: Sequence[Envelope
         and cpus > 1
         and sum(len(c.ballots) for c in counts) >= PARALLEL_MIN_BALLOTS
     ):
-        return await _count_in_processes(rule, ballot_type, counts, min(cpus, len(counts)))
+        return await _count_in_processes(rule, ballot_type, counts)
     return await asyncio.to_thread(
         lambda: [count_envelope(rule, ballot_type, count) for count in counts]
     )
 
 
-async def _count_in_processes(
-    rule: str, ballot_type: str, counts: Sequence[EnvelopeCount], workers: int
-) -> list:
+# One pool of worker processes per server process, started on the first large count and
+# shut down with the app (starting one costs about half a second per worker).
+_pool: ProcessPoolExecutor | None = None
+
+
+def _count_workers() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # spawn: a fresh interpreter, never a fork of a server holding database connections
+        _pool = ProcessPoolExecutor(
+            max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")
+        )
+    return _pool
+
+
+def shutdown_count_workers() -> None:
+    """Stop the worker processes (at the app's shutdown); a later count starts new ones."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _count_in_processes(rule: str, ballot_type: str, counts: Sequence[EnvelopeCount]) -> list:
     from budget.rules import outcome_of
 
     utility = "points" if ballot_type == BallotType.POINTS else "cost"
     loop = asyncio.get_running_loop()
-    # spawn: a fresh interpreter, never a fork of a server holding database connections
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-    ) as pool:
-        order = sorted(range(len(counts)), key=lambda i: -len(counts[i].ballots))  # big first
-        futures = {
-            i: loop.run_in_executor(
-                pool,
-                outcome_of,
-                rule,
-                counts[i].budget_fen,
-                dict(counts[i].costs),
-                [b if type(b) is dict else dict(b) for b in counts[i].ballots],
-                utility,
-                UNIT_FEN,
-            )
-            for i in order
-        }
+    pool = _count_workers()
+    order = sorted(range(len(counts)), key=lambda i: -len(counts[i].ballots))  # big first
+    futures = {
+        i: loop.run_in_executor(
+            pool,
+            outcome_of,
+            rule,
+            counts[i].budget_fen,
+            dict(counts[i].costs),
+            [b if type(b) is dict else dict(b) for b in counts[i].ballots],
+            utility,
+            UNIT_FEN,
+        )
+        for i in order
+    }
+    try:
         done = await asyncio.gather(*(futures[i] for i in range(len(counts))))
+    except BrokenProcessPool:
+        shutdown_count_workers()  # a worker died (killed, out of memory): the next count restarts
+        raise
     return list(done)
 
 
@@ -630,6 +655,38 @@ def _satisfied(ballots: Iterable[Mapping[str, Any]], selected: set[str]) -> int:
     return sum(1 for ballot in ballots if any(k in selected for k in ballot))
 
 
+# Counts of the comparison page (a GET that staff may reload), kept by a digest of exactly
+# what was counted: the ballots, costs and budgets are read from the database on every visit,
+# so a changed ballot or cost gives another digest and is counted anew. Counting is a pure
+# function of its input, so a kept count is the count of that input.
+_compared: OrderedDict[bytes, dict[str, list]] = OrderedDict()
+_COMPARED_KEPT = 4
+
+
+def count_digest(ballot_type: str, counts: Sequence[EnvelopeCount]) -> bytes:
+    """A digest of a count's whole input (ballots in order, costs, budgets, ballot type)."""
+    digest = hashlib.blake2b(ballot_type.encode(), digest_size=20)
+    for count in counts:
+        digest.update(repr((count.envelope_id, count.budget_fen, count.costs)).encode())
+        digest.update(repr(count.ballots).encode())
+    return digest.digest()
+
+
+async def _count_both_rules(ballot_type: str, counts: Sequence[EnvelopeCount]) -> dict:
+    key = count_digest(ballot_type, counts)
+    per_rule = _compared.get(key)
+    if per_rule is None:
+        per_rule = {
+            rule: await count_envelopes(rule, ballot_type, counts) for rule in COMPARED_RULES
+        }
+        _compared[key] = per_rule
+        while len(_compared) > _COMPARED_KEPT:
+            _compared.popitem(last=False)
+    else:
+        _compared.move_to_end(key)
+    return per_rule
+
+
 async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     """Count every envelope of a counted round with greedy and with equal shares, in memory
     (nothing is frozen), and compare: which projects each rule funds, the totals, and how many
@@ -644,10 +701,7 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
     funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
     result: list[EnvelopeComparison] = []
-    per_rule = {
-        rule: await count_envelopes(rule, str(rnd.ballot_type), ballots.counts)
-        for rule in COMPARED_RULES
-    }
+    per_rule = await _count_both_rules(str(rnd.ballot_type), ballots.counts)
     for index, count in enumerate(ballots.counts):
         outcomes = {rule: per_rule[rule][index] for rule in COMPARED_RULES}
         selected = {rule: set(o.selected) for rule, o in outcomes.items()}

@@ -443,6 +443,34 @@ async def test_compare_rules_side_by_side(db):
     assert await Outcome.all().count() == 0  # nothing frozen
 
 
+async def test_compare_counts_again_only_when_what_it_counts_changed(db, monkeypatch):
+    """Reloading the comparison does not count the round again; a cost revised underneath
+    (by another worker process, straight in the database) is counted at the next visit."""
+    from collections import OrderedDict
+
+    rnd, council, p = await polarised_round()
+    counted = []
+    real = svc.count_envelopes
+
+    async def counting(rule, *args):
+        counted.append(rule)
+        return await real(rule, *args)
+
+    monkeypatch.setattr(svc, "_compared", OrderedDict())
+    monkeypatch.setattr(svc, "count_envelopes", counting)
+    first = await svc.compare_rules(council, rnd.id)
+    again = await svc.compare_rules(council, rnd.id)
+    assert counted == ["greedy", "equal-shares"]
+    assert [(x.proposal.title, x.funded) for x in again.envelopes[0].lines] == [
+        (x.proposal.title, x.funded) for x in first.envelopes[0].lines
+    ]
+    await Proposal.filter(id=p["C"].id).update(revised_cost_fen=60_000_00)
+    changed = await svc.compare_rules(council, rnd.id)
+    assert counted == ["greedy", "equal-shares"] * 2
+    costs = {x.proposal.title: x.cost_fen for x in changed.envelopes[0].lines}
+    assert costs["C"] == 60_000_00
+
+
 async def test_compare_needs_staff_and_a_closed_vote(db):
     rnd, council, p = await polarised_round()
     resident = await make_user("reader", area=None)

@@ -195,19 +195,34 @@ async def test_equal_shares_round_is_counted_with_its_rule(db):
 async def test_large_equal_shares_counts_run_in_worker_processes_with_the_same_outcome(
     db, monkeypatch
 ):
+    """Large counts go to worker processes: one pool per server process, started by the first
+    such count, reused by the next, stopped at shutdown (and started again after)."""
     rnd, council, p, _areas = await counted_round(rule="equal-shares")
     await svc.compute_results(council, rnd.id)
     in_process = {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)}
-    spawned = []
-    real = svc._count_in_processes
+    started = []
+    real_pool = svc.ProcessPoolExecutor
 
-    async def spy(*args):
-        spawned.append(args[-1])
-        return await real(*args)
+    def counting_pool(*args, **kwargs):
+        started.append(kwargs["max_workers"])
+        return real_pool(*args, **kwargs)
 
     monkeypatch.setattr(svc, "PARALLEL_MIN_BALLOTS", 0)  # as if the round were district-sized
-    monkeypatch.setattr(svc, "_count_in_processes", spy)
+    monkeypatch.setattr(svc, "ProcessPoolExecutor", counting_pool)
     monkeypatch.setattr(svc.os, "cpu_count", lambda: 2)
-    await svc.compute_results(council, rnd.id)
-    assert spawned == [2]
-    assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process
+    svc.shutdown_count_workers()
+    try:
+        await svc.compute_results(council, rnd.id)
+        assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process
+        await svc.compute_results(council, rnd.id)
+        assert started == [2]  # the second count used the same workers
+        pool = svc._pool
+        svc.shutdown_count_workers()
+        assert svc._pool is None
+        with pytest.raises(RuntimeError):
+            pool.submit(int)  # its processes are gone
+        await svc.compute_results(council, rnd.id)
+        assert started == [2, 2]
+        assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process
+    finally:
+        svc.shutdown_count_workers()

@@ -69,6 +69,7 @@ run: compile demo
 
 test: install-test compile
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test compile
@@ -78,7 +79,8 @@ bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules
 
 lint: install-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . || true
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data/yishi.sqlite3 .pytest_cache

@@ -8,23 +8,44 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-test messages compile migrate demo serve bench bench-rules lint clean
+.PHONY: run test install install-test lock messages compile migrate demo serve bench bench-rules lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet .
+# Only pip is needed: the exact versions (and their hashes) come from the lock files, yishi
+# itself goes in without dependencies, and `pip check` fails if the lock no longer meets
+# pyproject.toml (a pin moved without `make lock`).
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps .
+	$(BIN)/pip check
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements-test.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps .
+	$(BIN)/pip check
 	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# Remake requirements-test.lock and requirements.lock from pyproject.toml with uv (installed
+# under .venv/tools), keeping the versions they name; `make lock UPGRADE=1` takes the newest
+# versions pyproject.toml allows.
+UV := $(VENV)/tools/bin/uv
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+
+$(UV): | $(BIN)/python
+	$(BIN)/pip install --quiet --target $(VENV)/tools uv==0.13.9
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --extra test $(LOCK_FLAGS) -o requirements-test.lock
+	$(UV) pip compile pyproject.toml -c requirements-test.lock $(LOCK_FLAGS) -o requirements.lock
 
 # Compiled catalogs (.mo) are build products, made from the .po files under locales/.
 compile: $(VENV)/.installed
@@ -48,6 +69,7 @@ run: compile demo
 
 test: install-test compile
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test compile
@@ -57,7 +79,8 @@ bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules
 
 lint: install-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . || true
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data/yishi.sqlite3 .pytest_cache

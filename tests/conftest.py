@@ -23,6 +23,15 @@ from core.db import (
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = is_postgres(ADMIN_URL)
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e/ is a browser test: mark it `e2e` so `-m "not e2e"` leaves
+    it out (a `pytestmark` in a conftest.py marks nothing)."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest_asyncio.fixture(scope="session")

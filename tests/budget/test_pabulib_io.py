@@ -324,6 +324,7 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     assert len(election.ballots) == 4 and election.ballots[3] == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", SMALL)
 async def test_round_trip_of_real_files(db, stem, tmp_path):
     data = real_file(stem)

@@ -38,6 +38,8 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     """Say once, at the end (with -q too), where the real Pabulib elections were read from, or
     how many tests skipped for want of them: a fresh clone has no ../shared/pabulib."""
+    if terminalreporter.config.option.collectonly:
+        return
     folder = pabulib_dir()
     files = pabulib_files()
     if files:

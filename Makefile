@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-test lock messages compile migrate demo serve bench bench-rules lint clean
+.PHONY: run test test-fast install install-test lock messages compile migrate demo serve bench bench-rules lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -71,6 +71,10 @@ test: install-test compile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# For local iteration: the suite without the slow tests and the browser (make test runs all).
+test-fast: install-test compile
+	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
 bench: install-test compile
 	$(BIN)/python -m tests.bench.bench_app

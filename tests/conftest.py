@@ -20,9 +20,42 @@ from core.db import (
     is_postgres,
     migrate_database,
 )
+from tests.fixtures.pabulib_files import pabulib_dir, pabulib_files
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = is_postgres(ADMIN_URL)
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e/ is a browser test: mark it `e2e` so `-m "not e2e"` leaves
+    it out (a `pytestmark` in a conftest.py marks nothing)."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say once, at the end (with -q too), where the real Pabulib elections were read from, or
+    how many tests skipped for want of them: a fresh clone has no ../shared/pabulib."""
+    if terminalreporter.config.option.collectonly:
+        return
+    folder = pabulib_dir()
+    files = pabulib_files()
+    if files:
+        terminalreporter.write_line(f"Pabulib files: {folder} ({len(files)} files)")
+        return
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if str(folder) in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"Pabulib files not found at {folder}: {len(skipped)} real-election tests skipped; "
+            "set PABULIB_DIR",
+            yellow=True,
+        )
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,7 +1,10 @@
 """Fill a scratch database with a district-sized round, fast: rows are generated in Python and
 written with the database driver directly (sqlite3 `executemany` in one transaction, asyncpg
 `COPY`), bypassing the ORM. The schema comes from the real migrations
-(`core.db.migrate_database`) and the rows are what the services would have written.
+(`core.db.migrate_database`) and the rows are what the services would have written. Rows are
+written by column name; the columns of each table are read from its model (`columns`), and a
+column the rows leave out takes the model's default (`table_rows`), so a new column cannot
+break `make bench` unnoticed (tests/test_bench_fill.py).
 
 `fill_district(url, sizes)` returns what the benchmark needs to know about the data (ids, the
 feasible projects of each envelope, residents who have not voted yet).
@@ -16,10 +19,15 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.models import Model
+
+from budget.models import Ballot, BallotChoice, Envelope, Proposal, Round
 from core.db import is_postgres
+from core.models import Area, AuditEntry, User
 from core.services.auth import hash_password
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -111,53 +119,115 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+# The tables fill writes, each after those it refers to.
+MODELS: list[type[Model]] = [
+    Area,
+    User,
+    Round,
+    Envelope,
+    Proposal,
+    Ballot,
+    BallotChoice,
+    AuditEntry,
+]
+ORDER = [model._meta.db_table for model in MODELS]
+
+
+def columns(model: type[Model]) -> list[str]:
+    """The columns of `model`'s table, from its metadata (foreign keys as their `_id` columns).
+    The models' relations must be initialised (Tortoise.init, or core.db.migrate_database)."""
+    meta = model._meta
+    for name in meta.fk_fields | meta.o2o_fields:
+        if meta.fields_map[name].source_field is None:
+            raise RuntimeError(
+                f"{model.__name__}.{name} has no column yet: initialise the models first "
+                "(core.db.migrate_database or Tortoise.init)"
+            )
+    return list(meta.fields_db_projection.values())
+
+
+def _default_of(model: type[Model], column: str, now: datetime) -> Any:
+    """What the ORM would write in `column` when given nothing: `now` for auto_now(_add)
+    fields, the field's default, else NULL where the column allows it."""
+    meta = model._meta
+    name = next(f for f, c in meta.fields_db_projection.items() if c == column)
+    field = meta.fields_map[name]
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    if field.default is not None:
+        default = field.default() if callable(field.default) else field.default
+        return field.to_db_value(default, None)
+    if field.null:
+        return None
+    raise ValueError(
+        f"{meta.db_table}.{column} has no default and fill.py gives it no value: "
+        "add it to tests/bench/fill.py generate()"
+    )
+
+
+def table_rows(
+    model: type[Model], rows: list[dict[str, Any]], now: datetime
+) -> tuple[list[str], list[tuple]]:
+    """`rows` ({column: value}, the same keys in each) as (every column of `model`'s table,
+    value tuples in that order); a column the rows leave out gets `_default_of` it."""
+    cols = columns(model)
+    keys = rows[0].keys() if rows else {}
+    if unknown := set(keys) - set(cols):
+        raise ValueError(f"{model._meta.db_table} has no column {sorted(unknown)}")
+    if any(row.keys() != keys for row in rows):
+        raise ValueError(f"rows for {model._meta.db_table} do not all have the same columns")
+    filler = {c: _default_of(model, c, now) for c in cols if c not in keys}
+    get = itemgetter(*cols)
+    if filler:
+        return cols, [get({**filler, **row}) for row in rows]
+    return cols, [get(row) for row in rows]
+
+
 def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str], list]], District]:
-    """Every row, per table: {table: (columns, rows)}, rows of Python values."""
+    """Every row, per table: {table: (columns, rows)}, rows of Python values in the order of
+    the columns (every column of the table: see `table_rows`)."""
     rng = random.Random(seed)
     now = _now()
     today = now.date()
     pw = hash_password("bench-password")
     joined = now - timedelta(days=400)
-    tables: dict[str, tuple[list[str], list]] = {}
+    rows: dict[type[Model], list[dict[str, Any]]] = {}
 
     area_ids = list(range(1, sizes.areas + 1))
-    tables["area"] = (
-        ["id", "name", "description", "created_at"],
-        [
-            (a, f"{AREA_NAMES[(a - 1) % len(AREA_NAMES)]}社区{'' if a <= 20 else a}", "", joined)
-            for a in area_ids
-        ],
-    )
-
-    user_cols = [
-        "id",
-        "username",
-        "display_name",
-        "password_hash",
-        "role",
-        "area_id",
-        "verified",
-        "is_active",
-        "locale",
-        "created_at",
+    rows[Area] = [
+        {
+            "id": a,
+            "name": f"{AREA_NAMES[(a - 1) % len(AREA_NAMES)]}社区{'' if a <= 20 else a}",
+            "created_at": joined,
+        }
+        for a in area_ids
     ]
-    users = [(1, "bench-chair", "李秀英", pw, "council", None, True, True, "", joined)]
+
+    def user(uid: int, username: str, name: str, role: str, area: int | None) -> dict[str, Any]:
+        return {
+            "id": uid,
+            "username": username,
+            "display_name": name,
+            "password_hash": pw,
+            "role": role,
+            "area_id": area,
+            "verified": True,
+            "created_at": joined,
+        }
+
+    users = [user(1, "bench-chair", "李秀英", "council", None)]
     grid = {}
     for a in area_ids:
         grid[a] = 1 + a
-        users.append(
-            (1 + a, f"grid-{a}", f"网格员{a}", pw, "grid_worker", a, True, True, "", joined)
-        )
+        users.append(user(1 + a, f"grid-{a}", f"网格员{a}", "grid_worker", a))
     first_resident = 2 + len(area_ids)
     resident_ids = list(range(first_resident, first_resident + sizes.residents))
     area_of = {}
     for i, uid in enumerate(resident_ids):
         area = area_ids[i % len(area_ids)]
         area_of[uid] = area
-        users.append(
-            (uid, f"r{i:06d}", f"居民{i:06d}", pw, "resident", area, True, True, "", joined)
-        )
-    tables["account"] = (user_cols, users)
+        users.append(user(uid, f"r{i:06d}", f"居民{i:06d}", "resident", area))
+    rows[User] = users
 
     starts = {
         "proposing_starts": today - timedelta(days=75),
@@ -170,67 +240,42 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
     area_budget = 1_500_000_00
     district_budget = 5_000_000_00
     fund = area_budget * len(area_ids) + district_budget
-    tables["round"] = (
-        [
-            "id",
-            "title",
-            "description",
-            "fund_fen",
-            "phase",
-            "ballot_type",
-            "rule",
-            *starts,
-            "source",
-            "created_by_id",
-            "created_at",
-            "updated_at",
-        ],
-        [
-            (
-                1,
-                "2026年度社区微实事项目（压力测试）",
-                "基准测试用的轮次。",
-                fund,
-                "voting",
-                "budget_approval",
-                "greedy",
-                *starts.values(),
-                "",
-                1,
-                joined,
-                now,
-            )
-        ],
-    )
+    rows[Round] = [
+        {
+            "id": 1,
+            "title": "2026年度社区微实事项目（压力测试）",
+            "description": "基准测试用的轮次。",
+            "fund_fen": fund,
+            "phase": "voting",
+            "ballot_type": "budget_approval",
+            "rule": "greedy",
+            **starts,
+            "created_by_id": 1,
+            "created_at": joined,
+            "updated_at": now,
+        }
+    ]
     budgets: dict[int | None, int] = {a: area_budget for a in area_ids}
     budgets[None] = district_budget
-    tables["envelope"] = (
-        ["id", "round_id", "area_id", "budget_fen"],
-        [(i + 1, 1, area, budget) for i, (area, budget) in enumerate(budgets.items())],
-    )
-
-    prop_cols = [
-        "id",
-        "round_id",
-        "area_id",
-        "title",
-        "description",
-        "category",
-        "cost_fen",
-        "revised_cost_fen",
-        "beneficiaries",
-        "location",
-        "author_id",
-        "status",
-        "merged_into_id",
-        "review_reason",
-        "support_count",
-        "vote_count",
-        "external_id",
-        "created_at",
-        "updated_at",
+    rows[Envelope] = [
+        {"id": i + 1, "round_id": 1, "area_id": area, "budget_fen": budget}
+        for i, (area, budget) in enumerate(budgets.items())
     ]
-    proposals, audit = [], []
+
+    proposals: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+
+    def entry(actor: int, action: str, subject: str, sid: int, public: bool, detail, when):
+        return {
+            "actor_id": actor,
+            "action": action,
+            "subject_type": subject,
+            "subject_id": sid,
+            "public": public,
+            "detail": json.dumps(detail),
+            "created_at": when,
+        }
+
     feasible: dict[int | None, list[tuple[int, int]]] = {a: [] for a in budgets}
     per_area = (sizes.proposals - sizes.district_proposals) // len(area_ids)
     homes: list[int | None] = [a for a in area_ids for _ in range(per_area)]
@@ -256,56 +301,35 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
         if status == "merged" and merged_into is None:
             status = "feasible"
         proposals.append(
-            (
-                pid,
-                1,
-                area,
-                title,
-                f"建议在{place}实施{thing}项目。该项目惠及周边居民，费用经初步测算。",
-                category,
-                cost,
-                None,
-                rng.randrange(50, 5000),
-                place,
-                author,
-                status,
-                merged_into,
-                reason,
-                int(rng.paretovariate(1.2)) - 1,
-                0,
-                "",
-                created,
-                created,
-            )
+            {
+                "id": pid,
+                "round_id": 1,
+                "area_id": area,
+                "title": title,
+                "description": f"建议在{place}实施{thing}项目。"
+                "该项目惠及周边居民，费用经初步测算。",
+                "category": category,
+                "cost_fen": cost,
+                "beneficiaries": rng.randrange(50, 5000),
+                "location": place,
+                "author_id": author,
+                "status": status,
+                "merged_into_id": merged_into,
+                "review_reason": reason,
+                "support_count": int(rng.paretovariate(1.2)) - 1,
+                "created_at": created,
+                "updated_at": created,
+            }
         )
         if status == "feasible":
             feasible[area].append((pid, cost))
-        audit.append(
-            (
-                1,
-                author,
-                "proposal.submitted",
-                "proposal",
-                pid,
-                True,
-                json.dumps({"title": title, "cost_fen": cost}),
-                created,
-            )
-        )
+        detail = {"title": title, "cost_fen": cost}
+        audit.append(entry(author, "proposal.submitted", "proposal", pid, True, detail, created))
         if reason:
-            audit.append(
-                (
-                    1,
-                    1,
-                    "proposal.reviewed",
-                    "proposal",
-                    pid,
-                    True,
-                    json.dumps({"feasible": status == "feasible", "reason": reason}),
-                    created + timedelta(days=36),
-                )
-            )
-    tables["proposal"] = (prop_cols, proposals)
+            detail = {"feasible": status == "feasible", "reason": reason}
+            when = created + timedelta(days=36)
+            audit.append(entry(1, "proposal.reviewed", "proposal", pid, True, detail, when))
+    rows[Proposal] = proposals
 
     # ballots: popular projects are chosen more often (Zipf-like weights per envelope)
     cum: dict[int | None, list[float]] = {}
@@ -341,62 +365,30 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
         paper = rng.random() < 0.1
         when = vote_from + timedelta(seconds=rng.randrange(9 * 24 * 3600))
         ballots.append(
-            (
-                bid,
-                1,
-                uid,
-                area,
-                "paper" if paper else "online",
-                grid[area] if paper else None,
-                receipt,
-                when,
-                when,
-            )
+            {
+                "id": bid,
+                "round_id": 1,
+                "voter_id": uid,
+                "area_id": area,
+                "channel": "paper" if paper else "online",
+                "entered_by_id": grid[area] if paper else None,
+                "receipt": receipt,
+                "created_at": when,
+                "updated_at": when,
+            }
         )
         for pid in pick(area, rng.randint(1, 5)) + pick(None, rng.randint(0, 3)):
             choice_id += 1
-            choices.append((choice_id, bid, pid, 1))
-        audit.append(
-            (
-                1,
-                grid[area] if paper else uid,
-                "ballot.paper_entered" if paper else "ballot.cast",
-                "ballot",
-                bid,
-                False,
-                json.dumps({"round": 1}),
-                when,
-            )
-        )
-    tables["ballot"] = (
-        [
-            "id",
-            "round_id",
-            "voter_id",
-            "area_id",
-            "channel",
-            "entered_by_id",
-            "receipt",
-            "created_at",
-            "updated_at",
-        ],
-        ballots,
-    )
-    tables["ballot_choice"] = (["id", "ballot_id", "proposal_id", "points"], choices)
-    audit.sort(key=lambda row: row[-1])
-    tables["audit_entry"] = (
-        [
-            "id",
-            "actor_id",
-            "action",
-            "subject_type",
-            "subject_id",
-            "public",
-            "detail",
-            "created_at",
-        ],
-        [(i, *row[1:]) for i, row in enumerate(audit, start=1)],
-    )
+            choices.append({"id": choice_id, "ballot_id": bid, "proposal_id": pid, "points": 1})
+        actor, action = (grid[area], "ballot.paper_entered") if paper else (uid, "ballot.cast")
+        audit.append(entry(actor, action, "ballot", bid, False, {"round": 1}, when))
+    rows[Ballot] = ballots
+    rows[BallotChoice] = choices
+    audit.sort(key=lambda row: row["created_at"])
+    for i, row in enumerate(audit, start=1):
+        row["id"] = i
+    rows[AuditEntry] = audit
+    tables = {model._meta.db_table: table_rows(model, rows[model], now) for model in MODELS}
 
     voted = set(voters)
     non_voters = [(uid, area_of[uid]) for uid in resident_ids if uid not in voted]
@@ -408,22 +400,10 @@ def generate(sizes: Sizes, seed: int = 2026) -> tuple[dict[str, tuple[list[str],
         budgets=budgets,
         feasible=feasible,
         non_voters=non_voters,
-        proposal_ids=[p[0] for p in proposals],
-        counts={name: len(rows) for name, (_cols, rows) in tables.items()},
+        proposal_ids=[p["id"] for p in proposals],
+        counts={name: len(values) for name, (_cols, values) in tables.items()},
     )
     return tables, district
-
-
-ORDER = [
-    "area",
-    "account",
-    "round",
-    "envelope",
-    "proposal",
-    "ballot",
-    "ballot_choice",
-    "audit_entry",
-]
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -434,7 +414,9 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def write_sqlite(path: str, tables: dict[str, tuple[list[str], list]]) -> None:
+def write_sqlite(
+    path: str, tables: dict[str, tuple[list[str], list]], analyze: bool = True
+) -> None:
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -446,12 +428,15 @@ def write_sqlite(path: str, tables: dict[str, tuple[list[str], list]]) -> None:
                     f"VALUES ({', '.join('?' * len(cols))})"
                 )
                 conn.executemany(sql, ([_sqlite_value(v) for v in row] for row in rows))
-        conn.execute("ANALYZE")
+        if analyze:
+            conn.execute("ANALYZE")
     finally:
         conn.close()
 
 
-async def write_postgres(url: str, tables: dict[str, tuple[list[str], list]]) -> None:
+async def write_postgres(
+    url: str, tables: dict[str, tuple[list[str], list]], analyze: bool = True
+) -> None:
     import asyncpg
 
     parts = urlsplit(url)
@@ -471,16 +456,19 @@ async def write_postgres(url: str, tables: dict[str, tuple[list[str], list]]) ->
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                     f'(SELECT max(id) FROM "{table}"))'
                 )
-        await conn.execute("ANALYZE")
+        if analyze:
+            await conn.execute("ANALYZE")
     finally:
         await conn.close()
 
 
-async def fill_district(url: str, sizes: Sizes | None = None) -> District:
-    """Generate and write the district into the (migrated, empty) database at `url`."""
+async def fill_district(url: str, sizes: Sizes | None = None, analyze: bool = True) -> District:
+    """Generate and write the district into the (migrated, empty) database at `url`, then
+    gather the planner's statistics (`analyze`; the tests leave them out, so that a tiny
+    district does not steer the plans of the tests after it)."""
     tables, district = generate(sizes or Sizes())
     if is_postgres(url):
-        await write_postgres(url, tables)
+        await write_postgres(url, tables, analyze)
     else:
-        write_sqlite(url.removeprefix("sqlite://"), tables)
+        write_sqlite(url.removeprefix("sqlite://"), tables, analyze)
     return district

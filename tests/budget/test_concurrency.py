@@ -13,7 +13,15 @@ from budget.models import Ballot, BallotChoice, Phase, ProposalStatus
 from budget.services import voting
 from core.errors import Conflict
 from core.models import Role
-from tests.helpers import make_area, make_proposal, make_round, make_user, post_form
+from tests.helpers import (
+    csrf_token,
+    login,
+    make_area,
+    make_proposal,
+    make_round,
+    make_user,
+    page_text,
+)
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
@@ -84,11 +92,12 @@ async def test_concurrent_http_posts_make_one_ballot(app, db):
     rnd, area, projects, resident = await _setup()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await post_form(client, "/login", {"username": "alice", "password": "password123"})
-        token = client.cookies  # the session cookie is shared by every request below
-        assert token
-        from tests.helpers import csrf_token
-
+        await login(client, "alice")
+        # the session cookie is shared by every request below, signed in as Alice
+        assert client.cookies.get("yishi_session")
+        ballot_page = await client.get(f"/budget/rounds/{rnd.id}/ballot")
+        assert ballot_page.status_code == 200
+        assert "Alice" in page_text(ballot_page.text)
         csrf = await csrf_token(client, f"/budget/rounds/{rnd.id}/ballot")
         submitted = [{projects[i].id, projects[(i + 3) % N].id} for i in range(N)]
         responses = await asyncio.gather(

@@ -1,7 +1,8 @@
 """Pabulib import and export services, the rule comparison and the frozen certificates.
 
-Real files come from ../shared/pabulib (the small ones only: each test stays well under a
-second); pabutools (a test-only dependency) must read every export and reproduce our count.
+Real files come from $PABULIB_DIR, else ../shared/pabulib (tests/fixtures/pabulib_files.py;
+the small ones only); pabutools (a test-only dependency) must read every export and reproduce
+our count.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from budget.services import voting
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
 from tests.budget.test_results_services import counted_round
-from tests.fixtures.regen_pabutools import pabulib_dir, run_pabutools
+from tests.fixtures.pabulib_files import pabulib_dir
+from tests.fixtures.regen_pabutools import run_pabutools
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 SMALL = ("Netherlands_Assen_2024", "Poland_Czestochowa_2020_Grabowka", "Switzerland_Zurich_D10")
@@ -45,7 +47,7 @@ FEASIBLE = ProposalStatus.FEASIBLE
 def real_file(stem: str) -> bytes:
     path = pabulib_dir() / f"{stem}.pb"
     if not path.exists():
-        pytest.skip(f"{path} is not there")
+        pytest.skip(f"{path} is not there (set PABULIB_DIR)")
     return path.read_bytes()
 
 
@@ -322,6 +324,7 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     assert len(election.ballots) == 4 and election.ballots[3] == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem", SMALL)
 async def test_round_trip_of_real_files(db, stem, tmp_path):
     data = real_file(stem)
@@ -496,7 +499,7 @@ def test_command_line_import(tmp_path):
     refused with its line on stderr and exit status 1."""
     path = pabulib_dir() / "Netherlands_Assen_2024.pb"
     if not path.exists():
-        pytest.skip(f"{path} is not there")
+        pytest.skip(f"{path} is not there (set PABULIB_DIR)")
     env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path}/cli.sqlite3"}
     repo = Path(__file__).resolve().parents[2]
 

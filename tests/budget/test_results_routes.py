@@ -88,4 +88,16 @@ async def test_equal_shares_results_page_explains_in_words(client, db):
     page = await client.get(f"/budget/rounds/{rnd.id}/results")
     text = page_text(page.text)
     assert "Method of Equal Shares" in text
-    assert "of equal shares: its" in text or "Funded as number" in text
+    # bought by equal shares, then the money left given out greedily by votes
+    assert (
+        "A 3 ¥60,000 Funded Funded in step 1 of equal shares: its 3 supporters paid ¥20,000 each."
+        in text
+    )
+    assert (
+        "C 1 ¥30,000 Funded Funded with the money left after equal shares, as number 2 by votes: "
+        "¥40,000 was left, it costs ¥30,000." in text
+    )
+    assert (
+        "D 4 ¥20,000 Funded Funded in step 1 of equal shares: its 4 supporters paid ¥5,000 each."
+        in text
+    )

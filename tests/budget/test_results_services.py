@@ -187,7 +187,15 @@ async def test_equal_shares_round_is_counted_with_its_rule(db):
     rows = await Outcome.filter(round_id=rnd.id)
     assert {o.rule for o in rows} == {"equal-shares"}
     results = await svc.envelope_results(rnd)
-    assert all(line.explanation.reason for r in results for line in r.lines)
+    reasons = {line.proposal.title: line.explanation.reason for r in results for line in r.lines}
+    # East: A bought by its 3 supporters' shares; C by the greedy fill; B did not fit
+    assert reasons == {
+        "A": "funded_mes",
+        "C": "funded_greedy",
+        "B": "did_not_fit",
+        "W": "funded_mes",
+        "D": "funded_mes",
+    }
     for r in results:
         assert r.outcome.total_cost_fen <= r.outcome.budget_fen
 

@@ -43,7 +43,8 @@ async def test_round_list_is_the_home_page(client, db):
     assert response.status_code == 200
     text = page_text(response.text)
     assert text.index("New round") < text.index("Old round")
-    assert "Voting" in text or "投票" in text
+    assert "New round Voting Fund ¥100,000" in text  # its phase, in English
+    assert "Old round Closed Fund ¥50,000" in text
     assert "Open a round" not in text
 
 

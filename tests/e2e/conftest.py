@@ -1,5 +1,7 @@
 """Browser tests: the app served by uvicorn on loopback against the test database, driven by
-Playwright in Debian's Chromium (no browser download). Skipped where Chromium is missing."""
+Playwright in Debian's Chromium (no browser download). Skipped where Chromium is missing.
+Every test under tests/e2e/ is marked `e2e` by tests/conftest.py (`-m "not e2e"` leaves them
+out): a `pytestmark` here would mark nothing."""
 
 from __future__ import annotations
 
@@ -28,8 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-pytestmark = pytest.mark.e2e
 
 
 def _free_port() -> int:

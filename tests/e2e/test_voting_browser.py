@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from budget.models import Ballot, BallotChoice, Phase, ProposalStatus
 from tests.helpers import PASSWORD, make_area, make_proposal, make_round, make_user
 
-pytestmark = pytest.mark.e2e
 FEASIBLE = ProposalStatus.FEASIBLE
 
 

@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+WORKERS ?= 2
 
-.PHONY: run test test-fast install install-test lock messages compile migrate demo serve bench bench-rules lint clean
+.PHONY: run serve test test-fast install install-test lock messages compile migrate demo bench bench-rules lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -66,6 +67,12 @@ run: compile demo
 	$(BIN)/python manage.py logins
 	@echo "yishi is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers
+
+# Production: migrate, then serve WORKERS processes (no demo data). Set DATABASE_URL,
+# SECRET_KEY and HTTPS_ONLY=1; behind a reverse proxy on another host, FORWARDED_ALLOW_IPS.
+serve: compile migrate
+	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --proxy-headers --no-server-header
 
 test: install-test compile
 	$(BIN)/ruff check .

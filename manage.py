@@ -1,4 +1,11 @@
-"""The command line: `python manage.py migrate|demo|logins|import-pb FILE.pb`.
+"""The command line: `python manage.py COMMAND`.
+
+    migrate              bring the database up to date
+    createadmin NAME     create an administrator (password typed in, or ADMIN_PASSWORD)
+    demo                 load the demo district (only into the embedded SQLite database,
+                         or anywhere with DEMO=1)
+    logins               print the demo accounts
+    import-pb FILE.pb    import a Pabulib election
 
 This module wires the packages together for the command line, as `app.py` does for the web;
 neither is imported by anything.
@@ -8,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -18,42 +27,106 @@ from budget.services.pabulib_io import import_pabulib
 from core.db import migrate_database
 from core.errors import DomainError
 from core.models import User
-from core.settings import database_url_from_env, tortoise_config
+from core.services.accounts import create_admin
+from core.settings import database_url_from_env, default_database_url, tortoise_config
 
 DEMO_PASSWORD = "demo-pass-2026"
 
 
-async def _migrate(url: str) -> None:
+def demo_allowed(url: str) -> bool:
+    """Demo data (with its published password) goes only into the embedded SQLite database of
+    `make run`, never into a database named by DATABASE_URL unless DEMO=1 says so."""
+    return url == default_database_url() or os.environ.get("DEMO") == "1"
+
+
+async def _migrate(url: str, args: argparse.Namespace) -> int:
     await migrate_database(tortoise_config(url))
     print("Database is up to date.")
+    return 0
 
 
-async def _demo(url: str) -> None:
+async def _demo(url: str, args: argparse.Namespace) -> int:
+    if not demo_allowed(url):
+        print(
+            "Demo data not loaded: DATABASE_URL names a database of your own. Demo data goes "
+            "only into the embedded SQLite database (set DEMO=1 to load it anyway). Create the "
+            "first administrator with: python manage.py createadmin NAME"
+        )
+        return 0
     await Tortoise.init(config=tortoise_config(url))
     try:
         if await User.exists():
             print("The database already has accounts: demo data not loaded.")
-            return
+            return 0
         await load_demo_data(password=DEMO_PASSWORD)
         print("Demo data loaded.")
     finally:
         await Tortoise.close_connections()
+    return 0
 
 
-async def _logins(url: str) -> None:
+async def _logins(url: str, args: argparse.Namespace) -> int:
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        demo = demo_allowed(url) and await User.filter(username=DEMO_LOGINS[0][0]).exists()
+    finally:
+        await Tortoise.close_connections()
+    if not demo:
+        print("No demo accounts in this database (python manage.py createadmin NAME makes one).")
+        return 0
     print(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, role in DEMO_LOGINS:
         print(f"  {username:<14} {role}")
+    return 0
 
 
-async def _import_pb(url: str, path: str, data: bytes) -> int:
-    """Import a Pabulib file as a finished round (as the import page does, without a user);
-    print the new round's id."""
+def _admin_password() -> str | None:
+    """ADMIN_PASSWORD, else typed twice at a terminal; None when neither is possible."""
+    if password := os.environ.get("ADMIN_PASSWORD"):
+        return password
+    if not sys.stdin.isatty():
+        return None
+    password = getpass.getpass("Password for the new administrator: ")
+    if getpass.getpass("The same password again: ") != password:
+        print("The two passwords differ.", file=sys.stderr)
+        return None
+    return password
+
+
+async def _createadmin(url: str, args: argparse.Namespace) -> int:
+    password = _admin_password()
+    if password is None:
+        print(
+            "No password: run this at a terminal to type one, or set ADMIN_PASSWORD.",
+            file=sys.stderr,
+        )
+        return 2
     await Tortoise.init(config=tortoise_config(url))
     try:
-        rnd = await import_pabulib(None, Path(path).name, data)
+        user = await create_admin(args.name, args.display_name or args.name, password)
     except DomainError as exc:
-        print(f"{path}: {exc.message}", file=sys.stderr)
+        for message in exc.errors.values() or [exc.message]:
+            print(message, file=sys.stderr)
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"Administrator {user.username} created.")
+    return 0
+
+
+async def _import_pb(url: str, args: argparse.Namespace) -> int:
+    """Import a Pabulib file as a finished round (as the import page does, without a user);
+    print the new round's id."""
+    try:
+        data = await asyncio.to_thread(Path(args.name).read_bytes)
+    except OSError as exc:
+        print(f"{args.name}: {exc.strerror}", file=sys.stderr)
+        return 2
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        rnd = await import_pabulib(None, Path(args.name).name, data)
+    except DomainError as exc:
+        print(f"{args.name}: {exc.message}", file=sys.stderr)
         return 1
     finally:
         await Tortoise.close_connections()
@@ -61,25 +134,29 @@ async def _import_pb(url: str, path: str, data: bytes) -> int:
     return 0
 
 
+COMMANDS = {
+    "migrate": _migrate,
+    "createadmin": _createadmin,
+    "demo": _demo,
+    "logins": _logins,
+    "import-pb": _import_pb,
+}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python manage.py")
-    parser.add_argument("command", choices=["migrate", "demo", "logins", "import-pb"])
-    parser.add_argument("file", nargs="?", help="import-pb: the .pb file to import")
+    parser = argparse.ArgumentParser(prog="python manage.py", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=list(COMMANDS))
+    parser.add_argument("name", nargs="?", help="createadmin: the username; import-pb: the file")
+    parser.add_argument("--display-name", help="createadmin: the name shown (default: username)")
     args = parser.parse_args()
-    if args.command == "import-pb" and not args.file:
+    if args.command == "createadmin" and not args.name:
+        parser.error("createadmin needs a username")
+    if args.command == "import-pb" and not args.name:
         parser.error("import-pb needs a .pb file")
     url = database_url_from_env()
     if url.startswith("sqlite://"):
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
-    if args.command == "import-pb":
-        try:
-            data = Path(args.file).read_bytes()
-        except OSError as exc:
-            print(f"{args.file}: {exc.strerror}", file=sys.stderr)
-            sys.exit(2)
-        sys.exit(asyncio.run(_import_pb(url, args.file, data)))
-    command = {"migrate": _migrate, "demo": _demo, "logins": _logins}[args.command]
-    asyncio.run(command(url))
+    sys.exit(asyncio.run(COMMANDS[args.command](url, args)))
 
 
 if __name__ == "__main__":

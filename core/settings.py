@@ -24,9 +24,14 @@ class ConfigurationError(RuntimeError):
     """The environment does not allow a safe start; the message says what to set."""
 
 
+def default_database_url() -> str:
+    """The embedded SQLite database of `make run`, under data/."""
+    return f"sqlite://{DATA_DIR / 'yishi.sqlite3'}"
+
+
 def database_url_from_env() -> str:
-    """DATABASE_URL, else the embedded SQLite file under data/."""
-    return os.environ.get("DATABASE_URL") or f"sqlite://{DATA_DIR / 'yishi.sqlite3'}"
+    """DATABASE_URL, else the embedded SQLite database."""
+    return os.environ.get("DATABASE_URL") or default_database_url()
 
 
 def load_or_create_secret_key(path: Path) -> str:

@@ -632,3 +632,41 @@ async def audit_actions() -> list[str]:
     return list(
         await AuditEntry.all().order_by("action").distinct().values_list("action", flat=True)
     )
+
+
+# --- the first administrator (command line) --------------------------------------------------
+
+
+async def create_admin(username: str, display_name: str, password: str) -> User:
+    """An administrator made from the command line (`python manage.py createadmin`), without a
+    signed-in user: how a new deployment gets its first account. The password is the
+    operator's own, typed in or read from the environment; there is no default."""
+    errors: dict[str, str] = {}
+    username = clean_username(username, errors)
+    display_name = text(display_name or username, "display_name", errors, max_length=100)
+    errors.update(validate_password(password))
+    if errors:
+        raise ValidationError(errors=errors)
+    password_hash = await _hash(password)
+    try:
+        async with in_transaction() as conn:
+            user = await User.create(
+                username=username,
+                display_name=display_name,
+                password_hash=password_hash,
+                role=Role.ADMIN,
+                is_active=True,
+                using_db=conn,
+            )
+            await record(
+                None,
+                "account.create",
+                user,
+                using_db=conn,
+                username=username,
+                role=Role.ADMIN.value,
+                via="command line",
+            )
+    except IntegrityError as exc:
+        raise ValidationError(errors={"username": _("This username is taken.")}) from exc
+    return user

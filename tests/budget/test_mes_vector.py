@@ -14,7 +14,7 @@ from budget.pabulib import election_from_pb, parse_pb
 from budget.rules import Election, compute_outcome, mes_common, mes_python, mes_vector
 from budget.rules import equal_shares as es
 from budget.rules.election import money
-from tests.fixtures.regen_pabutools import pabulib_dir
+from tests.fixtures.pabulib_files import real_file
 
 
 def as_data(run: mes_common.Run) -> tuple:
@@ -74,7 +74,7 @@ def test_vector_run_equals_python_run_when_money_equals_price(election: Election
     ],
 )
 def test_vector_run_equals_python_run_on_real_files(stem, increments):
-    election = election_from_pb(parse_pb((pabulib_dir() / f"{stem}.pb").read_text()))
+    election = election_from_pb(parse_pb(real_file(f"{stem}.pb").read_text()))
     for k in increments:
         share = money(Fraction(election.budget) / len(election.ballots) + k)
         python, vector = both(election, share)
@@ -83,9 +83,7 @@ def test_vector_run_equals_python_run_on_real_files(stem, increments):
 
 
 def test_large_approval_counts_use_the_vector_run(monkeypatch):
-    election = election_from_pb(
-        parse_pb((pabulib_dir() / "Netherlands_Amsterdam_309.pb").read_text())
-    )
+    election = election_from_pb(parse_pb(real_file("Netherlands_Amsterdam_309.pb").read_text()))
     calls = []
     monkeypatch.setattr(es, "run_python", lambda *a, **k: calls.append(a))
     outcome = compute_outcome("mes", election)

@@ -19,6 +19,7 @@ from budget.pabulib import (
     parse_pb,
     write_pb,
 )
+from tests.fixtures.pabulib_files import real_file
 from tests.fixtures.regen_pabutools import REPO, pabulib_dir
 
 PB_FILES = sorted(pabulib_dir().glob("*.pb"))
@@ -189,9 +190,7 @@ def test_cli_json(tmp_path: Path, rule: str) -> None:
 
 @needs_files
 def test_cli_text_on_a_real_file() -> None:
-    path = pabulib_dir() / "Netherlands_Assen_2024.pb"
-    if not path.exists():
-        pytest.skip("Assen file absent")
+    path = real_file("Netherlands_Assen_2024.pb")
     result = _cli(str(path), "--rule", "equal-shares")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -13,6 +13,7 @@ and no cycle between modules, not even through an import inside a function.
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,25 @@ def test_the_checker_sees_lazy_imports_and_string_foreign_keys(tmp_path, source,
 
 def test_a_cycle_is_found():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_readme_layout_names_everything_a_newcomer_meets():
+    """Every top-level file and folder, and every module and folder of core/ and budget/,
+    is named in the README's layout section."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme.split("## Layout", 1)[1].split("```")[1]
+    named = {word.rstrip(",") for line in layout.splitlines() for word in line.split()}
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    top = {path.split("/")[0] + ("/" if "/" in path else "") for path in tracked}
+    top -= {"README.md", ".gitignore"}
+    top = {".ci/run" if entry == ".ci/" else entry for entry in top}
+    inner = set()
+    for package in ("core", "budget"):
+        for path in (ROOT / package).iterdir():
+            if path.name in ("__init__.py", "__pycache__"):
+                continue
+            if path.suffix == ".py" or path.is_dir():
+                inner.add(path.name + ("/" if path.is_dir() else ""))
+    assert sorted((top | inner) - named) == []

@@ -126,23 +126,36 @@ def group_ballots(
 async def _ballot_rows(
     conn: Any, round_id: int, *, with_points: bool
 ) -> list[tuple[int | None, Sequence[int], Sequence[int] | None]]:
-    """Every ballot of the round with its choices, in ballot id order (so a voter's index in
-    an outcome's certificate is stable): (area id, proposal ids, points or None). A ballot
-    without any choice (possible in an imported election) comes with no ids: it still counts
-    as a voter.
+    """Every ballot of the round with its choices: (area id, proposal ids, points or None). A
+    ballot without any choice (possible in an imported election) comes with no ids: it still
+    counts as a voter.
+
+    The order is fixed (a voter's index in an outcome's certificate stays the same on a
+    re-count) but says nothing about who cast a ballot or when (the secret ballot): residents'
+    ballots are sorted by their own content (area, then choices), never by ballot id, which
+    follows the order of casting that the audit log shows. The anonymous ballots of an
+    imported election keep the file's order (ids follow it; see `pabulib_io`).
 
     One plain SQL query that aggregates the choices per ballot in the database: the ORM's
-    per-row conversion of a district's 300,000 choices costs more than the count itself.
-    Both aggregates of a group see its rows in the same order, so ids and points line up.
-    Only an int (`round_id`) reaches the SQL text."""
+    per-row conversion of a district's 300,000 choices costs more than the count itself, and
+    the database sorts by content for next to nothing. Both aggregates of a group see its rows
+    in proposal order (PostgreSQL by ORDER BY; SQLite reads ballot_choice through its unique
+    (ballot_id, proposal_id) index), so ids and points line up. Only an int (`round_id`)
+    reaches the SQL text."""
     rid = int(round_id)
     postgres = conn.capabilities.dialect == "postgres"
-    agg = "array_remove(array_agg({}), NULL)" if postgres else "group_concat({})"
+    if postgres:
+        agg = "array_remove(array_agg({} ORDER BY c.proposal_id), NULL)"
+    else:
+        agg = "group_concat({})"
     columns = agg.format("c.proposal_id") + (", " + agg.format("c.points") if with_points else "")
+    content = "2, 3" if with_points else "2"
     sql = (
         f"SELECT b.area_id, {columns} FROM ballot b "
         f"LEFT JOIN ballot_choice c ON c.ballot_id = b.id "
-        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id ORDER BY b.id"
+        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id "
+        f"ORDER BY CASE WHEN b.voter_id IS NULL THEN b.id ELSE 0 END, "
+        f"b.area_id IS NULL, b.area_id, {content}"
     )
     _count, rows = await conn.execute_query(sql)
     if postgres:

@@ -321,7 +321,7 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     outcome = await Outcome.get(round_id=rnd.id, envelope_id=envelope.id)
     assert pabutools_outcome(export.text, tmp_path, "equal-shares") == frozen(outcome)
     election = election_from_pb(pb)
-    assert len(election.ballots) == 4 and election.ballots[3] == {}
+    assert len(election.ballots) == 4 and election.ballots.count({}) == 1  # (in any order)
 
 
 @pytest.mark.slow
@@ -343,7 +343,9 @@ async def test_round_trip_of_real_files(db, stem, tmp_path):
             return [dict(zip(v.projects, v.points, strict=True)) for v in pb.votes]
         return [set(v.projects) for v in pb.votes]
 
-    assert votes(again) == votes(original)  # same voters in the same order, ids renumbered
+    # an imported election's anonymous ballots keep the file's order (no resident to
+    # protect), ids renumbered
+    assert votes(again) == votes(original)
     assert [v.voter_id for v in again.votes] == [str(i) for i in range(1, len(again.votes) + 1)]
     outcome = await Outcome.get(round_id=rnd.id)
     selected = {r["project_id"] for r in again.projects if r["selected"] == "1"}

@@ -562,7 +562,8 @@ async def export_pb(actor: User | None, round_id: int, envelope_id: int | None =
     anew for every download) and numbered 1..n after the shuffle — never in the order they
     were cast, never with names, user names, user ids, ballot ids, receipts or times. The
     anonymous ballots of an imported election keep the file's order, so that an export
-    gives the file back."""
+    gives the file back. Which projects were selected is written only for those who may see
+    the results (published, or staff)."""
     rnd = await results.get_round(round_id)
     if not can(actor, "export_pabulib", rnd):
         raise PermissionDenied(export_refusal(actor, rnd))
@@ -580,8 +581,10 @@ async def export_pb(actor: User | None, round_id: int, envelope_id: int | None =
     proposals = {
         p.id: p for p in await Proposal.filter(id__in=[ballots.pid_of[k] for k in count.costs])
     }
-    outcome = await Outcome.get_or_none(round_id=rnd.id, envelope_id=envelope.id)
-    selected = set(outcome.data.get("selected", [])) if outcome is not None else None
+    selected = None
+    if can(actor, "see_results", rnd):
+        outcome = await Outcome.get_or_none(round_id=rnd.id, envelope_id=envelope.id)
+        selected = set(outcome.data.get("selected", [])) if outcome is not None else None
     source = await source_meta(rnd)
     points = rnd.ballot_type == BallotType.POINTS
     votes = list(count.ballots)

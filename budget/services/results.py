@@ -329,7 +329,8 @@ def _compute_refusal(user: User | None, rnd: Round) -> str:
 
 async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
     """Count every envelope with the round's rule and freeze the outcome (replacing an earlier
-    count); set each counted proposal's vote count and FUNDED / NOT_FUNDED status."""
+    count). A preview for staff: nothing public changes (proposal statuses and vote counts
+    are set when the results are published)."""
     rnd = await get_round(round_id)
     if not can(actor, "compute_results", rnd):
         raise PermissionDenied(_compute_refusal(actor, rnd))
@@ -347,17 +348,14 @@ async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
 async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[Outcome], int]:
     """Count `rnd` in the transaction `conn` and freeze the outcome (no permission check: the
     callers check; `actor` None is the command line). Returns the outcomes and how many
-    proposals are funded."""
+    proposals are funded. Proposals are left as they are until `publish_results`."""
     ballots = await load_round_ballots(rnd, conn)
     pid_of = ballots.pid_of
     outcomes: list[Outcome] = []
     funded: set[int] = set()
-    votes: dict[int, int] = {}
     results = await count_envelopes(str(rnd.rule), str(rnd.ballot_type), ballots.counts)
     for group, result in zip(ballots.counts, results, strict=True):
         funded.update(pid_of[key] for key in result.selected)
-        for key, expl in result.explanations.items():
-            votes[pid_of[key]] = int(expl.votes)
         outcomes.append(
             Outcome(
                 round_id=rnd.id,
@@ -372,6 +370,28 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
         )
     await Outcome.filter(round_id=rnd.id).using_db(conn).delete()
     await Outcome.bulk_create(outcomes, using_db=conn)
+    return outcomes, len(funded)
+
+
+async def _apply_outcome(conn: Any, rnd: Round) -> int:
+    """Set each counted proposal's vote count and FUNDED / NOT_FUNDED status from the frozen
+    outcome rows (what publishing makes public). Returns how many are funded."""
+    from budget.rules.election import money_from_str
+
+    pid_of = {
+        project_key(rnd, pid, ext): pid
+        for pid, ext in await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
+        .using_db(conn)
+        .values_list("id", "external_id")
+    }
+    funded: set[int] = set()
+    votes: dict[int, int] = {}
+    frozen = await Outcome.filter(round_id=rnd.id).using_db(conn).values_list("data", flat=True)
+    for data in frozen:
+        funded.update(pid_of[key] for key in data.get("selected", []) if key in pid_of)
+        for key, expl in (data.get("explanations") or {}).items():
+            if key in pid_of:
+                votes[pid_of[key]] = int(money_from_str(expl["votes"]))
     current = (
         await Proposal.filter(id__in=list(votes))
         .using_db(conn)
@@ -383,7 +403,7 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
         if status != wanted or vote_count != votes[pid]:
             changed.append((pid, votes[pid], wanted))
     await _update_proposals(conn, changed)
-    return outcomes, len(funded)
+    return len(funded)
 
 
 async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalStatus]]) -> None:
@@ -402,7 +422,8 @@ async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalSta
 
 
 async def publish_results(actor: User | None, round_id: int) -> Round:
-    """Publish the frozen count: everyone sees it, and nothing can change it any more."""
+    """Publish the frozen count: everyone sees it — the proposals become funded or not funded,
+    with their votes, in this same transaction — and nothing can change it any more."""
     rnd = await get_round(round_id)
     if not can(actor, "publish_results", rnd):
         raise PermissionDenied(_compute_refusal(actor, rnd))
@@ -412,9 +433,10 @@ async def publish_results(actor: User | None, round_id: int) -> Round:
             raise PermissionDenied(_compute_refusal(actor, rnd))
         if not await Outcome.filter(round_id=rnd.id).using_db(conn).exists():
             raise ValidationError(_("Compute the results before publishing them."))
+        funded = await _apply_outcome(conn, rnd)
         rnd.results_published_at = datetime.now(UTC)
         await rnd.save(using_db=conn, update_fields=["results_published_at", "updated_at"])
-        await record(actor, "results.published", rnd, public=True, using_db=conn)
+        await record(actor, "results.published", rnd, public=True, using_db=conn, funded=funded)
         return rnd
 
 

@@ -998,18 +998,23 @@ class _Ctx:
         for ballot, choice in zip(ballots, picks, strict=True):
             ballot.id = ballot_id[ballot.voter_id]
             rows += [BallotChoice(ballot_id=ballot.id, proposal_id=p, points=1) for p in choice]
+            # as `voting._save_ballot` logs it: who voted in the round, never which ballot
             if ballot.channel == Channel.PAPER:
                 await self.audit(
                     ballot.entered_by_id,
                     "ballot.paper_entered",
-                    ballot,
+                    rnd,
                     ballot.created_at,
-                    round=rnd.id,
+                    channel=Channel.PAPER.value,
                     resident=ballot.voter_id,
                 )
             else:
                 await self.audit(
-                    ballot.voter_id, "ballot.cast", ballot, ballot.created_at, round=rnd.id
+                    ballot.voter_id,
+                    "ballot.cast",
+                    rnd,
+                    ballot.created_at,
+                    channel=Channel.ONLINE.value,
                 )
         await BallotChoice.bulk_create(rows, batch_size=1000, using_db=conn)
 

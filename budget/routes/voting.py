@@ -178,10 +178,18 @@ async def ballot_receipt(request: Request) -> Response:
 @with_user
 async def receipt_check(request: Request) -> Response:
     """Public: is the ballot with this receipt code recorded? Shows the round, the channel and
-    the last change, never who voted or what."""
-    code = request.query_params.get("code", "").strip()[:40]
-    found = await svc.find_receipt(code) if code else None
-    return _page(request, "receipt_check.html", {"code": code, "found": found, "Phase": Phase})
+    the last change, never who voted or what. The code is POSTed, never put in the URL, so
+    that it stays out of access logs, proxies and the browser's history (GET shows the form
+    only, whatever its query says)."""
+    code = ""
+    found = None
+    if request.method == "POST":
+        form = await read_form(request)
+        code = str(form.get("code") or "").strip()[:40]
+        found = await svc.find_receipt(code) if code else None
+    ctx = {"code": code, "found": found, "Phase": Phase}
+    status = 422 if code and found is None else 200
+    return _page(request, "receipt_check.html", ctx, status_code=status)
 
 
 def _require_grid_worker(user: User) -> None:
@@ -286,7 +294,7 @@ routes = [
         "/rounds/{round_id:int}/ballot/total", ballot_total, name="ballot_total", methods=["POST"]
     ),
     Route("/rounds/{round_id:int}/ballot/receipt", ballot_receipt, name="ballot_receipt"),
-    Route("/receipt", receipt_check, name="receipt_check"),
+    Route("/receipt", receipt_check, name="receipt_check", methods=["GET", "POST"]),
     Route("/paper", paper_ballot_start, name="paper_ballot_start"),
     Route(
         "/rounds/{round_id:int}/paper/{user_id:int}",

@@ -555,9 +555,15 @@ def yuan(fen: int) -> Fraction:
 
 async def export_pb(actor: User | None, round_id: int, envelope_id: int | None = None) -> PbExport:
     """One envelope of a round as a .pb file (a .pb file has one budget): the district-wide
-    envelope unless `envelope_id` names another. Voters are numbered 1..n in ballot order —
-    never names, user names or user ids. The votes are exactly those the count reads, so
-    pabutools on the file reproduces our outcome (see `results.load_round_ballots`)."""
+    envelope unless `envelope_id` names another. The votes are exactly those the count reads,
+    so pabutools on the file reproduces our outcome (see `results.load_round_ballots`).
+
+    The secret ballot: residents' ballots are written in a fresh random order (shuffled
+    anew for every download) and numbered 1..n after the shuffle — never in the order they
+    were cast, never with names, user names, user ids, ballot ids, receipts or times. The
+    anonymous ballots of an imported election keep the file's order, so that an export
+    gives the file back. Which projects were selected is written only for those who may see
+    the results (published, or staff)."""
     rnd = await results.get_round(round_id)
     if not can(actor, "export_pabulib", rnd):
         raise PermissionDenied(export_refusal(actor, rnd))
@@ -575,14 +581,19 @@ async def export_pb(actor: User | None, round_id: int, envelope_id: int | None =
     proposals = {
         p.id: p for p in await Proposal.filter(id__in=[ballots.pid_of[k] for k in count.costs])
     }
-    outcome = await Outcome.get_or_none(round_id=rnd.id, envelope_id=envelope.id)
-    selected = set(outcome.data.get("selected", [])) if outcome is not None else None
+    selected = None
+    if can(actor, "see_results", rnd):
+        outcome = await Outcome.get_or_none(round_id=rnd.id, envelope_id=envelope.id)
+        selected = set(outcome.data.get("selected", [])) if outcome is not None else None
     source = await source_meta(rnd)
     points = rnd.ballot_type == BallotType.POINTS
+    votes = list(count.ballots)
+    if await Ballot.filter(round_id=rnd.id, voter_id__isnull=False).exists():
+        secrets.SystemRandom().shuffle(votes)
     text = write_pb(
         _export_meta(rnd, envelope, source, len(count.costs), len(count.ballots)),
         _export_projects(count, ballots.pid_of, proposals, selected, points),
-        _export_votes(count, points),
+        _export_votes(count, votes, points),
     )
     stem = _slug(PurePath(rnd.source).stem) if rnd.source else f"yishi_round_{rnd.id}"
     where = "" if envelope.area is None else f"_area_{envelope.area_id}"
@@ -661,11 +672,15 @@ def _export_projects(
     return rows
 
 
-def _export_votes(count: results.EnvelopeCount, points: bool) -> list[dict[str, Any]]:
+def _export_votes(
+    count: results.EnvelopeCount, ballots: Sequence[Mapping[str, int]], points: bool
+) -> list[dict[str, Any]]:
+    """The VOTES rows of `ballots` (the envelope's, in the order to write), voters numbered
+    1..n in that order."""
     order = {key: i for i, key in enumerate(count.costs)}
     first = next(iter(count.costs), None)
     rows = []
-    for number, ballot in enumerate(count.ballots, start=1):
+    for number, ballot in enumerate(ballots, start=1):
         keys = sorted(ballot, key=order.__getitem__)
         row: dict[str, Any] = {"voter_id": str(number), "vote": keys}
         if points:

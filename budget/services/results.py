@@ -126,23 +126,36 @@ def group_ballots(
 async def _ballot_rows(
     conn: Any, round_id: int, *, with_points: bool
 ) -> list[tuple[int | None, Sequence[int], Sequence[int] | None]]:
-    """Every ballot of the round with its choices, in ballot id order (so a voter's index in
-    an outcome's certificate is stable): (area id, proposal ids, points or None). A ballot
-    without any choice (possible in an imported election) comes with no ids: it still counts
-    as a voter.
+    """Every ballot of the round with its choices: (area id, proposal ids, points or None). A
+    ballot without any choice (possible in an imported election) comes with no ids: it still
+    counts as a voter.
+
+    The order is fixed (a voter's index in an outcome's certificate stays the same on a
+    re-count) but says nothing about who cast a ballot or when (the secret ballot): residents'
+    ballots are sorted by their own content (area, then choices), never by ballot id, which
+    follows the order of casting that the audit log shows. The anonymous ballots of an
+    imported election keep the file's order (ids follow it; see `pabulib_io`).
 
     One plain SQL query that aggregates the choices per ballot in the database: the ORM's
-    per-row conversion of a district's 300,000 choices costs more than the count itself.
-    Both aggregates of a group see its rows in the same order, so ids and points line up.
-    Only an int (`round_id`) reaches the SQL text."""
+    per-row conversion of a district's 300,000 choices costs more than the count itself, and
+    the database sorts by content for next to nothing. Both aggregates of a group see its rows
+    in proposal order (PostgreSQL by ORDER BY; SQLite reads ballot_choice through its unique
+    (ballot_id, proposal_id) index), so ids and points line up. Only an int (`round_id`)
+    reaches the SQL text."""
     rid = int(round_id)
     postgres = conn.capabilities.dialect == "postgres"
-    agg = "array_remove(array_agg({}), NULL)" if postgres else "group_concat({})"
+    if postgres:
+        agg = "array_remove(array_agg({} ORDER BY c.proposal_id), NULL)"
+    else:
+        agg = "group_concat({})"
     columns = agg.format("c.proposal_id") + (", " + agg.format("c.points") if with_points else "")
+    content = "2, 3" if with_points else "2"
     sql = (
         f"SELECT b.area_id, {columns} FROM ballot b "
         f"LEFT JOIN ballot_choice c ON c.ballot_id = b.id "
-        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id ORDER BY b.id"
+        f"WHERE b.round_id = {rid} GROUP BY b.id, b.area_id "
+        f"ORDER BY CASE WHEN b.voter_id IS NULL THEN b.id ELSE 0 END, "
+        f"b.area_id IS NULL, b.area_id, {content}"
     )
     _count, rows = await conn.execute_query(sql)
     if postgres:
@@ -316,7 +329,8 @@ def _compute_refusal(user: User | None, rnd: Round) -> str:
 
 async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
     """Count every envelope with the round's rule and freeze the outcome (replacing an earlier
-    count); set each counted proposal's vote count and FUNDED / NOT_FUNDED status."""
+    count). A preview for staff: nothing public changes (proposal statuses and vote counts
+    are set when the results are published)."""
     rnd = await get_round(round_id)
     if not can(actor, "compute_results", rnd):
         raise PermissionDenied(_compute_refusal(actor, rnd))
@@ -334,17 +348,14 @@ async def compute_results(actor: User | None, round_id: int) -> list[Outcome]:
 async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[Outcome], int]:
     """Count `rnd` in the transaction `conn` and freeze the outcome (no permission check: the
     callers check; `actor` None is the command line). Returns the outcomes and how many
-    proposals are funded."""
+    proposals are funded. Proposals are left as they are until `publish_results`."""
     ballots = await load_round_ballots(rnd, conn)
     pid_of = ballots.pid_of
     outcomes: list[Outcome] = []
     funded: set[int] = set()
-    votes: dict[int, int] = {}
     results = await count_envelopes(str(rnd.rule), str(rnd.ballot_type), ballots.counts)
     for group, result in zip(ballots.counts, results, strict=True):
         funded.update(pid_of[key] for key in result.selected)
-        for key, expl in result.explanations.items():
-            votes[pid_of[key]] = int(expl.votes)
         outcomes.append(
             Outcome(
                 round_id=rnd.id,
@@ -359,6 +370,28 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
         )
     await Outcome.filter(round_id=rnd.id).using_db(conn).delete()
     await Outcome.bulk_create(outcomes, using_db=conn)
+    return outcomes, len(funded)
+
+
+async def _apply_outcome(conn: Any, rnd: Round) -> int:
+    """Set each counted proposal's vote count and FUNDED / NOT_FUNDED status from the frozen
+    outcome rows (what publishing makes public). Returns how many are funded."""
+    from budget.rules.election import money_from_str
+
+    pid_of = {
+        project_key(rnd, pid, ext): pid
+        for pid, ext in await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
+        .using_db(conn)
+        .values_list("id", "external_id")
+    }
+    funded: set[int] = set()
+    votes: dict[int, int] = {}
+    frozen = await Outcome.filter(round_id=rnd.id).using_db(conn).values_list("data", flat=True)
+    for data in frozen:
+        funded.update(pid_of[key] for key in data.get("selected", []) if key in pid_of)
+        for key, expl in (data.get("explanations") or {}).items():
+            if key in pid_of:
+                votes[pid_of[key]] = int(money_from_str(expl["votes"]))
     current = (
         await Proposal.filter(id__in=list(votes))
         .using_db(conn)
@@ -370,7 +403,7 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
         if status != wanted or vote_count != votes[pid]:
             changed.append((pid, votes[pid], wanted))
     await _update_proposals(conn, changed)
-    return outcomes, len(funded)
+    return len(funded)
 
 
 async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalStatus]]) -> None:
@@ -389,7 +422,8 @@ async def _update_proposals(conn: Any, changed: list[tuple[int, int, ProposalSta
 
 
 async def publish_results(actor: User | None, round_id: int) -> Round:
-    """Publish the frozen count: everyone sees it, and nothing can change it any more."""
+    """Publish the frozen count: everyone sees it — the proposals become funded or not funded,
+    with their votes, in this same transaction — and nothing can change it any more."""
     rnd = await get_round(round_id)
     if not can(actor, "publish_results", rnd):
         raise PermissionDenied(_compute_refusal(actor, rnd))
@@ -399,9 +433,10 @@ async def publish_results(actor: User | None, round_id: int) -> Round:
             raise PermissionDenied(_compute_refusal(actor, rnd))
         if not await Outcome.filter(round_id=rnd.id).using_db(conn).exists():
             raise ValidationError(_("Compute the results before publishing them."))
+        funded = await _apply_outcome(conn, rnd)
         rnd.results_published_at = datetime.now(UTC)
         await rnd.save(using_db=conn, update_fields=["results_published_at", "updated_at"])
-        await record(actor, "results.published", rnd, public=True, using_db=conn)
+        await record(actor, "results.published", rnd, public=True, using_db=conn, funded=funded)
         return rnd
 
 

@@ -380,13 +380,15 @@ async def _save_ballot(
         action = "ballot.paper_entered" if channel == Channel.PAPER else "ballot.cast"
         if not created:
             action = "ballot.paper_corrected" if channel == Channel.PAPER else "ballot.changed"
-        # What was chosen is never written to the log: only that a ballot was cast.
+        # The secret ballot: the log says who voted in which round, by which channel (and, on
+        # paper, which grid worker entered it for whom), never which ballot: its subject is
+        # the round, and no ballot id, receipt or choice is written.
         await record(
             actor,
             action,
-            ballot,
+            rnd,
             using_db=conn,
-            round=rnd.id,
+            channel=channel.value,
             resident=voter.id if channel == Channel.PAPER else None,
         )
         return ballot

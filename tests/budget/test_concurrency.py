@@ -142,3 +142,36 @@ async def test_no_ballot_commits_after_voting_closes(db):
     assert late == []
     refused = [r for r in results if isinstance(r, PermissionDenied)]
     assert len(accepted) + len(refused) == 50
+
+
+async def test_publishing_while_counting_applies_the_count_it_publishes(db):
+    """Council members count again and publish at the same moment, 20 times each: exactly one
+    publication, and the proposals show exactly the frozen count that is published (never a
+    count replaced between publishing's read and its commit)."""
+    from budget.models import Outcome, Proposal, Round
+    from budget.services import results
+    from core.errors import PermissionDenied
+    from core.models import AuditEntry
+
+    rnd, area, projects, _resident = await _setup()
+    for i, resident in enumerate([await make_user(f"r{i:02d}", area=area) for i in range(12)]):
+        await voting.cast_ballot(resident, rnd.id, {projects[j].id: 1 for j in range(i % 5 + 1)})
+    await Round.filter(id=rnd.id).update(phase=Phase.RESULTS)
+    chair = await make_user("chair", role=Role.COUNCIL)
+    await results.compute_results(chair, rnd.id)
+    calls = []
+    for _ in range(N):
+        calls += [results.compute_results(chair, rnd.id), results.publish_results(chair, rnd.id)]
+    done = await asyncio.gather(*calls, return_exceptions=True)
+    unexpected = [r for r in done if isinstance(r, Exception)]
+    assert all(isinstance(r, PermissionDenied) for r in unexpected), unexpected
+    assert sum(isinstance(r, Round) for r in done) == 1
+    assert await AuditEntry.filter(action="results.published", subject_id=rnd.id).count() == 1
+    (outcome,) = await Outcome.filter(round_id=rnd.id)
+    funded = set(
+        await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FUNDED).values_list(
+            "id", flat=True
+        )
+    )
+    assert funded == {int(key) for key in outcome.data["selected"]} and funded
+    assert not await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FEASIBLE).exists()

@@ -33,7 +33,7 @@ async def test_import_form_and_a_good_file(client, db):
     assert response.headers["location"].endswith(f"/budget/rounds/{rnd.id}/results")
     page = await client.get(f"/budget/rounds/{rnd.id}/results")
     text = page_text(page.text)
-    assert "Not published yet" in text
+    assert "Preview — not published." in text
     assert "Rule: Method of Equal Shares" in text and "Ties:" in text
     assert "Each voter's share" in text
     assert "Funded in step 1 of equal shares: its 43 supporters paid ¥167.44 each." in text

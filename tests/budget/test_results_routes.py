@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from budget.models import Outcome, Round
+from budget.services import results as svc
 from tests.budget.test_results_services import counted_round
 from tests.helpers import login, page_text, post_form
 from tests.querycount import count_queries
@@ -27,7 +28,7 @@ async def test_compute_preview_publish_then_read_only(client, db):
     assert response.status_code == 303
     page = await client.get(f"/budget/rounds/{rnd.id}/results")
     text = page_text(page.text)
-    assert "Not published yet" in text
+    assert "Preview — not published." in text
     assert "Did not fit: ¥40,000 left, it costs ¥50,000." in text
     assert "Funded as number 1 by votes: ¥100,000 was left, it costs ¥60,000." in text
     assert "Greedy by votes" in text and "Ties:" in text
@@ -101,3 +102,50 @@ async def test_equal_shares_results_page_explains_in_words(client, db):
         "D 4 ¥20,000 Funded Funded in step 1 of equal shares: its 4 supporters paid ¥5,000 each."
         in text
     )
+
+
+async def test_a_count_changes_nothing_public_until_it_is_published(client, db):
+    """The council's count is a preview: the public and residents see no project funded or not
+    funded anywhere (cards, proposal pages, the round's counts, the status filter) until the
+    results are published; staff see the preview, marked as one."""
+    rnd, council, p, _areas = await counted_round()
+    await svc.compute_results(council, rnd.id)
+    pages = [
+        "/budget/",
+        f"/budget/rounds/{rnd.id}",
+        f"/budget/proposals?round={rnd.id}",
+        "/budget/proposals?sort=support",
+        *(f"/budget/proposals/{p[name].id}" for name in "ABCWD"),
+    ]
+    filters = [f"/budget/proposals?round={rnd.id}&status={s}" for s in ("funded", "not_funded")]
+    for who in (None, "east0", "council"):
+        client.cookies.clear()
+        if who:
+            await login(client, who)
+        for url in pages + filters:
+            response = await client.get(url)
+            assert response.status_code == 200, url
+            assert 'class="badge funded"' not in response.text, (who, url)
+            assert 'class="badge not_funded"' not in response.text, (who, url)
+        for url in filters:
+            assert "0 proposals found." in page_text((await client.get(url)).text), (who, url)
+        text = page_text((await client.get(f"/budget/rounds/{rnd.id}/results")).text)
+        if who == "council":
+            assert "Preview — not published." in text and "Did not fit" in text
+        else:
+            assert "not yet published" in text and "Did not fit" not in text
+            assert "Preview" not in text
+
+    await svc.publish_results(council, rnd.id)
+    client.cookies.clear()
+    detail = await client.get(f"/budget/proposals/{p['A'].id}")
+    assert 'class="badge funded"' in detail.text and "Funded" in page_text(detail.text)
+    detail = await client.get(f"/budget/proposals/{p['B'].id}")
+    assert "Not funded" in page_text(detail.text)
+    funded = page_text((await client.get(filters[0])).text)
+    assert "4 proposals found." in funded
+    assert all(p[name].title in funded for name in "ACWD")
+    round_page = page_text((await client.get(f"/budget/rounds/{rnd.id}")).text)
+    assert "Funded 4" in round_page and "Not funded 1" in round_page
+    results = page_text((await client.get(f"/budget/rounds/{rnd.id}/results")).text)
+    assert "Published on" in results and "Preview" not in results

@@ -70,6 +70,11 @@ async def test_compute_per_envelope(db):
     assert by_area[west.id].ballots_counted == 1
     assert by_area[None].ballots_counted == 5  # every ballot counts district-wide
     assert by_area[None].data["selected"] == [str(p["D"].id)]
+    # a count is a preview: no proposal changes until the results are published
+    statuses = dict(await Proposal.filter(round_id=rnd.id).values_list("title", "status"))
+    assert statuses == {**dict.fromkeys("ABCWD", "feasible"), "X": "infeasible"}
+    assert set(await Proposal.filter(round_id=rnd.id).values_list("vote_count", flat=True)) == {0}
+    await svc.publish_results(council, rnd.id)
     statuses = dict(await Proposal.filter(round_id=rnd.id).values_list("title", "status"))
     assert statuses == {
         "A": "funded",
@@ -94,10 +99,12 @@ async def test_rerun_replaces_and_publish_freezes(db):
     assert await Outcome.filter(round_id=rnd.id).count() == 3
     east_out = await Outcome.get(round_id=rnd.id, envelope_id=envelope.id)
     assert east_out.total_cost_fen == 60_000_00
-    assert (await Proposal.get(id=p["C"].id)).status == ProposalStatus.NOT_FUNDED
+    assert (await Proposal.get(id=p["C"].id)).status == ProposalStatus.FEASIBLE
 
     published = await svc.publish_results(council, rnd.id)
     assert published.results_published_at is not None
+    # what is published is the last count
+    assert (await Proposal.get(id=p["C"].id)).status == ProposalStatus.NOT_FUNDED
     with pytest.raises(PermissionDenied):
         await svc.compute_results(council, rnd.id)
     with pytest.raises(PermissionDenied):
@@ -162,6 +169,7 @@ async def test_points_round_counts_points(db):
     await rnd.save()
     council = await make_user("council", role=Role.COUNCIL)
     await svc.compute_results(council, rnd.id)
+    await svc.publish_results(council, rnd.id)
     assert (await Proposal.get(id=b.id)).vote_count == 13
     assert (await Proposal.get(id=b.id)).status == ProposalStatus.FUNDED
     assert (await Proposal.get(id=a.id)).status == ProposalStatus.NOT_FUNDED

@@ -113,11 +113,13 @@ async def test_cast_receipt_change_and_check(client, db):
     assert "Save my changes" in again.text
     # public receipt check: round and channel, not who or what
     client.cookies.clear()
-    check = await client.get("/budget/receipt", params={"code": code.lower()})
+    check = await post_form(client, "/budget/receipt", {"code": code.lower()})
+    assert check.status_code == 200
     text = page_text(check.text)
     assert "This ballot is recorded" in text and rnd.title in text and "Online" in text
     assert "alice" not in text.lower() and "Benches" not in text
-    missing = await client.get("/budget/receipt", params={"code": "AAAAA-AAAAA"})
+    missing = await post_form(client, "/budget/receipt", {"code": "AAAAA-AAAAA"})
+    assert missing.status_code == 422
     assert "No ballot has this code" in page_text(missing.text)
 
 

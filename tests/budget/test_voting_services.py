@@ -63,12 +63,13 @@ async def test_cast_then_change(db):
     assert await BallotChoice.filter(ballot_id=ballot.id).values_list("proposal_id", flat=True) == [
         p["lights"].id
     ]
-    actions = (
-        await AuditEntry.filter(subject_type="ballot")
-        .order_by("id")
-        .values_list("action", flat=True)
-    )
-    assert actions == ["ballot.cast", "ballot.changed"]
+    # the log says that alice voted (and changed her vote) in the round, never which ballot
+    entries = await AuditEntry.filter(action__startswith="ballot.").order_by("id")
+    assert [(e.action, e.actor_id, e.subject_type, e.subject_id) for e in entries] == [
+        ("ballot.cast", alice.id, "round", rnd.id),
+        ("ballot.changed", alice.id, "round", rnd.id),
+    ]
+    assert all(e.detail == {"channel": "online"} for e in entries)
     saved = await svc.ballot_of(rnd.id, alice.id)
     assert saved.choice_map == {p["lights"].id: 1}
 
@@ -149,8 +150,11 @@ async def test_paper_ballot_by_grid_worker_of_the_area(db):
     assert ballot.channel == Channel.PAPER and ballot.entered_by_id == worker.id
     assert ballot.voter_id == bob.id
     entry = await AuditEntry.get(action="ballot.paper_entered")
-    assert entry.actor_id == worker.id and entry.detail["resident"] == bob.id
-    assert "choices" not in entry.detail
+    assert entry.actor_id == worker.id and (entry.subject_type, entry.subject_id) == (
+        "round",
+        rnd.id,
+    )
+    assert entry.detail == {"channel": "paper", "resident": bob.id}  # no ballot, no choices
     # a correction replaces it
     await svc.enter_paper_ballot(worker, rnd.id, bob.id, {p["garden"].id: 1})
     assert await Ballot.filter(voter_id=bob.id).count() == 1

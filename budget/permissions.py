@@ -61,9 +61,11 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
                 and subject.status in (ProposalStatus.SUBMITTED, ProposalStatus.FEASIBLE)
             )
         case "support":
+            # like the ballot: a proposal of the resident's own area, or a district-wide one
             return (
                 is_voter(user)
                 and isinstance(subject, Proposal)
+                and subject.area_id in (None, user.area_id)
                 and phase in (Phase.PROPOSING, Phase.REVIEWING)
                 and subject.status in (ProposalStatus.SUBMITTED, ProposalStatus.FEASIBLE)
             )

@@ -1,5 +1,5 @@
 """The people and places every feature refers to: areas (neighbourhoods / grids), accounts with
-roles, invitations, sign-in throttling, and the audit log.
+roles, invitations, password reset codes, sign-in throttling, and the audit log.
 
 Budgeting (`budget`) and consultation (`consult`) build on these.
 """
@@ -67,6 +67,9 @@ class User(Model):
     locale = fields.CharField(max_length=10, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
+    # Copied into the session at sign-in and compared on every request: raising it (sign out,
+    # a new password, a role change, deactivation) ends every session of the account.
+    session_version = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "account"
@@ -105,7 +108,8 @@ class Invitation(Model):
 
 
 class LoginThrottle(Model):
-    """Failed login attempts per key (username or client address), for rate limiting.
+    """Counted attempts per key (an account at one address, or an address), for throttling
+    guesses of passwords and codes (`core.services.throttle`).
 
     Kept in the database so that every worker process sees the same counts.
     """
@@ -114,10 +118,34 @@ class LoginThrottle(Model):
     key = fields.CharField(max_length=200, unique=True)
     failures = fields.IntField(default=0)
     window_started_at = fields.DatetimeField()
-    locked_until = fields.DatetimeField(null=True)
+    # Always written with the row; null only to add the column to an existing table.
+    last_attempt_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "login_throttle"
+
+
+class ResetCode(Model):
+    """A one-time code with which a resident sets a new password ("forgot my password").
+
+    A council member or the resident's grid worker makes it and hands it over in person; only
+    its argon2 hash is kept, so nobody can read it again. One per account: a new code replaces
+    the old one, and using it deletes it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "core.User", related_name="reset_code", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=200)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="reset_codes_created", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reset_code"
 
 
 class AuditEntry(Model):

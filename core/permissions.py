@@ -1,4 +1,4 @@
-"""Who may manage the community: areas, accounts, invitations, the audit log."""
+"""Who may manage the community: areas, accounts, invitations, reset codes, the audit log."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
             return user.role == Role.COUNCIL and getattr(subject, "role", None) in (
                 COUNCIL_GRANTABLE
             )
+        case "issue_reset_code":  # subject: the account whose password was forgotten
+            if not getattr(subject, "is_active", False):
+                return False
+            if user.role == Role.GRID_WORKER:  # the residents of their own area
+                return (
+                    getattr(subject, "role", None) == Role.RESIDENT
+                    and user.area_id is not None
+                    and subject.area_id == user.area_id
+                )
+            return can(user, "edit_account", subject)
         case "view_audit":
             return user.role in STAFF
     return False

@@ -100,6 +100,9 @@ async def ballot(request: Request) -> Response:
     action = str(route_url(request, "budget:ballot", round_id=rnd.id))
     if request.method == "POST":
         form = await read_form(request)
+        # Checked before anything is counted or shown, the preview ("Update the totals") too.
+        if not can(user, "vote", rnd):
+            raise PermissionDenied(svc.vote_refusal(user, rnd))
         choices, field_errors = svc.parse_choices(rnd, form)
         if not field_errors and not _is_preview(form):
             try:

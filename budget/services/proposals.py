@@ -597,6 +597,10 @@ async def toggle_support(user: User | None, proposal_id: int) -> tuple[Proposal,
     async with in_transaction() as conn:
         proposal = await _locked_proposal(conn, proposal_id)
         if not can(user, "support", proposal):
+            if user is not None and proposal.area_id not in (None, user.area_id):
+                raise PermissionDenied(
+                    _("You can support the proposals of your own area and district-wide ones.")
+                )
             raise PermissionDenied(
                 _("Only verified residents can support proposals, and only before voting.")
             )

@@ -1,5 +1,5 @@
-"""Community routes: sign-in, language, accounts and areas (mounted at the root)."""
+"""Community routes: sign-in, passwords, language, accounts and areas (mounted at the root)."""
 
-from core.routes import accounts, auth
+from core.routes import accounts, auth, passwords
 
-routes = auth.routes + accounts.routes
+routes = auth.routes + passwords.routes + accounts.routes

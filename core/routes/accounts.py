@@ -18,6 +18,7 @@ from core.models import Area, Role, User
 from core.permissions import can
 from core.services import accounts
 from core.web import (
+    client_address,
     flash,
     get_object_or_404,
     int_param,
@@ -27,6 +28,7 @@ from core.web import (
     redirect,
     render,
     require,
+    start_session,
     with_user,
 )
 
@@ -100,6 +102,7 @@ async def _account_form(
             "errors": errors or {},
             "role_options": [(role.value, role.label) for role in roles],
             "area_options": await _area_options(),
+            "can": can,
         },
         status_code=status_code,
     )
@@ -288,19 +291,15 @@ async def register(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            user = await accounts.register_with_code(form)
+            user = await accounts.register_with_code(form, client_address(request))
         except ValidationError as exc:
             return render(
                 request,
                 "core/register.html",
                 {"values": _form_values(form), "errors": exc.errors},
-                status_code=422,
+                status_code=exc.status_code,
             )
-        lang = request.session.get("lang")
-        request.session.clear()
-        request.session["uid"] = user.id
-        if lang:
-            request.session["lang"] = lang
+        start_session(request, user)
         flash(
             request,
             _(

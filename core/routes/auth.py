@@ -1,4 +1,4 @@
-"""Sign in, sign out, switch language."""
+"""Sign in, sign out (everywhere), switch language."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from core.audit import record
 from core.errors import ValidationError
 from core.i18n import SUPPORTED_LOCALES, _
 from core.services import auth
-from core.web import flash, load_user, read_form, redirect, render, safe_next, with_user
+from core.web import (
+    client_address,
+    end_session,
+    flash,
+    load_user,
+    read_form,
+    redirect,
+    render,
+    safe_next,
+    start_session,
+    with_user,
+)
 
 
 def _default_next(request: Request) -> str:
@@ -19,48 +29,39 @@ def _default_next(request: Request) -> str:
 
 @with_user
 async def login(request: Request) -> Response:
-    """The sign-in form; on success the session holds only the user id and CSRF token."""
+    """The sign-in form; on success a new session holds the user id, the account's session
+    version and the sign-in time."""
     next_url = safe_next(request.query_params.get("next"), _default_next(request))
     values = {"username": ""}
     if request.method == "POST":
         form = await read_form(request)
         values["username"] = str(form.get("username", ""))
         next_url = safe_next(str(form.get("next", "")), next_url)
-        client = request.client.host if request.client else "unknown"
         try:
             password = str(form.get("password", ""))
-            user = await auth.authenticate(values["username"], password, client)
+            user = await auth.authenticate(values["username"], password, client_address(request))
         except ValidationError as exc:
             return render(
                 request,
                 "core/login.html",
                 {"error": exc.message, "values": values, "next": next_url},
-                status_code=422,
+                status_code=exc.status_code,
             )
-        # A new session on sign-in: nothing from before carries over (session fixation).
-        lang = request.session.get("lang")
-        request.session.clear()
-        request.session["uid"] = user.id
-        if user.locale:
-            request.session["lang"] = user.locale
-        elif lang:
-            request.session["lang"] = lang
+        start_session(request, user)
         flash(request, _("Welcome, {name}.", name=user.display_name))
         return redirect(request, next_url)
     return render(request, "core/login.html", {"values": values, "next": next_url})
 
 
 async def logout(request: Request) -> Response:
-    """Sign out ends the session (POST only, so that a link cannot sign anyone out)."""
+    """Sign out (POST only, so that a link cannot sign anyone out): every session of the
+    account ends, on this device and on any other."""
     await read_form(request)
     user = await load_user(request)
     if user is not None:
-        await record(user, "logout", user)
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
-    flash(request, _("You have signed out."), "info")
+        await auth.sign_out_everywhere(user)
+    end_session(request)
+    flash(request, _("You have signed out, here and on every other device."), "info")
     return redirect(request, str(request.url_for("home")))
 
 

@@ -28,7 +28,9 @@ from core.forms import parse_int, text
 from core.i18n import _
 from core.models import Area, AuditEntry, Invitation, Role, User
 from core.permissions import can
-from core.services.auth import hash_password, validate_password
+from core.services import throttle
+from core.services.auth import bump_session_version, hash_password, validate_password
+from core.services.throttle import CODE_ADDRESS
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,64}$")
 # Codes and generated passwords avoid look-alikes (0/O, 1/I/L) so that they survive print.
@@ -194,10 +196,11 @@ async def _account_input(
     values["area"] = area
     values["verified"] = _flag(data.get("verified"))
     values["is_active"] = _flag(data.get("is_active")) if target is not None else True
-    password = str(data.get("password") or "")
-    if target is None or password:
-        errors.update(validate_password(password))
-    values["password"] = password
+    if target is None:
+        # Only a new account gets a password from staff; later, the resident sets their own
+        # with a one-time reset code (`core.services.reset_codes`).
+        values["password"] = str(data.get("password") or "")
+        errors.update(validate_password(values["password"]))
     if "username" in values and "username" not in errors:
         if await User.filter(username=values["username"]).exists():
             errors["username"] = _("This username is taken.")
@@ -243,7 +246,8 @@ async def create_account(actor: User, data: Mapping[str, Any]) -> User:
 
 
 async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> User:
-    """Change an account; deactivating replaces deleting. A blank password keeps the old one."""
+    """Change an account; deactivating replaces deleting. Staff never set a password here.
+    A new role or a deactivation ends every session of the account."""
     _deny(actor, "manage_accounts")
     _deny(actor, "edit_account", target)
     values, errors = await _account_input(actor, data, target=target)
@@ -256,9 +260,6 @@ async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> Us
     new_area_id = values["area"].id if values["area"] else None
     if target.area_id != new_area_id:
         changes["area"] = values["area"].name if values["area"] else ""
-    password_hash = await _hash(values["password"]) if values["password"] else None
-    if password_hash:
-        changes["password"] = "changed"
     async with in_transaction() as conn:
         target.display_name = values["display_name"]
         target.role = values["role"]
@@ -266,10 +267,9 @@ async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> Us
         target.verified = values["verified"]
         target.is_active = values["is_active"]
         fields = ["display_name", "role", "area_id", "verified", "is_active"]
-        if password_hash:
-            target.password_hash = password_hash
-            fields.append("password_hash")
         await target.save(using_db=conn, update_fields=fields)
+        if "role" in changes or "is_active" in changes:
+            target.session_version = await bump_session_version(target.id, conn)
         await record(actor, "account.edit", target, using_db=conn, **changes)
     return target
 
@@ -559,26 +559,32 @@ async def search_invitations(
     return qs
 
 
-async def register_with_code(data: Mapping[str, Any]) -> User:
+async def register_with_code(data: Mapping[str, Any], client: str) -> User:
     """A resident registers with a household's invitation code: the code is used exactly once
     (a conditional update inside the transaction, so that two concurrent uses cannot both win)
-    and the account is a verified resident of the code's area."""
-    errors: dict[str, str] = {}
+    and the account is a verified resident of the code's area.
+
+    The code is checked first, throttled per address like a password: without a valid code
+    the answer says only that, never whether a username is taken."""
     code = normalize_code(str(data.get("code") or ""))
     if not code:
-        errors["code"] = _("This field is required.")
+        raise ValidationError(errors={"code": _("This field is required.")})
+    address_key = CODE_ADDRESS.key(client)
+    await throttle.reserve(CODE_ADDRESS, address_key, field="code")
+    invitation = await Invitation.get_or_none(code=code).select_related("area")
+    if invitation is None:
+        raise ValidationError(
+            errors={"code": _("This code is not valid. Check it against your printed slip.")}
+        )
+    if invitation.used_at is not None:
+        raise ValidationError(errors={"code": _("This code has been used already.")})
+    await throttle.release(address_key)  # a real code: not a failed guess
+    errors: dict[str, str] = {}
     username = clean_username(data.get("username"), errors)
     display_name = text(data.get("display_name"), "display_name", errors, max_length=100)
     errors.update(
         validate_password(str(data.get("password") or ""), str(data.get("password_confirm") or ""))
     )
-    invitation = None
-    if code:
-        invitation = await Invitation.get_or_none(code=code).select_related("area")
-        if invitation is None:
-            errors["code"] = _("This code is not valid. Check it against your printed slip.")
-        elif invitation.used_at is not None:
-            errors["code"] = _("This code has been used already.")
     if "username" not in errors and await User.filter(username=username).exists():
         errors["username"] = _("This username is taken.")
     if errors:

@@ -28,11 +28,14 @@ from core.web.security import (
 from core.web.templates import make_templates, url_for
 from core.web.urls import query_with, route_url, route_url_around, safe_next
 from core.web.users import (
+    client_address,
+    end_session,
     get_object_or_404,
     int_param,
     load_user,
     login_required,
     require,
+    start_session,
     with_user,
 )
 
@@ -45,7 +48,9 @@ __all__ = [
     "Page",
     "SameOriginMiddleware",
     "SecurityHeadersMiddleware",
+    "client_address",
     "csrf_token",
+    "end_session",
     "error_handlers",
     "flash",
     "get_object_or_404",
@@ -64,6 +69,7 @@ __all__ = [
     "route_url",
     "route_url_around",
     "safe_next",
+    "start_session",
     "url_for",
     "with_user",
 ]

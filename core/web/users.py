@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -20,17 +22,63 @@ _ACTIVE_USER = Prepared(
     lambda uid: User.filter(id=uid, is_active=True).select_related("area").limit(2)
 )
 
+# A session ends this long after sign-in, however often it is used (the cookie's own max_age
+# slides with every response).
+SESSION_LIFETIME = timedelta(days=14)
+# What the session holds about the signed-in user: the account, its session version at
+# sign-in (`User.session_version`), and the sign-in time (seconds since the epoch).
+SESSION_KEYS = ("uid", "sv", "at")
+
+
+def _now() -> float:
+    return time.time()
+
+
+def client_address(request: Request) -> str:
+    """The address guesses are throttled by (behind a reverse proxy, the one the proxy names:
+    uvicorn's --proxy-headers with --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
+
+
+def start_session(request: Request, user: User) -> None:
+    """A new session for `user`: nothing from before carries over (session fixation) but the
+    language."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session.update(uid=user.id, sv=user.session_version, at=int(_now()))
+    if user.locale:
+        request.session["lang"] = user.locale
+    elif lang:
+        request.session["lang"] = lang
+
+
+def end_session(request: Request) -> None:
+    """Forget the signed-in user (the language and the CSRF token stay)."""
+    for key in SESSION_KEYS:
+        request.session.pop(key, None)
+
+
+def _session_valid(session: dict, user: User) -> bool:
+    signed_in_at = session.get("at")
+    return (
+        session.get("sv") == user.session_version
+        and isinstance(signed_in_at, int)
+        and _now() - signed_in_at < SESSION_LIFETIME.total_seconds()
+    )
+
 
 async def load_user(request: Request) -> User | None:
-    """The signed-in user (one query per request, cached on request.state)."""
+    """The signed-in user (one query per request, cached on request.state); None when the
+    session was revoked (its version is old) or is older than SESSION_LIFETIME."""
     if hasattr(request.state, "user"):
         return request.state.user
     user = None
     user_id = request.session.get("uid") if "session" in request.scope else None
     if user_id:
         user = await _ACTIVE_USER.first(user_id) if isinstance(user_id, int) else None
-        if user is None:
-            request.session.pop("uid", None)
+        if user is None or not _session_valid(request.session, user):
+            user = None
+            end_session(request)
     request.state.user = user
     return user
 

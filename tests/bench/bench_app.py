@@ -177,7 +177,9 @@ async def cast_ballots(
                     return
                 choices = ballot_for(district, area_id, rng)
                 client.cookies.clear()
-                client.cookies.set("yishi_session", session_cookie({"uid": uid, "csrf": CSRF}))
+                # a session as signing in makes it: session version 0, signed in now
+                session = {"uid": uid, "csrf": CSRF, "sv": 0, "at": int(time.time())}
+                client.cookies.set("yishi_session", session_cookie(session))
                 form = [("csrf_token", CSRF), *(("project", str(p)) for p in choices)]
                 t = time.perf_counter()
                 response = await client.post(

@@ -99,7 +99,8 @@ async def test_edit_account_deactivates_and_keeps_password(db):
     area = await make_area()
     user = await make_user("li", area=area)
     old_hash = user.password_hash
-    data = account_data(area=str(area.id), password="", verified="", display_name="Li Na")
+    # a password in the form is ignored: staff never set one (reset codes instead)
+    data = account_data(area=str(area.id), password="by-staff-1", verified="", display_name="Li Na")
     await accounts.edit_account(council, user, data)  # is_active absent: deactivated
     await user.refresh_from_db()
     assert not user.is_active and not user.verified and user.display_name == "Li Na"
@@ -187,28 +188,33 @@ async def test_invitations_and_registration_use_a_code_once(db):
         "password": "longenough",
         "password_confirm": "longenough",
     }
-    user = await accounts.register_with_code(data)
+    user = await accounts.register_with_code(data, "10.0.0.1")
     assert user.verified and user.role == Role.RESIDENT and user.area_id == area.id
     inv = await Invitation.get(code=code)
     assert inv.used_by_id == user.id and inv.used_at is not None
     with pytest.raises(ValidationError) as exc:
-        await accounts.register_with_code({**data, "username": "resident2"})
+        await accounts.register_with_code({**data, "username": "resident2"}, "10.0.0.1")
     assert "code" in exc.value.errors
     assert await User.filter(role=Role.RESIDENT).count() == 1
 
 
 async def test_register_validates_every_field(db):
+    data = {
+        "code": "NOPE",
+        "username": "A B",
+        "display_name": "",
+        "password": "longenough",
+        "password_confirm": "different",
+    }
     with pytest.raises(ValidationError) as exc:
-        await accounts.register_with_code(
-            {
-                "code": "NOPE",
-                "username": "A B",
-                "display_name": "",
-                "password": "longenough",
-                "password_confirm": "different",
-            }
-        )
-    assert set(exc.value.errors) == {"code", "username", "display_name", "password_confirm"}
+        await accounts.register_with_code(data, "10.0.0.1")
+    # without a valid code, only the code is answered
+    assert set(exc.value.errors) == {"code"}
+    area = await make_area()
+    await Invitation.create(code="ABCDEFGH23", area=area)
+    with pytest.raises(ValidationError) as exc:
+        await accounts.register_with_code({**data, "code": "ABCDE-FGH23"}, "10.0.0.1")
+    assert set(exc.value.errors) == {"username", "display_name", "password_confirm"}
 
 
 async def test_create_invitations_validates(db):
@@ -233,7 +239,8 @@ async def test_concurrent_registrations_with_one_code_make_one_account(db):
                 "display_name": f"Racer {i}",
                 "password": "longenough",
                 "password_confirm": "longenough",
-            }
+            },
+            "10.0.0.1",
         )
 
     results = await asyncio.gather(*(attempt(i) for i in range(8)), return_exceptions=True)

@@ -16,7 +16,8 @@ from core.errors import ValidationError
 from core.i18n import _
 from core.models import Area, Role, User
 from core.permissions import can
-from core.services import accounts
+from core.services import accounts, reset_codes
+from core.services.accounts import format_code
 from core.web import (
     client_address,
     flash,
@@ -118,8 +119,17 @@ async def account_new(request: Request) -> Response:
             created = await accounts.create_account(user, form)
         except ValidationError as exc:
             return await _account_form(request, None, _form_values(form), exc.errors, 422)
+        # The new account's first sign-in code, shown on this answer only (never cached).
+        issued = await reset_codes.issue_reset_code(user, created)
+        created = await User.get(id=created.id).select_related("area")
         flash(request, _("Account {username} created.", username=created.username))
-        return redirect(request, str(request.url_for("core:account_list")))
+        response = render(
+            request,
+            "core/reset_code.html",
+            {"target": created, "issued": issued, "first": True, "format_code": format_code},
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
     return await _account_form(request, None, {"role": Role.RESIDENT.value, "verified": "on"})
 
 
@@ -149,9 +159,14 @@ async def account_edit(request: Request) -> Response:
 
 @login_required
 async def account_import(request: Request) -> Response:
-    """Import a CSV roll of residents: all rows or none; generated passwords shown once."""
+    """Import a CSV roll of residents: all rows or none; first sign-in codes shown once."""
     user = _staff(request, "import_roll")
-    context: dict[str, Any] = {"errors": {}, "lines": [], "imported": None}
+    context: dict[str, Any] = {
+        "errors": {},
+        "lines": [],
+        "imported": None,
+        "format_code": format_code,
+    }
     if request.method == "POST":
         form = await read_form(request, max_files=1)
         upload = form.get("file")
@@ -167,7 +182,7 @@ async def account_import(request: Request) -> Response:
             context.update(errors=exc.errors)
             return render(request, "core/account_import.html", context, status_code=422)
         context["imported"] = imported
-        # The generated passwords are on this page only: never cached, never stored in clear.
+        # The codes are on this page only: never cached, never stored in clear.
         response = render(request, "core/account_import.html", context)
         response.headers["Cache-Control"] = "no-store"
         return response

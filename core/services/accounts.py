@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -26,18 +26,18 @@ from core.audit import record
 from core.errors import PermissionDenied, ValidationError
 from core.forms import parse_int, text
 from core.i18n import _
-from core.models import Area, AuditEntry, Invitation, Role, User
+from core.models import Area, AuditEntry, Invitation, ResetCode, Role, User
 from core.permissions import can
 from core.services import throttle
 from core.services.auth import bump_session_version, hash_password, validate_password
 from core.services.throttle import CODE_ADDRESS
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{2,64}$")
-# Codes and generated passwords avoid look-alikes (0/O, 1/I/L) so that they survive print.
+# Codes avoid look-alikes (0/O, 1/I/L) so that they survive print.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
-PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
-GENERATED_PASSWORD_LENGTH = 10
+# A roll's residents hand their codes out over days, house by house.
+FIRST_CODE_LIFETIME = timedelta(days=14)
 MAX_INVITATIONS = 500
 MAX_ROLL_ROWS = 2000
 MAX_ROLL_BYTES = 2 * 1024 * 1024
@@ -58,8 +58,10 @@ async def _hash(password: str) -> str:
     return await asyncio.to_thread(hash_password, password)
 
 
-def generate_password() -> str:
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _i in range(GENERATED_PASSWORD_LENGTH))
+def unusable_password_hash() -> str:
+    """What an account without a password stores: no password matches it (it is no argon2
+    hash), and it differs from account to account."""
+    return "!" + secrets.token_urlsafe(24)
 
 
 def generate_code() -> str:
@@ -196,11 +198,6 @@ async def _account_input(
     values["area"] = area
     values["verified"] = _flag(data.get("verified"))
     values["is_active"] = _flag(data.get("is_active")) if target is not None else True
-    if target is None:
-        # Only a new account gets a password from staff; later, the resident sets their own
-        # with a one-time reset code (`core.services.reset_codes`).
-        values["password"] = str(data.get("password") or "")
-        errors.update(validate_password(values["password"]))
     if "username" in values and "username" not in errors:
         if await User.filter(username=values["username"]).exists():
             errors["username"] = _("This username is taken.")
@@ -213,12 +210,14 @@ async def _account_input(
 
 
 async def create_account(actor: User, data: Mapping[str, Any]) -> User:
-    """One account made by staff: role limited by `grant_role`, area for residents."""
+    """One account made by staff: role limited by `grant_role`, area for residents. It has no
+    password until its owner chooses one with a first sign-in code (`core.services.
+    reset_codes`), which staff make next and hand over: staff never know a password."""
     _deny(actor, "manage_accounts")
     values, errors = await _account_input(actor, data, target=None)
     if errors:
         raise ValidationError(errors=errors)
-    password_hash = await _hash(values["password"])
+    password_hash = unusable_password_hash()
     try:
         async with in_transaction() as conn:
             user = await User.create(
@@ -292,7 +291,7 @@ HEADER_ALIASES = {
     "小区": "area",
     "网格": "area",
     "区域": "area",
-    "password": "password",
+    "password": "password",  # refused: staff never set passwords
     "密码": "password",
 }
 REQUIRED_COLUMNS = ("username", "display_name", "area")
@@ -304,8 +303,6 @@ class RollRow:
     username: str
     display_name: str
     area: Area
-    password: str
-    generated: bool
 
 
 class RollError(ValidationError):
@@ -325,7 +322,8 @@ class RollError(ValidationError):
 class ImportedAccount:
     user: User
     area_name: str
-    password: str | None  # only when generated: shown once, never stored in clear
+    code: str  # the first sign-in code: shown once, only its hash is kept
+    expires_at: datetime
 
 
 def decode_roll(raw: bytes) -> str:
@@ -366,15 +364,23 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             (
                 1,
                 _(
-                    "The first line must name the columns username, display_name, area "
-                    "(and optionally password); missing: {missing}.",
+                    "The first line must name the columns username, display_name, area; "
+                    "missing: {missing}.",
                     missing=", ".join(missing),
                 ),
             )
         ]
-    index = {
-        name: columns.index(name) for name in (*REQUIRED_COLUMNS, "password") if name in columns
-    }
+    if "password" in columns:
+        return [], [
+            (
+                1,
+                _(
+                    "A roll has no password column: every resident gets a first sign-in code "
+                    "and chooses their own password with it. Remove the column and upload again."
+                ),
+            )
+        ]
+    index = {name: columns.index(name) for name in REQUIRED_COLUMNS}
     areas = {a.name: a for a in await Area.all()}
     parsed: list[tuple[int, dict[str, str]]] = []
     bad: list[tuple[int, str]] = []
@@ -430,22 +436,10 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             reasons.append(_("area is empty."))
         elif area is None:
             reasons.append(_("there is no area named {name}.", name=cells["area"]))
-        password = cells.get("password", "")
-        if password and validate_password(password):
-            reasons.append(next(iter(validate_password(password).values())))
         if reasons:
             bad.append((line, " ".join(reasons)))
             continue
-        rows.append(
-            RollRow(
-                line,
-                username,
-                display_name,
-                area,
-                password or generate_password(),
-                generated=not password,
-            )
-        )
+        rows.append(RollRow(line, username, display_name, area))
     if not rows and not bad:
         bad.append((0, _("The file has no rows below the header.")))
     bad.sort(key=lambda item: item[0])
@@ -453,28 +447,37 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
 
 
 async def import_roll(actor: User, raw: bytes) -> list[ImportedAccount]:
-    """Create a verified resident for every row, or nothing at all if any row is bad."""
+    """Create a verified resident for every row, or nothing at all if any row is bad. Each
+    gets a first sign-in code (shown once, on the import's page, to hand over with the
+    username), with which they choose their own password within FIRST_CODE_LIFETIME."""
     _deny(actor, "import_roll")
     rows, bad = await parse_roll(raw)
     if bad:
         raise RollError(lines=bad)
-    hashes = [await _hash(row.password) for row in rows]
+    codes = [generate_code() for _row in rows]
+    hashes = [await _hash(code) for code in codes]
+    expires_at = _now() + FIRST_CODE_LIFETIME
     imported: list[ImportedAccount] = []
     try:
         async with in_transaction() as conn:
-            for row, password_hash in zip(rows, hashes, strict=True):
+            for row, code, code_hash in zip(rows, codes, hashes, strict=True):
                 user = await User.create(
                     username=row.username,
                     display_name=row.display_name,
-                    password_hash=password_hash,
+                    password_hash=unusable_password_hash(),
                     role=Role.RESIDENT,
                     area=row.area,
                     verified=True,
                     using_db=conn,
                 )
-                imported.append(
-                    ImportedAccount(user, row.area.name, row.password if row.generated else None)
+                await ResetCode.create(
+                    user_id=user.id,
+                    code_hash=code_hash,
+                    created_by_id=actor.id,
+                    expires_at=expires_at,
+                    using_db=conn,
                 )
+                imported.append(ImportedAccount(user, row.area.name, code, expires_at))
             await record(
                 actor,
                 "account.import",
@@ -482,6 +485,7 @@ async def import_roll(actor: User, raw: bytes) -> list[ImportedAccount]:
                 using_db=conn,
                 count=len(imported),
                 usernames=[i.user.username for i in imported][:50],
+                first_sign_in_codes=len(imported),
             )
     except IntegrityError as exc:
         # someone created one of these usernames meanwhile; nothing was kept

@@ -59,30 +59,56 @@ async def test_account_list_search_and_filters(client, db):
     assert "<html" not in fragment.text and "Li Wei" in fragment.text
 
 
-async def test_create_account_422_keeps_values_then_creates(client, db):
+async def test_create_account_422_keeps_values_then_shows_a_first_sign_in_code(client, db):
+    """Staff never choose a password: a new account gets a first sign-in code, shown once,
+    with which its owner sets their own password."""
     area = await make_area()
     await make_user("chair", role=Role.COUNCIL)
     await login(client, "chair")
+    form = await client.get("/accounts/new")
+    assert 'name="password"' not in form.text
     data = {
         "username": "New.Person",
         "display_name": "New Person",
         "role": "finance",
         "area": "",
         "verified": "on",
-        "password": "short",
+        "password": "chosen-by-staff",
     }
     response = await post_form(client, "/accounts/new", data)
     assert response.status_code == 422
     assert 'value="New.Person"' in response.text and 'value="New Person"' in response.text
-    assert 'id="role-error"' in response.text and 'id="password-error"' in response.text
+    assert 'id="role-error"' in response.text
     # a council member is not even offered the finance role
     assert 'value="finance"' not in response.text
     assert not await User.filter(username="new.person").exists()
-    data.update(role="resident", area=str(area.id), password="longenough")
+    data.update(role="resident", area=str(area.id))
     response = await post_form(client, "/accounts/new", data)
-    assert response.status_code == 303
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert "First sign-in code for New Person" in page_text(response.text)
+    code = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)
     user = await User.get(username="new.person")
     assert user.area_id == area.id and user.verified
+    # the password staff typed was not kept: it does not sign in
+    client.cookies.clear()
+    refused = await post_form(
+        client, "/login", {"username": "new.person", "password": "chosen-by-staff"}
+    )
+    assert refused.status_code == 422
+    chosen = await post_form(
+        client,
+        "/password/reset",
+        {
+            "username": "new.person",
+            "code": code,
+            "password": "mine-alone-1",
+            "password_confirm": "mine-alone-1",
+        },
+    )
+    assert chosen.status_code == 303
+    client.cookies.clear()
+    await login(client, "new.person", "mine-alone-1")
 
 
 async def test_edit_account_deactivates(client, db):
@@ -121,7 +147,7 @@ async def test_area_pages(client, db):
     assert await Area.filter(name="East Gate N").exists()
 
 
-async def test_import_roll_page_lists_bad_lines_then_shows_passwords_once(client, db):
+async def test_import_roll_page_lists_bad_lines_then_shows_first_sign_in_codes_once(client, db):
     await make_area("East Gate")
     await make_user("chair", role=Role.COUNCIL)
     await login(client, "chair")
@@ -139,9 +165,22 @@ async def test_import_roll_page_lists_bad_lines_then_shows_passwords_once(client
     )
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    password = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)
+    assert "First sign-in code" in page_text(response.text)
+    code = re.search(r'<code class="secret">([^<]+)</code>', response.text).group(1)
     client.cookies.clear()
-    await login(client, "ok.one", password)
+    chosen = await post_form(
+        client,
+        "/password/reset",
+        {
+            "username": "ok.one",
+            "code": code,
+            "password": "my-own-pw",
+            "password_confirm": "my-own-pw",
+        },
+    )
+    assert chosen.status_code == 303
+    client.cookies.clear()
+    await login(client, "ok.one", "my-own-pw")
 
 
 async def test_invitations_then_register_and_sign_in(client, db):

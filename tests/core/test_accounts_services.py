@@ -57,7 +57,6 @@ def account_data(**changes):
         "role": "resident",
         "area": "",
         "verified": "on",
-        "password": "longenough",
     }
     data.update(changes)
     return data
@@ -67,11 +66,15 @@ async def test_create_account_validates_and_lowercases(db):
     council = await staff()
     area = await make_area()
     with pytest.raises(ValidationError) as exc:
-        await accounts.create_account(council, account_data(area="", password="short"))
-    assert set(exc.value.errors) == {"area", "password"}
-    user = await accounts.create_account(council, account_data(area=str(area.id)))
+        await accounts.create_account(council, account_data(area=""))
+    assert set(exc.value.errors) == {"area"}
+    user = await accounts.create_account(
+        council, account_data(area=str(area.id), password="chosen-by-staff")
+    )
     assert user.username == "wang.fang" and user.verified and user.area_id == area.id
-    assert check_password(user.password_hash, "longenough")
+    # staff never set a password: the account has none until its owner chooses one
+    assert not check_password(user.password_hash, "chosen-by-staff")
+    assert not check_password(user.password_hash, "")
     with pytest.raises(ValidationError) as exc:
         await accounts.create_account(council, account_data(area=str(area.id)))
     assert "username" in exc.value.errors
@@ -111,26 +114,43 @@ async def test_edit_account_deactivates_and_keeps_password(db):
     assert set(exc.value.errors) == {"is_active", "role"}
 
 
-ROLL = (
-    "username,display_name,area,password\n"
-    "wang.fang,王芳,East Gate,\n"
-    "li.wei,李伟,Canal Side,changeme123\n"
-)
+ROLL = "username,display_name,area\nwang.fang,王芳,East Gate\nli.wei,李伟,Canal Side\n"
 
 
-async def test_import_roll_creates_verified_residents_with_generated_passwords(db):
+async def test_import_roll_creates_verified_residents_with_first_sign_in_codes(db):
+    """Each imported resident gets a code (kept only as a hash) with which they choose their
+    own password; a roll with passwords in it is refused."""
+    from core.models import ResetCode
+    from core.services.reset_codes import set_password_with_code
+
     council = await staff()
     await make_area("East Gate")
     await make_area("Canal Side")
     imported = await accounts.import_roll(council, ("\ufeff" + ROLL).encode("utf-8"))
     assert [i.user.username for i in imported] == ["wang.fang", "li.wei"]
-    generated = imported[0].password
-    assert generated and imported[1].password is None
+    assert len({i.code for i in imported}) == 2
     wang = await User.get(username="wang.fang").select_related("area")
     assert wang.role == Role.RESIDENT and wang.verified and wang.area.name == "East Gate"
     assert wang.display_name == "王芳"
-    assert check_password(wang.password_hash, generated)
+    stored = await ResetCode.get(user_id=wang.id)
+    assert imported[0].code not in stored.code_hash
     assert await AuditEntry.filter(action="account.import").count() == 1
+    await set_password_with_code(
+        {
+            "username": "wang.fang",
+            "code": imported[0].code,
+            "password": "wang-fang-own",
+            "password_confirm": "wang-fang-own",
+        },
+        "127.0.0.1",
+    )
+    await wang.refresh_from_db()
+    assert check_password(wang.password_hash, "wang-fang-own")
+    with pytest.raises(accounts.RollError) as exc:
+        await accounts.import_roll(
+            council, b"username,display_name,area,password\nx.y,X,East Gate,secret123\n"
+        )
+    assert exc.value.lines[0][0] == 1 and "password" in exc.value.lines[0][1]
 
 
 async def test_import_roll_gbk(db):
@@ -146,14 +166,14 @@ async def test_import_roll_is_all_or_nothing_with_line_numbers(db):
     await make_area("East Gate")
     await make_user("taken")
     raw = (
-        b"username,display_name,area,password\n"
-        b"good.one,Good,East Gate,\n"
-        b"taken,Taken,East Gate,\n"
+        b"username,display_name,area\n"
+        b"good.one,Good,East Gate\n"
+        b"taken,Taken,East Gate\n"
         b"\n"
-        b"bad name,Bad,East Gate,\n"
-        b"nowhere,Nowhere,Mars,\n"
-        b"good.one,Twice,East Gate,\n"
-        b"shortpw,Short,East Gate,abc\n"
+        b"bad name,Bad,East Gate\n"
+        b"nowhere,Nowhere,Mars\n"
+        b"good.one,Twice,East Gate\n"
+        b"toolong,Too Long,East Gate,extra\n"
     )
     with pytest.raises(accounts.RollError) as exc:
         await accounts.import_roll(council, raw)

@@ -159,6 +159,14 @@ class Round(Model):
     results_published_at = fields.DatetimeField(null=True)
     # Set for rounds imported from a Pabulib file (studying past elections).
     source = fields.CharField(max_length=200, default="")
+    # An imported election is a study, not one of the district's rounds: kept out of the rounds,
+    # the proposal list and the district's counts; seen by staff, by everyone once public.
+    is_study = fields.BooleanField(default=False, db_default=False)
+    study_public = fields.BooleanField(default=False, db_default=False)  # the council decides
+    # sha256 of the imported file's text: the same file cannot become two studies.
+    source_digest = fields.CharField(max_length=64, null=True, unique=True)
+    # The file's own voter count (META num_votes, else its votes): a study's turnout.
+    study_voters = fields.IntField(null=True)
     created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "core.User", related_name="rounds_created", null=True, on_delete=fields.SET_NULL
     )

@@ -38,8 +38,27 @@ def _phase(subject: Any) -> Phase | None:
     return None
 
 
+def _study_of(subject: Any) -> Round | None:
+    """The imported election (study) `subject` is or belongs to, if any."""
+    rnd = subject if isinstance(subject, Round) else getattr(subject, "round", None)
+    return rnd if isinstance(rnd, Round) and rnd.is_study else None
+
+
+def _can_in_study(user: User | None, action: str, study: Round) -> bool:
+    """An imported election is only studied: nobody proposes, votes, reviews or counts in it."""
+    match action:
+        case "see_study" | "see_results" | "export_pabulib":
+            return is_staff(user) or study.study_public
+        case "publish_study" | "compare_rules":
+            return is_staff(user)
+    return False
+
+
 def can(user: User | None, action: str, subject: Any = None) -> bool:
     """May `user` do `action` on `subject` now? Unknown actions are refused."""
+    study = _study_of(subject)
+    if study is not None:
+        return _can_in_study(user, action, study)
     phase = _phase(subject)
     match action:
         case "create_round" | "import_pabulib":
@@ -111,14 +130,10 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
             return is_staff(user) and phase in (Phase.RESULTS, Phase.IMPLEMENTING, Phase.CLOSED)
         case "export_pabulib":
             # ballots are secret until the count: never during voting; then public once the
-            # results are published (or for an imported election), staff always
+            # results are published, staff always (imported elections: `_can_in_study`)
             return (
                 isinstance(subject, Round)
                 and phase != Phase.VOTING
-                and (
-                    is_staff(user)
-                    or subject.results_published_at is not None
-                    or bool(subject.source)
-                )
+                and (is_staff(user) or subject.results_published_at is not None)
             )
     return False

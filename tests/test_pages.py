@@ -10,7 +10,10 @@ import pytest
 from starlette.routing import Mount, Route
 
 from budget.models import BallotType, Phase, ProposalStatus
+from budget.services.pabulib_io import import_pabulib
+from budget.services.studies import set_study_public
 from core.models import Role
+from tests.budget.test_pabulib_io import SMALL_FILE
 from tests.helpers import login, make_area, make_proposal, make_round, make_user
 
 
@@ -100,7 +103,10 @@ async def _seed():
     proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
     proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
     await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
+    study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
     return {
+        "study_id": study.id,
         "round_id": voting.id,
         "proposal_id": proposal.id,
         "user_id": resident.id,
@@ -112,6 +118,8 @@ async def _seed():
 
 
 def _fill(path: str, ids: dict) -> str:
+    if path.startswith("/budget/studies/"):
+        path = path.replace("{round_id:int}", str(ids["study_id"]))
     for key in ("round_id", "proposal_id", "user_id", "area_id", "photo_id"):
         path = path.replace("{" + key + ":int}", str(ids[key]))
     return path

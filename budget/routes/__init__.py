@@ -1,5 +1,12 @@
 """Budgeting routes, mounted at /budget (names: budget:round_list, budget:proposal_detail …)."""
 
-from budget.routes import pabulib, proposals, results, rounds, voting
+from budget.routes import pabulib, proposals, results, rounds, studies, voting
 
-routes = rounds.routes + pabulib.routes + proposals.routes + voting.routes + results.routes
+routes = (
+    rounds.routes
+    + pabulib.routes
+    + studies.routes
+    + proposals.routes
+    + voting.routes
+    + results.routes
+)

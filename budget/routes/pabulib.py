@@ -1,5 +1,6 @@
-"""Pabulib files: a council member imports a past election (.pb) as a finished round; anyone
-allowed downloads a round's envelope as a .pb file."""
+"""Pabulib files: a council member imports a past election (.pb) as a study (an imported
+election, kept apart from the district's rounds); anyone allowed downloads a round's envelope
+as a .pb file."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from budget.models import Round
 from budget.permissions import can
 from budget.services import pabulib_io as svc
+from budget.services import studies
 from core.errors import ValidationError
 from core.i18n import _
 from core.web import (
@@ -25,21 +28,31 @@ from core.web import (
 
 
 def _form(
-    request: Request, errors: dict[str, str], status_code: int = 200, filename: str = ""
+    request: Request,
+    errors: dict[str, str],
+    status_code: int = 200,
+    filename: str = "",
+    existing: Round | None = None,
 ) -> Response:
     return render(
         request,
         "budget/round_import.html",
-        {"errors": errors, "filename": filename, "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024},
+        {
+            "errors": errors,
+            "filename": filename,
+            "existing": existing,
+            "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024,
+        },
         status_code=status_code,
     )
 
 
 @login_required
-async def round_import(request: Request) -> Response:
-    """GET: the upload form. POST: import the .pb file as a finished round (counted with its
-    rule, not published) and go to its results; a malformed file comes back on the form
-    (422) with the line and what is wrong, and nothing is saved."""
+async def study_import(request: Request) -> Response:
+    """GET: the upload form. POST: import the .pb file as a study (counted with its rule,
+    private) and go to its page; a malformed file comes back on the form (422) with the line
+    and what is wrong, and nothing is saved; a file imported before comes back (409) with a
+    link to the study it became."""
     user = request.state.user
     require(can(user, "import_pabulib"), _("Only council members import elections."))
     if request.method != "POST":
@@ -51,25 +64,31 @@ async def round_import(request: Request) -> Response:
     data = await upload.read(svc.MAX_FILE_BYTES + 1)
     try:
         rnd = await svc.import_pabulib(user, upload.filename, data)
+    except studies.AlreadyImported as exc:
+        return _form(request, exc.errors, 409, upload.filename, exc.study)
     except ValidationError as exc:
         return _form(request, exc.errors or {"file": exc.message}, 422, upload.filename)
     flash(
         request,
         _(
-            "The election {title} is imported and counted with its rule. It is not "
-            "published: compare the rules, then publish it if you wish.",
+            "The election {title} is imported and counted with its rule. Only council "
+            "members see it: compare the rules, then publish it if you wish.",
             title=rnd.title,
         ),
     )
-    return redirect(request, str(request.url_for("budget:results", round_id=rnd.id)))
+    return redirect(request, str(request.url_for("budget:study_detail", round_id=rnd.id)))
 
 
 @with_user
 async def round_export(request: Request) -> Response:
     """One envelope of a round as a Pabulib .pb file (`?envelope=<id>`, default the
     district-wide one), with anonymous voter numbers. Public once the results are published
-    (or for an imported election), staff always, never during voting."""
+    (an imported election: once the council publishes it), staff always, never during
+    voting."""
     user = request.state.user
+    rnd = await Round.get_or_none(id=request.path_params["round_id"])
+    if rnd is not None:
+        studies.require_visible(user, rnd)  # a private study is not told to exist
     envelope = request.query_params.get("envelope")
     envelope_id = int_param(envelope) if envelope else None
     if envelope and envelope_id is None:
@@ -86,6 +105,6 @@ async def round_export(request: Request) -> Response:
 
 
 routes = [
-    Route("/rounds/import", round_import, name="round_import", methods=["GET", "POST"]),
+    Route("/studies/import", study_import, name="study_import", methods=["GET", "POST"]),
     Route("/rounds/{round_id:int}/export.pb", round_export, name="round_export"),
 ]

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import proposals as svc
+from budget.services import studies
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input
@@ -197,6 +198,7 @@ async def proposal_detail(request: Request) -> Response:
     """One proposal: all its facts, photos, the verdict, supports and its public history."""
     user = request.state.user
     proposal = await svc.get_proposal(request.path_params["proposal_id"])
+    studies.require_visible(user, proposal.round)  # a private study's projects: staff only
     ctx = {
         "proposal": proposal,
         "photos": await svc.proposal_photos(proposal),

@@ -4,12 +4,13 @@ it (with a confirmation step)."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from budget.models import BallotType, OutcomeRule
 from budget.permissions import can
 from budget.services import results as svc
+from budget.services import studies
 from core.errors import PermissionDenied, ValidationError
 from core.i18n import _
 from core.web import flash, login_required, read_form, redirect, render, with_user
@@ -26,6 +27,9 @@ async def results(request: Request) -> Response:
     published yet."""
     user = request.state.user
     rnd = await svc.get_round(request.path_params["round_id"])
+    if rnd.is_study:  # an imported election's results are on its own page
+        studies.require_visible(user, rnd)
+        return RedirectResponse(request.url_for("budget:study_detail", round_id=rnd.id), 303)
     state = svc.results_state(user, rnd)
     ctx = {
         "round": rnd,
@@ -91,6 +95,7 @@ async def results_compare(request: Request) -> Response:
     memory, nothing frozen): which projects change, totals, and how many voters have at least
     one funded project they voted for, per envelope and per area."""
     rnd = await svc.get_round(request.path_params["round_id"])
+    studies.require_visible(request.state.user, rnd)
     comparison = await svc.compare_rules(request.state.user, rnd.id)
     ctx = {
         "round": rnd,

@@ -4,12 +4,13 @@ the next phase."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from budget.models import BallotType, OutcomeRule, Phase, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import rounds as service
+from budget.services import studies
 from core.errors import ValidationError
 from core.i18n import _
 from core.models import Area
@@ -47,12 +48,20 @@ def timetable(rnd: Round) -> list[dict]:
 
 @with_user
 async def round_list(request: Request) -> Response:
-    """The home page: every round, newest first, with its phase, fund and dates."""
-    page = await paginate(Round.all(), int_param(request.query_params.get("page"), 1), 20)
+    """The home page: the district's rounds, newest first, with phase, fund and dates
+    (imported elections are studies, listed on their own page)."""
+    page = await paginate(
+        Round.filter(is_study=False), int_param(request.query_params.get("page"), 1), 20
+    )
     return render(
         request,
         "budget/round_list.html",
-        {"page": page, "can": can, "timetable": timetable},
+        {
+            "page": page,
+            "can": can,
+            "timetable": timetable,
+            "public_studies": await studies.any_public_study(),
+        },
     )
 
 
@@ -118,6 +127,9 @@ async def round_edit(request: Request) -> Response:
 async def round_detail(request: Request) -> Response:
     """A round: its timetable, fund and envelopes, proposals per status, what one can do now."""
     rnd = await get_object_or_404(Round, id=request.path_params["round_id"])
+    if rnd.is_study:  # an imported election has its own page
+        studies.require_visible(request.state.user, rnd)
+        return RedirectResponse(request.url_for("budget:study_detail", round_id=rnd.id), 303)
     envelopes = await service.envelopes_of(rnd)
     counts = await service.proposal_counts(rnd)
     return render(

@@ -1,8 +1,13 @@
-"""Pabulib `.pb` files in and out of the app: import a past election as a finished round, and
-export any round's envelope as a `.pb` file that pabutools reads and that reproduces our count.
+"""Pabulib `.pb` files in and out of the app: import a past election as a study (a finished
+round kept apart from the district's rounds, see `budget.services.studies`), and export any
+round's envelope as a `.pb` file that pabutools reads and that reproduces our count.
 
 The file format itself (parsing, writing) is `budget.pabulib`; this module maps it onto rounds,
 envelopes, proposals and anonymous ballots.
+
+A file is imported once: a digest of its text is kept on the study (unique in the database),
+and the same file again is refused naming the study it became. Another file whose title an
+existing study already has gets a number: "Title (2)".
 
 Amounts: a file's budget and costs are read as yuan (whatever its currency: the file's
 currency is kept in the round's description and written back on export) and converted to
@@ -14,6 +19,7 @@ ties are broken on the same ids as in the original election.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import secrets
@@ -41,7 +47,7 @@ from budget.models import (
 )
 from budget.pabulib import POINTS_TYPES, PabulibError, PbFile, PbVote, parse_pb, write_pb
 from budget.permissions import can, is_staff
-from budget.services import results
+from budget.services import results, studies
 from budget.services.voting import RECEIPT_ALPHABET, RECEIPT_LENGTH
 from core.audit import record
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -111,6 +117,8 @@ class ImportPlan:
     projects: list[ProjectPlan]
     ballots: list[list[tuple[int, int]]]  # per voter: (project index, points)
     meta: dict[str, str] = field(default_factory=dict)
+    voters: int = 0  # the file's own count of voters (META num_votes, else its votes)
+    digest: str = ""  # of the file's text (`content_digest`)
 
 
 def _refuse(line: int, message: str) -> ValidationError:
@@ -247,6 +255,7 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
         projects=projects,
         ballots=ballots,
         meta=dict(meta),
+        voters=_whole(meta.get("num_votes")) or len(pb.votes),
     )
 
 
@@ -324,6 +333,13 @@ def decode_upload(data: bytes) -> str:
         raise _refuse(line, _("the file is not UTF-8 text.")) from None
 
 
+def content_digest(text: str) -> str:
+    """sha256 of a file's text, whatever its line endings and trailing blank lines: the same
+    file saved on another system is the same file."""
+    normal = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
 def parse_upload(filename: str, data: bytes) -> tuple[PbFile, ImportPlan]:
     """Decode, parse and plan an uploaded file (ValidationError with the line number)."""
     text = decode_upload(data)
@@ -333,7 +349,9 @@ def parse_upload(filename: str, data: bytes) -> tuple[PbFile, ImportPlan]:
         pb = parse_pb(text)
     except PabulibError as exc:
         raise _refuse(exc.line, exc.message) from None
-    return pb, plan_import(pb, text, filename)
+    plan = plan_import(pb, text, filename)
+    plan.digest = content_digest(text)
+    return pb, plan
 
 
 def _receipts(n: int) -> list[str]:
@@ -392,27 +410,34 @@ def clean_filename(filename: str) -> str:
 
 
 async def import_pabulib(actor: User | None, filename: str, data: bytes) -> Round:
-    """Create a finished round (phase results, counted with its rule, not published) from a
-    .pb file: one district-wide envelope with the whole budget, the projects as feasible
-    proposals, the votes as anonymous imported ballots. All in one transaction: a file that
-    is refused, or a failure half-way, leaves nothing behind. `actor` None: the command line.
+    """Create a study — a finished round (phase results, counted with its rule, private until
+    the council publishes it) — from a .pb file: one envelope with the whole budget, the
+    projects as feasible proposals, the votes as anonymous imported ballots. All in one
+    transaction: a file that is refused, or a failure half-way, leaves nothing behind. The same
+    file twice: `studies.AlreadyImported` (409). `actor` None: the command line.
     """
     if actor is not None and not can(actor, "import_pabulib"):
         raise PermissionDenied(_("Only council members import elections."))
     filename = clean_filename(filename)
     pb, plan = parse_upload(filename, data)
+    await studies.refuse_known(plan.digest)  # before the long part; again while saving
     for _attempt in range(3):
         try:
             return await _save_import(actor, filename, pb, plan)
         except IntegrityError:
-            continue  # a receipt code already taken (vanishingly rare): new codes, again
+            # The same file saved meanwhile (the digest is unique), or a receipt code already
+            # taken (vanishingly rare): then new codes, again.
+            await studies.refuse_known(plan.digest)
     raise ValidationError(_("The election could not be imported just now. Please try again."))
 
 
 async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: ImportPlan) -> Round:
     async with in_transaction() as conn:
+        await studies.lock_imports(conn)
+        await studies.refuse_known(plan.digest, conn)
+        title = await studies.numbered_title(conn, plan.title)
         rnd = await Round.create(
-            title=plan.title,
+            title=title,
             description=plan.description,
             fund_fen=plan.fund_fen,
             phase=Phase.RESULTS,
@@ -421,6 +446,10 @@ async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: Impo
             points_total=plan.points_total,
             rule=plan.rule.value,
             source=filename,
+            is_study=True,
+            study_public=False,
+            source_digest=plan.digest,
+            study_voters=plan.voters,
             created_by=actor,
             using_db=conn,
         )
@@ -479,6 +508,9 @@ async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: Impo
             rnd,
             using_db=conn,
             source=filename,
+            title=title,
+            digest=plan.digest,
+            voters=plan.voters,
             projects=len(plan.projects),
             ballots=len(plan.ballots),
             rule=plan.rule.value,

@@ -93,10 +93,11 @@ class ProposalFilters:
 
 
 def filtered_proposals(filters: ProposalFilters) -> QuerySet[Proposal]:
-    """One query for a page of proposals (counts are columns). Their rounds and areas are few
-    and already loaded by the list page: `attach_rounds_and_areas` sets them without a join,
-    which spares building a Round per row (most of the page's time on a large round)."""
-    qs = Proposal.all()
+    """One query for a page of the district's proposals (counts are columns): the projects of
+    imported elections (studies) are never among them. Their rounds and areas are few and
+    already loaded by the list page: `attach_rounds_and_areas` sets them without building a
+    Round per row (most of the page's time on a large round)."""
+    qs = Proposal.filter(round__is_study=False)
     if filters.round_id is not None:
         qs = qs.filter(round_id=filters.round_id)
     if filters.category:
@@ -170,7 +171,8 @@ class ProposalCard:
 
 @dataclass
 class ListChoices:
-    """The rounds (newest first) and areas (by name) the list's filters offer, by id too."""
+    """The district's rounds (newest first; no imported election) and areas (by name) the
+    list's filters offer, by id too."""
 
     rounds: list[Round]
     areas: list[Area]
@@ -185,10 +187,12 @@ _choices_cache: dict[Any, tuple[tuple, ListChoices]] = {}
 
 def _choices_sql() -> str:
     """Everything `ListChoices` shows or orders by, in one query and in the order the filters
-    list them: rounds newest first (then by id), areas by name. The same text on SQLite and
-    PostgreSQL; column 6 sorts the areas by name under the column's own collation."""
+    list them: the district's rounds newest first (then by id), areas by name. The same text
+    on SQLite and PostgreSQL; column 6 sorts the areas by name under the column's own
+    collation."""
     return (
         f'SELECT 0, "id", "title", "phase", "created_at", NULL FROM "{Round._meta.db_table}" '
+        'WHERE NOT "is_study" '
         f'UNION ALL SELECT 1, "id", "name", NULL, NULL, "name" FROM "{Area._meta.db_table}" '
         "ORDER BY 1, 5 DESC, 6, 2 DESC"
     )
@@ -205,9 +209,13 @@ async def list_choices() -> ListChoices:
     cached = _choices_cache.get(key)
     if cached is not None and cached[0] == seen:
         return cached[1]
-    # The instances `Round.all().only("id", "title", "phase")` and `Area.all().only("id",
-    # "name")` would give, made from the same rows.
-    rounds = [Round._init_from_db(id=r[1], title=r[2], phase=r[3]) for r in seen if r[0] == 0]
+    # The instances `Round.filter(is_study=False).only("id", "title", "phase", "is_study")`
+    # and `Area.all().only("id", "name")` would give, made from the same rows.
+    rounds = [
+        Round._init_from_db(id=r[1], title=r[2], phase=r[3], is_study=False)
+        for r in seen
+        if r[0] == 0
+    ]
     areas = [Area._init_from_db(id=r[1], name=r[2]) for r in seen if r[0] == 1]
     choices = ListChoices(
         rounds,

@@ -774,7 +774,8 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     area_ids = {area_id for area_id, _pids, _pts in ballots.rows if area_id is not None}
     names = {a.id: a.name for a in await Area.filter(id__in=list(area_ids))} if area_ids else {}
     rows: dict[int | None, SatisfiedRow] = {}
-    total = SatisfiedRow(_("Whole district"))
+    # an imported election's voters are not the district's
+    total = SatisfiedRow(_("All voters") if rnd.is_study else _("Whole district"))
     for area_id, pids, _points in ballots.rows:
         row = rows.get(area_id)
         if row is None:
@@ -787,4 +788,4 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
                 for target in (row, total):
                     target.satisfied[rule] = target.satisfied.get(rule, 0) + 1
     areas = sorted(rows.values(), key=lambda r: r.label)
-    return Comparison(result, [*areas, total])
+    return Comparison(result, [total] if rnd.is_study else [*areas, total])

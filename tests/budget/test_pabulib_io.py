@@ -33,6 +33,7 @@ from budget.rules.election import Outcome as RuleOutcome
 from budget.services import pabulib_io as io
 from budget.services import results as svc
 from budget.services import voting
+from budget.services.studies import set_study_public
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
 from tests.budget.test_results_services import counted_round
@@ -101,6 +102,8 @@ async def test_import_real_files(db, stem):
     rnd = await Round.get(id=rnd.id)
     assert rnd.phase == Phase.RESULTS and rnd.results_published_at is None
     assert rnd.source == f"{stem}.pb"
+    assert rnd.is_study and not rnd.study_public and len(rnd.source_digest) == 64
+    assert rnd.study_voters == int(pb.meta["num_votes"])
     assert rnd.fund_fen == int(Fraction(pb.budget) * 100)
     assert rnd.title.startswith(pb.meta["description"])
     envelope = await Envelope.get(round_id=rnd.id)
@@ -333,7 +336,11 @@ async def test_round_trip_of_real_files(db, stem, tmp_path):
     data = real_file(stem)
     rnd = await io.import_pabulib(None, f"{stem}.pb", data)
     original = parse_pb(data.decode("utf-8-sig"))
-    export = await io.export_pb(None, rnd.id)  # an imported round is public
+    council = await make_user("council", role=Role.COUNCIL)
+    with pytest.raises(PermissionDenied):
+        await io.export_pb(None, rnd.id)  # private until the council publishes it
+    await set_study_public(council, rnd.id, True, confirmed=True)
+    export = await io.export_pb(None, rnd.id)  # a published study is public
     again = parse_pb(export.text)
     assert export.filename == f"{stem}.pb"
     assert again.costs == original.costs

@@ -11,14 +11,14 @@ from tests.budget.test_results_services import counted_round
 from tests.helpers import login, make_area, make_round, make_user, page_text, post_form
 from tests.querycount import count_queries
 
-IMPORT = "/budget/rounds/import"
+IMPORT = "/budget/studies/import"
 
 
 async def test_import_form_and_a_good_file(client, db):
     await make_user("council", role=Role.COUNCIL)
     await login(client, "council")
-    home = await client.get("/budget/")
-    assert IMPORT in home.text
+    studies = await client.get("/budget/studies")
+    assert IMPORT in studies.text
     form = await client.get(IMPORT)
     assert form.status_code == 200
     assert 'type="file"' in form.text and 'enctype="multipart/form-data"' in form.text
@@ -30,15 +30,16 @@ async def test_import_form_and_a_good_file(client, db):
     )
     assert response.status_code == 303, response.text[:500]
     rnd = await Round.get(source="Netherlands_Assen_2024.pb")
-    assert response.headers["location"].endswith(f"/budget/rounds/{rnd.id}/results")
-    page = await client.get(f"/budget/rounds/{rnd.id}/results")
+    assert response.headers["location"].endswith(f"/budget/studies/{rnd.id}")
+    page = await client.get(f"/budget/studies/{rnd.id}")
     text = page_text(page.text)
-    assert "Preview — not published." in text
+    assert "Only council members see it: compare the rules" in text
+    assert "Private: only council members can see this imported election." in text
     assert "Rule: Method of Equal Shares" in text and "Ties:" in text
     assert "Each voter's share" in text
     assert "Funded in step 1 of equal shares: its 43 supporters paid ¥167.44 each." in text
     assert "Compare greedy and equal shares" in text
-    assert "No area 0 84 0 0 84" in text  # turnout: the imported ballots have no area
+    assert "Voters (the file's count) 84 Ballots imported 84" in text  # turnout: the file's
 
 
 async def test_a_bad_file_comes_back_with_the_line_and_nothing_is_saved(client, db):
@@ -67,8 +68,8 @@ async def test_residents_may_not_import(client, db):
     )
     assert response.status_code == 403
     assert await Round.all().count() == 0
-    home = await client.get("/budget/")
-    assert IMPORT not in home.text
+    studies = await client.get("/budget/studies")
+    assert IMPORT not in studies.text
 
 
 async def test_export_download_headers_and_links(client, db):

@@ -37,6 +37,10 @@ async def district():
             category=categories[i % len(categories)],
             revised_cost_fen=1_000_00 if i % 5 == 0 else None,
         )
+    # an imported election's projects are never in the list, whatever the filters
+    study = await make_round(title="Imported", is_study=True, source="x.pb")
+    for i, status in enumerate([ProposalStatus.FUNDED, ProposalStatus.FEASIBLE] * 3):
+        await make_proposal(study, None, f"Project {i:02d} imported", area=east, status=status)
     return rnd, other, east, west, wang
 
 
@@ -81,6 +85,8 @@ async def test_list_page_matches_the_plain_queryset_for_every_shape(db):
         )
         queryset = svc.filtered_proposals(filters).only(*CARD)
         total = await queryset.count()
+        if filters == svc.ProposalFilters(sort=sort):
+            assert total == 30
         for number in (1, 2, 99):
             items, got_number, got_total = await svc.list_page(filters, number, 4, choices)
             assert got_total == total
@@ -120,6 +126,8 @@ async def test_new_and_changed_rounds_and_areas_show_at_once(db):
     new = await make_round(title="2027 micro-projects")
     fifth = await svc.list_choices()
     assert fifth.rounds[0].id == new.id
+    study = await make_round(title="Imported", is_study=True, source="x.pb")
+    assert study.id not in (await svc.list_choices()).rounds_by_id
     await Area.filter(id=north.id).delete()
     assert north.id not in (await svc.list_choices()).areas_by_id
 
@@ -151,8 +159,14 @@ async def test_choices_are_in_the_order_of_the_plain_queries(db):
         await make_area(name)
     for title in ["B round", "a round", "C round"]:
         await make_round(title=title)
+    await make_round(title="Imported", is_study=True, source="x.pb")  # never a choice
     choices = await svc.list_choices()
-    rounds = await Round.all().only("id", "title", "phase").order_by("-created_at", "-id")
+    rounds = (
+        await Round.filter(is_study=False)
+        .only("id", "title", "phase", "is_study")
+        .order_by("-created_at", "-id")
+    )
+    assert [r.title for r in rounds] == ["C round", "a round", "B round"]
     areas = await Area.all().only("id", "name")
     assert [(r.id, r.title, r.phase) for r in choices.rounds] == [
         (r.id, r.title, r.phase) for r in rounds

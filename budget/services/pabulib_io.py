@@ -501,7 +501,10 @@ async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: Impo
                 for i, pts in choices
             ),
         )
-        _outcomes, funded = await results.freeze_count(conn, rnd, actor)
+        await results.freeze_count(conn, rnd, actor)
+        # A study's count is its result: who may see it is the study's own visibility
+        # (`study_public`), not the district's publishing step.
+        funded = await results.apply_outcome(conn, rnd)
         await record(
             actor,
             IMPORT_ACTION,

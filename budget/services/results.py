@@ -373,7 +373,7 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
     return outcomes, len(funded)
 
 
-async def _apply_outcome(conn: Any, rnd: Round) -> int:
+async def apply_outcome(conn: Any, rnd: Round) -> int:
     """Set each counted proposal's vote count and FUNDED / NOT_FUNDED status from the frozen
     outcome rows (what publishing makes public). Returns how many are funded."""
     from budget.rules.election import money_from_str
@@ -433,7 +433,7 @@ async def publish_results(actor: User | None, round_id: int) -> Round:
             raise PermissionDenied(_compute_refusal(actor, rnd))
         if not await Outcome.filter(round_id=rnd.id).using_db(conn).exists():
             raise ValidationError(_("Compute the results before publishing them."))
-        funded = await _apply_outcome(conn, rnd)
+        funded = await apply_outcome(conn, rnd)
         rnd.results_published_at = datetime.now(UTC)
         await rnd.save(using_db=conn, update_fields=["results_published_at", "updated_at"])
         await record(actor, "results.published", rnd, public=True, using_db=conn, funded=funded)

@@ -128,9 +128,7 @@ async def test_import_real_files(db, stem):
     ours = compute_outcome(expected_rule, election_from_pb(pb))
     assert frozen(outcome) == sorted(ours.selected)
     assert outcome.total_cost_fen == ours.total_cost * 100
-    # counted, not published: no proposal says funded until the council publishes
-    assert not await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FUNDED).exists()
-    await svc.publish_results(council, rnd.id)
+    # a study's count is its result: who sees it is the study's own visibility
     funded = await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FUNDED).count()
     assert funded == len(ours.selected)
     entry = await AuditEntry.get(action="round.import", subject_id=rnd.id)
@@ -358,9 +356,10 @@ async def test_round_trip_of_real_files(db, stem, tmp_path):
     assert votes(again) == votes(original)
     assert [v.voter_id for v in again.votes] == [str(i) for i in range(1, len(again.votes) + 1)]
     outcome = await Outcome.get(round_id=rnd.id)
-    # which projects the count selected: not for the public before the results are published
-    assert all("selected" not in r for r in again.projects)
-    council = await make_user("council", role=Role.COUNCIL)
+    # which projects the count selected: public with the study
+    assert sorted(r["project_id"] for r in again.projects if r["selected"] == "1") == frozen(
+        outcome
+    )
     staff_export = parse_pb((await io.export_pb(council, rnd.id)).text)
     selected = {r["project_id"] for r in staff_export.projects if r["selected"] == "1"}
     assert sorted(selected) == frozen(outcome)
@@ -390,20 +389,20 @@ async def test_export_permissions(db):
 
 
 async def test_export_shows_the_selection_only_to_who_may_see_the_results(db):
-    """An imported election's ballots are public, but which projects its count selected is
-    not, until the council publishes it."""
+    """An imported election's file, with which projects its count selected, is for staff
+    until the council makes the study public; then for everyone."""
     rnd = await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
     council = await make_user("council", role=Role.COUNCIL)
-    public = parse_pb((await io.export_pb(None, rnd.id)).text)
-    assert len(public.votes) == 3 and all("selected" not in r for r in public.projects)
+    with pytest.raises(PermissionDenied):
+        await io.export_pb(None, rnd.id)
     staff = parse_pb((await io.export_pb(council, rnd.id)).text)
+    assert len(staff.votes) == 3
     assert {r["project_id"]: r["selected"] for r in staff.projects} == {
         "p1": "1",
         "p2": "0",
         "p3": "1",
     }
-    await svc.publish_results(council, rnd.id)
-    rnd = await Round.get(id=rnd.id)
+    await set_study_public(council, rnd.id, True, confirmed=True)
     public = parse_pb((await io.export_pb(None, rnd.id)).text)
     assert [r["selected"] for r in public.projects] == ["1", "0", "1"]
 

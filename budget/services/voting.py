@@ -77,7 +77,7 @@ class BallotEnvelope:
     key: str  # DISTRICT or str(area id)
     area: Area | None
     budget_fen: int
-    projects: list[Proposal]
+    projects: list[BallotProject]
 
     @property
     def name(self) -> str:
@@ -127,6 +127,36 @@ _DISTRICT_PROJECTS = Prepared(
         .only(*BALLOT_FIELDS)
     )
 )
+# The projects a ballot chose, by id: one shape per number of ids, rounded up to a power of
+# two (the list is padded with its last id), so that a few shapes serve every ballot.
+_CHOSEN_PROJECTS = Prepared(
+    lambda shape, rid, *ids: (
+        Proposal.filter(round_id=rid, status=ProposalStatus.FEASIBLE, id__in=ids)
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BallotProject:
+    """A project as a ballot shows it (read as a bare row: a ballot lists hundreds)."""
+
+    id: int
+    title: str
+    area_id: int | None
+    effective_cost_fen: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> BallotProject:
+        revised = row["revised_cost_fen"]
+        cost = revised if revised is not None else row["cost_fen"]
+        return cls(row["id"], row["title"], row["area_id"], cost)
+
+
+def _padded(ids: list[int]) -> list[int]:
+    size = 1 << (len(ids) - 1).bit_length()
+    return ids + [ids[-1]] * (size - len(ids))
 
 
 async def ballot_envelopes(
@@ -143,21 +173,18 @@ async def ballot_envelopes(
         envelopes = await _VOTER_ENVELOPES.all(rnd.id, area_id, using_db=using_db)
     if only is not None:
         wanted = sorted({int(pid) for pid in only})
-        projects = (
-            await Proposal.filter(round_id=rnd.id, status=ProposalStatus.FEASIBLE, id__in=wanted)
-            .order_by("title", "id")
-            .only(*BALLOT_FIELDS)
-            .using_db(using_db)
-            if wanted
-            else []
-        )
+        rows = []
+        if wanted:
+            ids = _padded(wanted)
+            rows = await _CHOSEN_PROJECTS.rows(rnd.id, *ids, shape=len(ids), using_db=using_db)
     elif area_id is None:
-        projects = await _DISTRICT_PROJECTS.all(rnd.id, using_db=using_db)
+        rows = await _DISTRICT_PROJECTS.rows(rnd.id, using_db=using_db)
     else:
-        projects = await _VOTER_PROJECTS.all(rnd.id, area_id, using_db=using_db)
-    by_area: dict[int | None, list[Proposal]] = {}
-    for p in projects:
-        by_area.setdefault(p.area_id, []).append(p)
+        rows = await _VOTER_PROJECTS.rows(rnd.id, area_id, using_db=using_db)
+    by_area: dict[int | None, list[BallotProject]] = {}
+    for row in rows:
+        project = BallotProject.from_row(row)
+        by_area.setdefault(project.area_id, []).append(project)
     result = [
         BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, by_area.get(e.area_id, []))
         for e in envelopes

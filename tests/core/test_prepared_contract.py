@@ -78,6 +78,7 @@ class Data:
     users: list[int]  # active with an area, active without one, inactive
     proposals: list[int]  # a sample: with photos, merged into another or from others, history
     ballots: list[int]
+    feasible: list[int]  # a sample of feasible proposals, of both rounds and every area
 
     def ids(self) -> list[int]:
         return sorted({*self.rounds, *self.areas, *self.users, *self.proposals, *self.ballots})
@@ -149,12 +150,14 @@ async def make_data() -> Data:
             round=r, voter=voter, area_id=voter.area_id, channel=Channel.ONLINE, receipt=f"R{n}"
         )
         ballots.append(ballot.id)
+    feasible = await Proposal.filter(status=ProposalStatus.FEASIBLE).order_by("id")
     return Data(
         rounds=[rnd.id, other.id],
         areas=[east.id, west.id],
         users=[wang.id, li.id, zhao.id],
         proposals=[survivor, merged_a, merged_b, with_photos, plain],
         ballots=ballots,
+        feasible=[p.id for p in feasible[::5]],
     )
 
 
@@ -201,8 +204,20 @@ def list_page_cases(data: Data):
             yield shape, [*ids, limit, offset]
 
 
+def chosen_project_cases(data: Data):
+    """A ballot's chosen projects: 1, 2 and 4 ids (padded as the service pads them), some
+    unknown or of the other round."""
+    pool = [*data.feasible, data.proposals[0], MISSING_ID]
+    for rid in [*data.rounds, MISSING_ID]:
+        for n in (1, 2, 4):
+            for start in range(len(pool)):
+                ids = [pool[(start + k) % len(pool)] for k in range(n)]
+                yield n, [rid, *ids]
+
+
 # `module.NAME` of a Prepared taking a shape → its (shape, arguments) for the test data.
 SHAPED = {
+    "budget.services.voting._CHOSEN_PROJECTS": chosen_project_cases,
     "budget.services.proposals._LIST_COUNT": list_count_cases,
     "budget.services.proposals._LIST_PAGE": list_page_cases,
 }

@@ -529,7 +529,7 @@ async def test_votes_of_an_import_keep_file_order(db):
 
 
 def test_command_line_import(tmp_path):
-    """`python -m manage import-pb FILE.pb` prints the new round's id; a bad file is
+    """`python manage.py import-pb FILE.pb` prints the new round's id; a bad file is
     refused with its line on stderr and exit status 1."""
     path = pabulib_dir() / "Netherlands_Assen_2024.pb"
     if not path.exists():
@@ -539,7 +539,7 @@ def test_command_line_import(tmp_path):
 
     def manage(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "manage", *args],
+            [sys.executable, "manage.py", *args],
             cwd=repo,
             env=env,
             capture_output=True,

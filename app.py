@@ -23,7 +23,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
 import core.routes
-from budget.services.results import shutdown_count_workers
+from budget.services.counting import shutdown_count_workers
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
 from core.settings import ROOT, Settings, tortoise_config
 from core.web import (

@@ -9,8 +9,8 @@ from starlette.routing import Route
 
 from budget.models import BallotType, OutcomeRule
 from budget.permissions import can
+from budget.services import compare, studies
 from budget.services import results as svc
-from budget.services import studies
 from core.errors import PermissionDenied, ValidationError
 from core.i18n import _
 from core.web import flash, login_required, read_form, redirect, render, with_user
@@ -96,7 +96,7 @@ async def results_compare(request: Request) -> Response:
     one funded project they voted for, per envelope and per area."""
     rnd = await svc.get_round(request.path_params["round_id"])
     studies.require_visible(request.state.user, rnd)
-    comparison = await svc.compare_rules(request.state.user, rnd.id)
+    comparison = await compare.compare_rules(request.state.user, rnd.id)
     ctx = {
         "round": rnd,
         "comparison": comparison,

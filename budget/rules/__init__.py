@@ -29,7 +29,7 @@ Which path runs when (the outcome is the same on every path; only the time diffe
   `method_of_equal_shares` re-runs MES at the share add1 chose; if it does not make the
   certified steps (a wrong bound: never seen), it logs a warning and walks one increment at
   a time;
-- worker processes: `budget.services.results.count_envelopes` counts a round's envelopes in
+- worker processes: `budget.services.counting.count_envelopes` counts a round's envelopes in
   worker processes (spawned, one per CPU, at most one per envelope, the biggest envelope
   first) when the rule is mes, mes-add1 or equal-shares, there is more than one envelope and
   more than one CPU, and the envelopes hold at least `PARALLEL_MIN_BALLOTS` = 20,000 ballots

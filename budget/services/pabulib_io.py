@@ -12,7 +12,7 @@ existing study already has gets a number: "Title (2)".
 Amounts: a file's budget and costs are read as yuan (whatever its currency: the file's
 currency is kept in the round's description and written back on export) and converted to
 fen exactly; an amount with a fraction of a fen is refused. Project ids are kept in
-`Proposal.external_id` and name the projects in the count (`results.project_key`), so that
+`Proposal.external_id` and name the projects in the count (`counting.project_key`), so that
 ties are broken on the same ids as in the original election.
 """
 
@@ -48,6 +48,7 @@ from budget.models import (
 from budget.pabulib import POINTS_TYPES, PabulibError, PbFile, PbVote, parse_pb, write_pb
 from budget.permissions import can, is_staff
 from budget.services import results, studies
+from budget.services.counting import EnvelopeCount, load_round_ballots
 from budget.services.voting import RECEIPT_ALPHABET, RECEIPT_LENGTH
 from core.audit import record
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -591,7 +592,7 @@ def yuan(fen: int) -> Fraction:
 async def export_pb(actor: User | None, round_id: int, envelope_id: int | None = None) -> PbExport:
     """One envelope of a round as a .pb file (a .pb file has one budget): the district-wide
     envelope unless `envelope_id` names another. The votes are exactly those the count reads,
-    so pabutools on the file reproduces our outcome (see `results.load_round_ballots`).
+    so pabutools on the file reproduces our outcome (see `counting.load_round_ballots`).
 
     The secret ballot: residents' ballots are written in a fresh random order (shuffled
     anew for every download) and numbered 1..n after the shuffle — never in the order they
@@ -611,7 +612,7 @@ async def export_pb(actor: User | None, round_id: int, envelope_id: int | None =
         envelope = next((e for e in envelopes if e.id == envelope_id), None)
         if envelope is None:
             raise NotFound(_("This envelope does not exist."))
-    ballots = await results.load_round_ballots(rnd)
+    ballots = await load_round_ballots(rnd)
     count = ballots.count_of(envelope.id)
     proposals = {
         p.id: p for p in await Proposal.filter(id__in=[ballots.pid_of[k] for k in count.costs])
@@ -676,7 +677,7 @@ def _export_meta(
 
 
 def _export_projects(
-    count: results.EnvelopeCount,
+    count: EnvelopeCount,
     pid_of: Mapping[str, int],
     proposals: Mapping[int, Proposal],
     selected: set[str] | None,
@@ -708,7 +709,7 @@ def _export_projects(
 
 
 def _export_votes(
-    count: results.EnvelopeCount, ballots: Sequence[Mapping[str, int]], points: bool
+    count: EnvelopeCount, ballots: Sequence[Mapping[str, int]], points: bool
 ) -> list[dict[str, Any]]:
     """The VOTES rows of `ballots` (the envelope's, in the order to write), voters numbered
     1..n in that order."""

@@ -30,9 +30,10 @@ from budget.models import (
 from budget.pabulib import election_from_pb, parse_pb
 from budget.rules import Election, compute_outcome, verify_certificate
 from budget.rules.election import Outcome as RuleOutcome
+from budget.services import compare, voting
 from budget.services import pabulib_io as io
 from budget.services import results as svc
-from budget.services import voting
+from budget.services.counting import UNIT_FEN, EnvelopeCount, load_round_ballots
 from budget.services.studies import set_study_public
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
@@ -410,13 +411,13 @@ async def test_export_shows_the_selection_only_to_who_may_see_the_results(db):
 # --- certificates from the frozen JSON, comparison of rules --------------------------------
 
 
-def election_of(count: svc.EnvelopeCount, rnd: Round) -> Election:
+def election_of(count: EnvelopeCount, rnd: Round) -> Election:
     return Election(
         budget=count.budget_fen,
         costs=count.costs,
         ballots=count.ballots,
         utility="points" if rnd.ballot_type == BallotType.POINTS else "cost",
-        unit=svc.UNIT_FEN,
+        unit=UNIT_FEN,
     )
 
 
@@ -428,7 +429,7 @@ async def test_frozen_outcome_is_its_own_certificate(db, rule):
     await svc.compute_results(council, rnd.id)
     imported = await io.import_pabulib(None, "Assen.pb", real_file("Netherlands_Assen_2024"))
     for counted in (await Round.get(id=rnd.id), imported):
-        ballots = await svc.load_round_ballots(counted)
+        ballots = await load_round_ballots(counted)
         for outcome in await Outcome.filter(round_id=counted.id):
             parsed = RuleOutcome.from_json(outcome.data)
             verify_certificate(election_of(ballots.count_of(outcome.envelope_id), counted), parsed)
@@ -460,7 +461,7 @@ async def polarised_round():
 
 async def test_compare_rules_side_by_side(db):
     rnd, council, p = await polarised_round()
-    comparison = await svc.compare_rules(council, rnd.id)
+    comparison = await compare.compare_rules(council, rnd.id)
     (env,) = comparison.envelopes
     funded = {line.proposal.title: line.funded for line in env.lines}
     assert funded == {
@@ -487,22 +488,22 @@ async def test_compare_counts_again_only_when_what_it_counts_changed(db, monkeyp
 
     rnd, council, p = await polarised_round()
     counted = []
-    real = svc.count_envelopes
+    real = compare.count_envelopes
 
     async def counting(rule, *args):
         counted.append(rule)
         return await real(rule, *args)
 
-    monkeypatch.setattr(svc, "_compared", OrderedDict())
-    monkeypatch.setattr(svc, "count_envelopes", counting)
-    first = await svc.compare_rules(council, rnd.id)
-    again = await svc.compare_rules(council, rnd.id)
+    monkeypatch.setattr(compare, "_compared", OrderedDict())
+    monkeypatch.setattr(compare, "count_envelopes", counting)
+    first = await compare.compare_rules(council, rnd.id)
+    again = await compare.compare_rules(council, rnd.id)
     assert counted == ["greedy", "equal-shares"]
     assert [(x.proposal.title, x.funded) for x in again.envelopes[0].lines] == [
         (x.proposal.title, x.funded) for x in first.envelopes[0].lines
     ]
     await Proposal.filter(id=p["C"].id).update(revised_cost_fen=60_000_00)
-    changed = await svc.compare_rules(council, rnd.id)
+    changed = await compare.compare_rules(council, rnd.id)
     assert counted == ["greedy", "equal-shares"] * 2
     costs = {x.proposal.title: x.cost_fen for x in changed.envelopes[0].lines}
     assert costs["C"] == 60_000_00
@@ -512,18 +513,18 @@ async def test_compare_needs_staff_and_a_closed_vote(db):
     rnd, council, p = await polarised_round()
     resident = await make_user("reader", area=None)
     with pytest.raises(PermissionDenied):
-        await svc.compare_rules(resident, rnd.id)
+        await compare.compare_rules(resident, rnd.id)
     rnd.phase = Phase.VOTING
     await rnd.save()
     with pytest.raises(PermissionDenied):
-        await svc.compare_rules(council, rnd.id)
+        await compare.compare_rules(council, rnd.id)
 
 
 async def test_votes_of_an_import_keep_file_order(db):
     """Ballot ids follow the file's voter order, so a certificate's voter index i is the
     export's voter i + 1."""
     rnd = await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
-    ballots = await svc.load_round_ballots(rnd)
+    ballots = await load_round_ballots(rnd)
     assert [sorted(b) for b in ballots.counts[0].ballots] == [["p1", "p2"], ["p1"], ["p3"]]
     assert set(ballots.pid_of) == {"p1", "p2", "p3"}
 

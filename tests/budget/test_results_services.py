@@ -13,8 +13,8 @@ from budget.models import (
     ProposalStatus,
     Round,
 )
+from budget.services import counting, voting
 from budget.services import results as svc
-from budget.services import voting
 from core.errors import PermissionDenied, ValidationError
 from core.models import Role
 from tests.helpers import make_area, make_proposal, make_round, make_user
@@ -176,7 +176,7 @@ async def test_points_round_counts_points(db):
 
 
 def test_group_ballots_is_pure():
-    groups = svc.group_ballots(
+    groups = counting.group_ballots(
         [(1, 7, 100), (2, None, 50)],
         [(10, 7, 60), (11, 7, 40), (20, None, 50), (30, 8, 10)],  # 30: area without envelope
         [(7, [10, 20], None), (7, [20], None), (None, [11], None), (8, [30], None)],
@@ -185,7 +185,9 @@ def test_group_ballots_is_pure():
     assert area.costs == {"10": 60, "11": 40}
     assert area.ballots == [{"10": 1}, {}, {"11": 1}]  # the 2nd voted only district-wide
     assert district.ballots == [{"20": 1}, {"20": 1}, {}, {}]
-    points = svc.group_ballots([(1, 7, 100)], [(10, 7, 60), (11, 7, 40)], [(7, [10, 11], [3, 7])])
+    points = counting.group_ballots(
+        [(1, 7, 100)], [(10, 7, 60), (11, 7, 40)], [(7, [10, 11], [3, 7])]
+    )
     assert points[0].ballots == [{"10": 3, "11": 7}]
 
 
@@ -217,28 +219,28 @@ async def test_large_equal_shares_counts_run_in_worker_processes_with_the_same_o
     await svc.compute_results(council, rnd.id)
     in_process = {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)}
     started = []
-    real_pool = svc.ProcessPoolExecutor
+    real_pool = counting.ProcessPoolExecutor
 
     def counting_pool(*args, **kwargs):
         started.append(kwargs["max_workers"])
         return real_pool(*args, **kwargs)
 
-    monkeypatch.setattr(svc, "PARALLEL_MIN_BALLOTS", 0)  # as if the round were district-sized
-    monkeypatch.setattr(svc, "ProcessPoolExecutor", counting_pool)
-    monkeypatch.setattr(svc.os, "cpu_count", lambda: 2)
-    svc.shutdown_count_workers()
+    monkeypatch.setattr(counting, "PARALLEL_MIN_BALLOTS", 0)  # as if the round were district-sized
+    monkeypatch.setattr(counting, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(counting.os, "cpu_count", lambda: 2)
+    counting.shutdown_count_workers()
     try:
         await svc.compute_results(council, rnd.id)
         assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process
         await svc.compute_results(council, rnd.id)
         assert started == [2]  # the second count used the same workers
-        pool = svc._pool
-        svc.shutdown_count_workers()
-        assert svc._pool is None
+        pool = counting._pool
+        counting.shutdown_count_workers()
+        assert counting._pool is None
         with pytest.raises(RuntimeError):
             pool.submit(int)  # its processes are gone
         await svc.compute_results(council, rnd.id)
         assert started == [2, 2]
         assert {o.envelope_id: o.data for o in await Outcome.filter(round_id=rnd.id)} == in_process
     finally:
-        svc.shutdown_count_workers()
+        counting.shutdown_count_workers()

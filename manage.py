@@ -23,7 +23,7 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from budget.demo import DEMO_LOGINS, load_demo_data
-from budget.services.pabulib_io import import_pabulib
+from budget.services.pabulib_import import import_pabulib
 from core.db import migrate_database
 from core.errors import DomainError
 from core.models import User

@@ -10,7 +10,7 @@ import pytest
 from starlette.routing import Mount, Route
 
 from budget.models import BallotType, Phase, ProposalStatus
-from budget.services.pabulib_io import import_pabulib
+from budget.services.pabulib_import import import_pabulib
 from budget.services.studies import set_study_public
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from budget.models import Round
 from budget.permissions import can
-from budget.services import pabulib_io as svc
-from budget.services import studies
+from budget.services import pabulib_export, pabulib_import, studies
+from budget.services.pabulib_plan import MAX_FILE_BYTES
 from core.errors import ValidationError
 from core.i18n import _
 from core.web import (
@@ -41,7 +41,7 @@ def _form(
             "errors": errors,
             "filename": filename,
             "existing": existing,
-            "max_mb": svc.MAX_FILE_BYTES // 1024 // 1024,
+            "max_mb": MAX_FILE_BYTES // 1024 // 1024,
         },
         status_code=status_code,
     )
@@ -61,9 +61,9 @@ async def study_import(request: Request) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _form(request, {"file": _("Choose a .pb file to import.")}, 422)
-    data = await upload.read(svc.MAX_FILE_BYTES + 1)
+    data = await upload.read(MAX_FILE_BYTES + 1)
     try:
-        rnd = await svc.import_pabulib(user, upload.filename, data)
+        rnd = await pabulib_import.import_pabulib(user, upload.filename, data)
     except studies.AlreadyImported as exc:
         return _form(request, exc.errors, 409, upload.filename, exc.study)
     except ValidationError as exc:
@@ -93,7 +93,7 @@ async def round_export(request: Request) -> Response:
     envelope_id = int_param(envelope) if envelope else None
     if envelope and envelope_id is None:
         envelope_id = -1  # not an id: "does not exist"
-    export = await svc.export_pb(user, request.path_params["round_id"], envelope_id)
+    export = await pabulib_export.export_pb(user, request.path_params["round_id"], envelope_id)
     return Response(
         export.text,
         media_type="text/plain; charset=utf-8",

@@ -2,7 +2,7 @@
 envelope — and the counting of its envelopes with a rule, off the event loop (in worker
 processes for large equal-shares counts). Shared by computing the results
 (`budget.services.results`), comparing the rules (`budget.services.compare`) and the .pb export
-(`budget.services.pabulib_io`), so that all three see exactly the same election.
+(`budget.services.pabulib_export`), so that all three see exactly the same election.
 
 The count itself is the pure rules package (`budget.rules`): this module only reads the
 ballots in one query, groups them per envelope and hands each envelope to the rule.
@@ -107,7 +107,7 @@ async def _ballot_rows(
     re-count) but says nothing about who cast a ballot or when (the secret ballot): residents'
     ballots are sorted by their own content (area, then choices), never by ballot id, which
     follows the order of casting that the audit log shows. The anonymous ballots of an
-    imported election keep the file's order (ids follow it; see `pabulib_io`).
+    imported election keep the file's order (ids follow it; see `pabulib_import`).
 
     One plain SQL query that aggregates the choices per ballot in the database: the ORM's
     per-row conversion of a district's 300,000 choices costs more than the count itself, and

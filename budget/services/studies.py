@@ -4,7 +4,7 @@ in the proposal list, and nothing of the district is counted with them. Staff se
 public sees those the council has published. A study's turnout is the file's own count of
 voters: the district's residents never voted in it.
 
-The import itself is `budget.services.pabulib_io.import_pabulib`; how a study is named and kept
+The import itself is `budget.services.pabulib_import.import_pabulib`; how a study is named and kept
 unique is here.
 """
 

@@ -31,9 +31,10 @@ from budget.pabulib import election_from_pb, parse_pb
 from budget.rules import Election, compute_outcome, verify_certificate
 from budget.rules.election import Outcome as RuleOutcome
 from budget.services import compare, voting
-from budget.services import pabulib_io as io
 from budget.services import results as svc
 from budget.services.counting import UNIT_FEN, EnvelopeCount, load_round_ballots
+from budget.services.pabulib_export import export_pb
+from budget.services.pabulib_import import import_pabulib
 from budget.services.studies import set_study_public
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
@@ -97,7 +98,7 @@ v3;p3
 async def test_import_real_files(db, stem):
     data = real_file(stem)
     council = await make_user("council", role=Role.COUNCIL)
-    rnd = await io.import_pabulib(council, f"{stem}.pb", data)
+    rnd = await import_pabulib(council, f"{stem}.pb", data)
     pb = parse_pb(data.decode("utf-8-sig"))
 
     rnd = await Round.get(id=rnd.id)
@@ -137,7 +138,7 @@ async def test_import_real_files(db, stem):
 
 
 async def test_import_mapping_decimals_and_generated_texts(db):
-    rnd = await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
+    rnd = await import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
     assert rnd.title == "Tiny test 2025"
     assert rnd.fund_fen == 1000_50
     assert rnd.ballot_type == BallotType.BUDGET_APPROVAL and rnd.rule == "equal-shares"
@@ -174,7 +175,7 @@ async def test_import_ballot_types(db, meta, expected):
         f"META\nkey;value\nbudget;1000\n{meta}\nPROJECTS\nproject_id;cost\na;600\nb;500\n"
         f"VOTES\n{votes}"
     )
-    rnd = await io.import_pabulib(None, "t.pb", text.encode())
+    rnd = await import_pabulib(None, "t.pb", text.encode())
     assert (rnd.ballot_type, rnd.max_choices, rnd.points_total) == expected
     if points:
         pts = sorted(
@@ -201,7 +202,7 @@ async def test_import_ballot_types(db, meta, expected):
 async def test_malformed_files_name_the_line_and_save_nothing(db, text, line, words):
     council = await make_user("council", role=Role.COUNCIL)
     with pytest.raises(ValidationError) as info:
-        await io.import_pabulib(council, "bad.pb", text.encode())
+        await import_pabulib(council, "bad.pb", text.encode())
     message = info.value.errors["file"]
     assert message.startswith(f"Line {line}:"), message
     assert words in message
@@ -211,10 +212,10 @@ async def test_malformed_files_name_the_line_and_save_nothing(db, text, line, wo
 
 async def test_not_utf8_and_empty_files_are_refused(db):
     with pytest.raises(ValidationError) as info:
-        await io.import_pabulib(None, "x.pb", b"META\nkey;value\ndescription;\xff\xfe\n")
+        await import_pabulib(None, "x.pb", b"META\nkey;value\ndescription;\xff\xfe\n")
     assert "Line 3" in info.value.message and "UTF-8" in info.value.message
     with pytest.raises(ValidationError):
-        await io.import_pabulib(None, "x.pb", b"  \n")
+        await import_pabulib(None, "x.pb", b"  \n")
 
 
 async def test_a_failure_half_way_leaves_nothing(db, monkeypatch):
@@ -223,7 +224,7 @@ async def test_a_failure_half_way_leaves_nothing(db, monkeypatch):
 
     monkeypatch.setattr(svc, "freeze_count", broken)
     with pytest.raises(RuntimeError):
-        await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
+        await import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
     assert await Round.all().count() == 0
     assert await Proposal.all().count() == 0
     assert await Ballot.all().count() == 0 and await BallotChoice.all().count() == 0
@@ -234,13 +235,13 @@ async def test_only_council_imports(db):
     area = await make_area()
     resident = await make_user("resident", area=area)
     with pytest.raises(PermissionDenied):
-        await io.import_pabulib(resident, "tiny.pb", SMALL_FILE.encode())
+        await import_pabulib(resident, "tiny.pb", SMALL_FILE.encode())
     assert await Round.all().count() == 0
 
 
 async def test_empty_vote_still_counts_as_a_voter(db):
     text = SMALL_FILE.replace("v3;p3\n", "v3;p3\nv4;\n")
-    rnd = await io.import_pabulib(None, "tiny.pb", text.encode())
+    rnd = await import_pabulib(None, "tiny.pb", text.encode())
     outcome = await Outcome.get(round_id=rnd.id)
     assert outcome.ballots_counted == 4
     pb = parse_pb(text)
@@ -254,7 +255,7 @@ async def test_empty_vote_still_counts_as_a_voter(db):
 async def test_export_app_round_reproduces_greedy_in_pabutools(db, tmp_path):
     rnd, council, p, (east, west) = await counted_round()
     await svc.compute_results(council, rnd.id)
-    export = await io.export_pb(council, rnd.id)  # default: the district-wide envelope
+    export = await export_pb(council, rnd.id)  # default: the district-wide envelope
     pb = parse_pb(export.text)
     assert export.filename == f"yishi_round_{rnd.id}.pb"
     assert pb.meta["country"] == "China" and pb.meta["currency"] == "CNY"
@@ -270,7 +271,7 @@ async def test_export_app_round_reproduces_greedy_in_pabutools(db, tmp_path):
     assert pabutools_outcome(export.text, tmp_path, "greedy") == frozen(district)
 
     east_env = await Envelope.get(round_id=rnd.id, area_id=east.id)
-    east_export = await io.export_pb(council, rnd.id, east_env.id)
+    east_export = await export_pb(council, rnd.id, east_env.id)
     assert east_export.filename == f"yishi_round_{rnd.id}_area_{east.id}.pb"
     east_pb = parse_pb(east_export.text)
     assert east_pb.meta["district"] == "East Gate" and east_pb.meta["budget"] == "100000"
@@ -287,7 +288,7 @@ async def test_export_equal_shares_round_reproduces_mes_in_pabutools(db, tmp_pat
     rnd, council, p, (east, west) = await counted_round(rule="equal-shares")
     await svc.compute_results(council, rnd.id)
     for envelope in await Envelope.filter(round_id=rnd.id):
-        export = await io.export_pb(council, rnd.id, envelope.id)
+        export = await export_pb(council, rnd.id, envelope.id)
         assert parse_pb(export.text).meta["rule"] == "equalshares/add1"
         outcome = await Outcome.get(round_id=rnd.id, envelope_id=envelope.id)
         assert pabutools_outcome(export.text, tmp_path, "equal-shares") == frozen(outcome)
@@ -318,7 +319,7 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
     council = await make_user("council", role=Role.COUNCIL)
     await svc.compute_results(council, rnd.id)
     envelope = await Envelope.get(round_id=rnd.id, area_id=area.id)
-    export = await io.export_pb(council, rnd.id, envelope.id)
+    export = await export_pb(council, rnd.id, envelope.id)
     pb = parse_pb(export.text)
     assert pb.meta["vote_type"] == "cumulative" and pb.meta["max_sum_points"] == "10"
     assert len(pb.votes) == 4
@@ -333,13 +334,13 @@ async def test_export_points_round_with_a_voter_who_gave_nothing_here(db, tmp_pa
 @pytest.mark.parametrize("stem", SMALL)
 async def test_round_trip_of_real_files(db, stem, tmp_path):
     data = real_file(stem)
-    rnd = await io.import_pabulib(None, f"{stem}.pb", data)
+    rnd = await import_pabulib(None, f"{stem}.pb", data)
     original = parse_pb(data.decode("utf-8-sig"))
     council = await make_user("council", role=Role.COUNCIL)
     with pytest.raises(PermissionDenied):
-        await io.export_pb(None, rnd.id)  # private until the council publishes it
+        await export_pb(None, rnd.id)  # private until the council publishes it
     await set_study_public(council, rnd.id, True, confirmed=True)
-    export = await io.export_pb(None, rnd.id)  # a published study is public
+    export = await export_pb(None, rnd.id)  # a published study is public
     again = parse_pb(export.text)
     assert export.filename == f"{stem}.pb"
     assert again.costs == original.costs
@@ -361,7 +362,7 @@ async def test_round_trip_of_real_files(db, stem, tmp_path):
     assert sorted(r["project_id"] for r in again.projects if r["selected"] == "1") == frozen(
         outcome
     )
-    staff_export = parse_pb((await io.export_pb(council, rnd.id)).text)
+    staff_export = parse_pb((await export_pb(council, rnd.id)).text)
     selected = {r["project_id"] for r in staff_export.projects if r["selected"] == "1"}
     assert sorted(selected) == frozen(outcome)
     if len(original.votes) <= 300:
@@ -373,30 +374,30 @@ async def test_export_permissions(db):
     resident = await make_user("reader", area=east)
     for who in (None, resident):
         with pytest.raises(PermissionDenied):
-            await io.export_pb(who, rnd.id)  # counted, not published
-    await io.export_pb(council, rnd.id)  # staff always
+            await export_pb(who, rnd.id)  # counted, not published
+    await export_pb(council, rnd.id)  # staff always
     await svc.compute_results(council, rnd.id)
     await svc.publish_results(council, rnd.id)
     rnd = await Round.get(id=rnd.id)
-    assert "voter_id;vote" in (await io.export_pb(None, rnd.id)).text
+    assert "voter_id;vote" in (await export_pb(None, rnd.id)).text
     with pytest.raises(NotFound):
-        await io.export_pb(None, rnd.id, 999_999)
+        await export_pb(None, rnd.id, 999_999)
 
     # never during voting, not even for staff: ballots are secret until the count
     voting_round = await make_round(title="Now voting", phase=Phase.VOTING)
     for who in (None, resident, council):
         with pytest.raises(PermissionDenied):
-            await io.export_pb(who, voting_round.id)
+            await export_pb(who, voting_round.id)
 
 
 async def test_export_shows_the_selection_only_to_who_may_see_the_results(db):
     """An imported election's file, with which projects its count selected, is for staff
     until the council makes the study public; then for everyone."""
-    rnd = await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
+    rnd = await import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
     council = await make_user("council", role=Role.COUNCIL)
     with pytest.raises(PermissionDenied):
-        await io.export_pb(None, rnd.id)
-    staff = parse_pb((await io.export_pb(council, rnd.id)).text)
+        await export_pb(None, rnd.id)
+    staff = parse_pb((await export_pb(council, rnd.id)).text)
     assert len(staff.votes) == 3
     assert {r["project_id"]: r["selected"] for r in staff.projects} == {
         "p1": "1",
@@ -404,7 +405,7 @@ async def test_export_shows_the_selection_only_to_who_may_see_the_results(db):
         "p3": "1",
     }
     await set_study_public(council, rnd.id, True, confirmed=True)
-    public = parse_pb((await io.export_pb(None, rnd.id)).text)
+    public = parse_pb((await export_pb(None, rnd.id)).text)
     assert [r["selected"] for r in public.projects] == ["1", "0", "1"]
 
 
@@ -427,7 +428,7 @@ async def test_frozen_outcome_is_its_own_certificate(db, rule):
     paid more than their share, every price is right, the budget holds."""
     rnd, council, p, _areas = await counted_round(rule=rule)
     await svc.compute_results(council, rnd.id)
-    imported = await io.import_pabulib(None, "Assen.pb", real_file("Netherlands_Assen_2024"))
+    imported = await import_pabulib(None, "Assen.pb", real_file("Netherlands_Assen_2024"))
     for counted in (await Round.get(id=rnd.id), imported):
         ballots = await load_round_ballots(counted)
         for outcome in await Outcome.filter(round_id=counted.id):
@@ -523,7 +524,7 @@ async def test_compare_needs_staff_and_a_closed_vote(db):
 async def test_votes_of_an_import_keep_file_order(db):
     """Ballot ids follow the file's voter order, so a certificate's voter index i is the
     export's voter i + 1."""
-    rnd = await io.import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
+    rnd = await import_pabulib(None, "tiny.pb", SMALL_FILE.encode())
     ballots = await load_round_ballots(rnd)
     assert [sorted(b) for b in ballots.counts[0].ballots] == [["p1", "p2"], ["p1"], ["p3"]]
     assert set(ballots.pid_of) == {"p1", "p2", "p3"}

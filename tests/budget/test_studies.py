@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from budget.models import Ballot, Phase, Proposal, ProposalStatus, Round
-from budget.services import pabulib_io as io
 from budget.services import studies
+from budget.services.pabulib_export import export_pb
+from budget.services.pabulib_import import import_pabulib
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEntry, Role
 from tests.budget.test_pabulib_io import SMALL_FILE
@@ -33,7 +34,7 @@ async def district_and_study():
     council = await make_user("council", role=Role.COUNCIL)
     rnd = await make_round("2026 micro-projects", phase=Phase.VOTING)
     await make_proposal(rnd, residents[0], "Benches by the canal", status=ProposalStatus.FEASIBLE)
-    study = await io.import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     park = await Proposal.get(round_id=study.id, external_id="p1")
     assert park.status == ProposalStatus.FUNDED  # counted with its rule
     return rnd, study, park, council
@@ -174,7 +175,7 @@ async def test_turnout_is_the_files_own_count(client, db):
     """Four residents live in the district; the file says 5 voted and holds 3 votes."""
     _rnd, study, _park, _council = await district_and_study()
     text = SMALL_FILE.replace("description;Tiny test\n", "description;Counted\nnum_votes;5\n")
-    other = await io.import_pabulib(None, "counted.pb", text.encode())
+    other = await import_pabulib(None, "counted.pb", text.encode())
     await login(client, "council")
     for rnd, voters in ((study, 3), (other, 5)):
         page = await client.get(f"/budget/rounds/{rnd.id}/results", follow_redirects=True)
@@ -189,14 +190,14 @@ async def test_turnout_is_the_files_own_count(client, db):
 
 async def test_the_same_file_twice_is_refused_naming_the_study(client, db):
     council = await make_user("council", role=Role.COUNCIL)
-    first = await io.import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    first = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     with pytest.raises(studies.AlreadyImported) as info:
-        await io.import_pabulib(council, "renamed.pb", SMALL_FILE.encode())
+        await import_pabulib(council, "renamed.pb", SMALL_FILE.encode())
     assert info.value.study.id == first.id
     assert f"already been imported: it is the imported election {TITLE}" in info.value.message
     windows = ("\ufeff" + SMALL_FILE.replace("\n", "\r\n")).encode()  # same file, saved elsewhere
     with pytest.raises(studies.AlreadyImported):
-        await io.import_pabulib(None, "tiny.pb", windows)
+        await import_pabulib(None, "tiny.pb", windows)
     assert await Round.all().count() == 1
     assert await Ballot.all().count() == 3
 
@@ -215,11 +216,11 @@ async def test_the_same_file_twice_is_refused_naming_the_study(client, db):
 
 async def test_another_file_with_the_same_title_gets_a_number(db):
     council = await make_user("council", role=Role.COUNCIL)
-    first = await io.import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
-    exported = await io.export_pb(council, first.id)  # re-importing an export: another file
-    second = await io.import_pabulib(council, "tiny_export.pb", exported.text.encode())
-    third = await io.import_pabulib(council, "t3.pb", SMALL_FILE.replace("v3;p3", "v3;p2").encode())
+    first = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    exported = await export_pb(council, first.id)  # re-importing an export: another file
+    second = await import_pabulib(council, "tiny_export.pb", exported.text.encode())
+    third = await import_pabulib(council, "t3.pb", SMALL_FILE.replace("v3;p3", "v3;p2").encode())
     assert [first.title, second.title, third.title] == [TITLE, f"{TITLE} (2)", f"{TITLE} (3)"]
     district = await make_round(f"{TITLE} (4)")  # a district round's title is no study's
-    fourth = await io.import_pabulib(None, "t4.pb", SMALL_FILE.replace("v2;p1", "v2;p2").encode())
+    fourth = await import_pabulib(None, "t4.pb", SMALL_FILE.replace("v2;p1", "v2;p2").encode())
     assert fourth.title == f"{TITLE} (4)" and district.title == fourth.title

@@ -9,8 +9,8 @@ import os
 import pytest
 
 from budget.models import Ballot, Proposal, Round
-from budget.services import pabulib_io as io
 from budget.services import studies
+from budget.services.pabulib_import import import_pabulib
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
 from tests.helpers import make_user
@@ -27,7 +27,7 @@ N = 20
 async def test_one_file_imported_at_once_many_times_is_one_study(db):
     council = await make_user("council", role=Role.COUNCIL)
     results = await asyncio.gather(
-        *(io.import_pabulib(council, f"tiny{i}.pb", SMALL_FILE.encode()) for i in range(N)),
+        *(import_pabulib(council, f"tiny{i}.pb", SMALL_FILE.encode()) for i in range(N)),
         return_exceptions=True,
     )
     made = [r for r in results if isinstance(r, Round)]
@@ -42,7 +42,7 @@ async def test_files_with_one_title_imported_at_once_are_numbered(db):
     council = await make_user("council", role=Role.COUNCIL)
     files = [SMALL_FILE + f"v{i + 10};p2\n" for i in range(N)]  # one more voter: another file
     results = await asyncio.gather(
-        *(io.import_pabulib(council, f"t{i}.pb", text.encode()) for i, text in enumerate(files)),
+        *(import_pabulib(council, f"t{i}.pb", text.encode()) for i, text in enumerate(files)),
         return_exceptions=True,
     )
     assert all(isinstance(r, Round) for r in results), results

@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
+from budget.services import proposal_changes, studies
 from budget.services import proposals as svc
-from budget.services import studies
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input
@@ -165,7 +165,7 @@ async def proposal_new(request: Request) -> Response:
         uploads = await _read_uploads(request, form)
         settings = request.app.state.settings
         try:
-            proposal = await svc.submit_proposal(
+            proposal = await proposal_changes.submit_proposal(
                 user,
                 rnd.id,
                 form,
@@ -228,7 +228,7 @@ async def proposal_edit(request: Request) -> Response:
         remove = [i for i in (int_param(str(v)) for v in form.getlist("remove_photo")) if i]
         settings = request.app.state.settings
         try:
-            await svc.edit_proposal(
+            await proposal_changes.edit_proposal(
                 user,
                 proposal.id,
                 form,
@@ -287,7 +287,7 @@ async def proposal_withdraw(request: Request) -> Response:
         )
     if request.method == "POST":
         await read_form(request)
-        await svc.withdraw_proposal(user, proposal.id)
+        await proposal_changes.withdraw_proposal(user, proposal.id)
         flash(request, _("Your proposal has been withdrawn."), "info")
         return redirect(request, _detail_url(request, proposal.id))
     return _page(request, "proposal_withdraw.html", {"proposal": proposal})
@@ -298,7 +298,9 @@ async def proposal_support(request: Request) -> Response:
     """POST toggles the current user's support; htmx gets the support block back."""
     user = request.state.user
     await read_form(request)
-    proposal, supported = await svc.toggle_support(user, request.path_params["proposal_id"])
+    proposal, supported = await proposal_changes.toggle_support(
+        user, request.path_params["proposal_id"]
+    )
     if is_htmx(request):
         ctx = {"proposal": proposal, "supported": supported}
         return _page(request, "proposal_detail.html", ctx, block="support")
@@ -327,7 +329,7 @@ async def proposal_review(request: Request) -> Response:
         form = await read_form(request)
         values = {k: str(form.get(k) or "") for k in values}
         try:
-            await svc.review_proposal(user, proposal.id, form)
+            await proposal_changes.review_proposal(user, proposal.id, form)
         except ValidationError as exc:
             ctx = {"proposal": proposal, "values": values, "errors": exc.errors}
             return _page(request, "proposal_review.html", ctx, status_code=422)
@@ -354,7 +356,7 @@ async def proposal_merge(request: Request) -> Response:
             "confirm": str(form.get("confirm") or ""),
         }
         try:
-            survivor = await svc.merge_proposal(
+            survivor = await proposal_changes.merge_proposal(
                 user, proposal.id, int_param(values["survivor"]), values["confirm"] == "yes"
             )
         except ValidationError as exc:

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from tortoise import connections
 
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Support
-from budget.services import proposals as svc
+from budget.services import proposal_changes
 from core.models import AuditEntry, Role
 from tests.helpers import (
     login,
@@ -187,7 +187,7 @@ async def test_detail_shows_facts_review_and_history(client, db):
     p = await make_proposal(
         rnd, author, title="Lamps", cost_fen=10_000_00, area=area, location="North gate"
     )
-    await svc.review_proposal(
+    await proposal_changes.review_proposal(
         council, p.id, {"verdict": "feasible", "reason": "Good idea.", "revised_cost": "8000"}
     )
     response = await client.get(f"/budget/proposals/{p.id}", headers={"Accept-Language": "en"})

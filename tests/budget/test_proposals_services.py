@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Review, Support
-from budget.services import proposals as svc
+from budget.services import proposal_changes as svc
+from budget.services import proposals
 from budget.services.photos import Upload, sniff_image
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
@@ -285,7 +286,7 @@ async def test_list_filters_and_sorts(db):
     )
 
     async def titles(**kw):
-        qs = svc.filtered_proposals(svc.ProposalFilters(**kw))
+        qs = proposals.filtered_proposals(proposals.ProposalFilters(**kw))
         return [p.title for p in await qs]
 
     assert await titles(sort="cost_asc") == ["Dear bridge", "Cheap lamp", "Reading club"]
@@ -294,5 +295,5 @@ async def test_list_filters_and_sorts(db):
     assert await titles(area="district", sort="title") == ["Cheap lamp", "Reading club"]
     assert await titles(area=str(east.id)) == ["Dear bridge"]
     assert await titles(category="service") == ["Reading club"]
-    page = await svc.filtered_proposals(svc.ProposalFilters(sort="cost_desc")).count()
+    page = await proposals.filtered_proposals(proposals.ProposalFilters(sort="cost_desc")).count()
     assert page == 3

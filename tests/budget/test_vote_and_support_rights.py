@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from budget.models import BallotType, Phase, ProposalStatus, Support
-from budget.services import proposals
+from budget.services import proposal_changes
 from core.errors import PermissionDenied
 from core.models import Role
 from tests.helpers import login, make_area, make_proposal, make_round, make_user, post_form
@@ -57,7 +57,7 @@ async def test_support_only_for_own_area_or_district_wide(client, db):
     own = await make_proposal(rnd, author, "West lights", 50_00, west)
     bob = await make_user("bob", area=west)
     with pytest.raises(PermissionDenied) as exc:
-        await proposals.toggle_support(bob, eastern.id)
+        await proposal_changes.toggle_support(bob, eastern.id)
     assert "your own area and district-wide" in exc.value.message
     await login(client, "bob")
     page = await client.get(f"/budget/proposals/{eastern.id}")

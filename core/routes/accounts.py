@@ -18,6 +18,10 @@ from core.models import Area, Role, User
 from core.permissions import can
 from core.services import accounts, reset_codes
 from core.services.accounts import format_code
+from core.services.areas import areas_with_counts, create_area, edit_area
+from core.services.audit_log import audit_actions, audit_entries
+from core.services.invitations import create_invitations, register_with_code, search_invitations
+from core.services.roll import RollError, import_roll
 from core.web import (
     client_address,
     flash,
@@ -174,8 +178,8 @@ async def account_import(request: Request) -> Response:
         try:
             if not raw:
                 raise ValidationError(errors={"file": _("Choose a CSV file to upload.")})
-            imported = await accounts.import_roll(user, raw)
-        except accounts.RollError as exc:
+            imported = await import_roll(user, raw)
+        except RollError as exc:
             context.update(errors=exc.errors, lines=exc.lines)
             return render(request, "core/account_import.html", context, status_code=422)
         except ValidationError as exc:
@@ -196,7 +200,7 @@ async def account_import(request: Request) -> Response:
 async def area_list(request: Request) -> Response:
     """Areas with their number of residents."""
     _staff(request, "manage_areas")
-    rows = await accounts.areas_with_counts()
+    rows = await areas_with_counts()
     return render(request, "core/area_list.html", {"rows": rows})
 
 
@@ -207,10 +211,10 @@ async def _area_page(request: Request, area: Area | None) -> Response:
         form = await read_form(request)
         try:
             if area is None:
-                area = await accounts.create_area(user, form)
+                area = await create_area(user, form)
                 flash(request, _("Area {name} created.", name=area.name))
             else:
-                await accounts.edit_area(user, area, form)
+                await edit_area(user, area, form)
                 flash(request, _("Area {name} saved.", name=area.name))
         except ValidationError as exc:
             return render(
@@ -255,7 +259,7 @@ async def _invitation_page(
     area_id = int_param(params.get("area"))
     state = params.get("state", "")
     batch = _batch(params.get("batch"))
-    queryset = await accounts.search_invitations(area_id, state, batch)
+    queryset = await search_invitations(area_id, state, batch)
     page = await paginate(queryset, int_param(params.get("page"), 1), 100)
     areas = await Area.all()
     return render(
@@ -282,7 +286,7 @@ async def invitation_list(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            created = await accounts.create_invitations(user, form)
+            created = await create_invitations(user, form)
         except ValidationError as exc:
             return await _invitation_page(request, _form_values(form), exc.errors, 422)
         flash(
@@ -306,7 +310,7 @@ async def register(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            user = await accounts.register_with_code(form, client_address(request))
+            user = await register_with_code(form, client_address(request))
         except ValidationError as exc:
             return render(
                 request,
@@ -335,12 +339,12 @@ async def audit_log(request: Request) -> Response:
     """Who changed what, newest first; filter by action."""
     _staff(request, "view_audit")
     action = request.query_params.get("action", "")
-    queryset = await accounts.audit_entries(action)
+    queryset = await audit_entries(action)
     page = await paginate(queryset, int_param(request.query_params.get("page"), 1), 50)
     return render(
         request,
         "core/audit_log.html",
-        {"page": page, "action": action, "actions": await accounts.audit_actions()},
+        {"page": page, "action": action, "actions": await audit_actions()},
         block="results",
     )
 

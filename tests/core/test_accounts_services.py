@@ -9,7 +9,10 @@ import pytest
 from core.errors import PermissionDenied, ValidationError
 from core.models import AuditEntry, Invitation, Role, User
 from core.services import accounts
+from core.services.areas import areas_with_counts, create_area, edit_area
 from core.services.auth import check_password
+from core.services.invitations import create_invitations, register_with_code
+from core.services.roll import RollError, import_roll
 from tests.conftest import ON_POSTGRES
 from tests.helpers import make_area, make_user
 
@@ -20,14 +23,14 @@ async def staff(role: Role = Role.COUNCIL) -> User:
 
 async def test_create_and_edit_area_unique_name(db):
     council = await staff()
-    area = await accounts.create_area(council, {"name": "East Gate", "description": "Gate"})
+    area = await create_area(council, {"name": "East Gate", "description": "Gate"})
     with pytest.raises(ValidationError) as exc:
-        await accounts.create_area(council, {"name": "East Gate"})
+        await create_area(council, {"name": "East Gate"})
     assert "name" in exc.value.errors
-    other = await accounts.create_area(council, {"name": "Canal Side"})
+    other = await create_area(council, {"name": "Canal Side"})
     with pytest.raises(ValidationError):
-        await accounts.edit_area(council, other, {"name": "East Gate"})
-    await accounts.edit_area(council, area, {"name": "East Gate North", "description": ""})
+        await edit_area(council, other, {"name": "East Gate"})
+    await edit_area(council, area, {"name": "East Gate North", "description": ""})
     assert await AuditEntry.filter(action__startswith="area.").count() == 3
 
 
@@ -35,7 +38,7 @@ async def test_residents_cannot_manage(db):
     area = await make_area()
     resident = await make_user("res", area=area)
     with pytest.raises(PermissionDenied):
-        await accounts.create_area(resident, {"name": "X"})
+        await create_area(resident, {"name": "X"})
     with pytest.raises(PermissionDenied):
         await accounts.create_account(resident, {"username": "x"})
 
@@ -46,7 +49,7 @@ async def test_area_counts_in_one_grouped_query(db):
         await make_user(f"e{i}", area=east)
     await make_user("w0", area=west)
     await make_user("gw", role=Role.GRID_WORKER, area=west)
-    counts = {area.name: n for area, n in await accounts.areas_with_counts()}
+    counts = {area.name: n for area, n in await areas_with_counts()}
     assert counts == {"East": 3, "West": 1}
 
 
@@ -126,7 +129,7 @@ async def test_import_roll_creates_verified_residents_with_first_sign_in_codes(d
     council = await staff()
     await make_area("East Gate")
     await make_area("Canal Side")
-    imported = await accounts.import_roll(council, ("\ufeff" + ROLL).encode("utf-8"))
+    imported = await import_roll(council, ("\ufeff" + ROLL).encode("utf-8"))
     assert [i.user.username for i in imported] == ["wang.fang", "li.wei"]
     assert len({i.code for i in imported}) == 2
     wang = await User.get(username="wang.fang").select_related("area")
@@ -146,8 +149,8 @@ async def test_import_roll_creates_verified_residents_with_first_sign_in_codes(d
     )
     await wang.refresh_from_db()
     assert check_password(wang.password_hash, "wang-fang-own")
-    with pytest.raises(accounts.RollError) as exc:
-        await accounts.import_roll(
+    with pytest.raises(RollError) as exc:
+        await import_roll(
             council, b"username,display_name,area,password\nx.y,X,East Gate,secret123\n"
         )
     assert exc.value.lines[0][0] == 1 and "password" in exc.value.lines[0][1]
@@ -157,7 +160,7 @@ async def test_import_roll_gbk(db):
     council = await staff()
     await make_area("东门")
     raw = "username,display_name,area\nzhang.san,张三,东门\n".encode("gbk")
-    imported = await accounts.import_roll(council, raw)
+    imported = await import_roll(council, raw)
     assert imported[0].user.display_name == "张三"
 
 
@@ -175,8 +178,8 @@ async def test_import_roll_is_all_or_nothing_with_line_numbers(db):
         b"good.one,Twice,East Gate\n"
         b"toolong,Too Long,East Gate,extra\n"
     )
-    with pytest.raises(accounts.RollError) as exc:
-        await accounts.import_roll(council, raw)
+    with pytest.raises(RollError) as exc:
+        await import_roll(council, raw)
     lines = dict(exc.value.lines)
     assert sorted(lines) == [3, 5, 6, 7, 8]
     assert "taken" in lines[3]
@@ -187,15 +190,15 @@ async def test_import_roll_is_all_or_nothing_with_line_numbers(db):
 
 async def test_import_roll_needs_header(db):
     council = await staff()
-    with pytest.raises(accounts.RollError) as exc:
-        await accounts.import_roll(council, b"name,where\nx,y\n")
+    with pytest.raises(RollError) as exc:
+        await import_roll(council, b"name,where\nx,y\n")
     assert exc.value.lines[0][0] == 1
 
 
 async def test_invitations_and_registration_use_a_code_once(db):
     council = await staff()
     area = await make_area()
-    invitations = await accounts.create_invitations(
+    invitations = await create_invitations(
         council, {"area": str(area.id), "households": "Building 3, Room 201\nBuilding 3, Room 202"}
     )
     assert [i.household for i in invitations] == ["Building 3, Room 201", "Building 3, Room 202"]
@@ -208,12 +211,12 @@ async def test_invitations_and_registration_use_a_code_once(db):
         "password": "longenough",
         "password_confirm": "longenough",
     }
-    user = await accounts.register_with_code(data, "10.0.0.1")
+    user = await register_with_code(data, "10.0.0.1")
     assert user.verified and user.role == Role.RESIDENT and user.area_id == area.id
     inv = await Invitation.get(code=code)
     assert inv.used_by_id == user.id and inv.used_at is not None
     with pytest.raises(ValidationError) as exc:
-        await accounts.register_with_code({**data, "username": "resident2"}, "10.0.0.1")
+        await register_with_code({**data, "username": "resident2"}, "10.0.0.1")
     assert "code" in exc.value.errors
     assert await User.filter(role=Role.RESIDENT).count() == 1
 
@@ -227,20 +230,20 @@ async def test_register_validates_every_field(db):
         "password_confirm": "different",
     }
     with pytest.raises(ValidationError) as exc:
-        await accounts.register_with_code(data, "10.0.0.1")
+        await register_with_code(data, "10.0.0.1")
     # without a valid code, only the code is answered
     assert set(exc.value.errors) == {"code"}
     area = await make_area()
     await Invitation.create(code="ABCDEFGH23", area=area)
     with pytest.raises(ValidationError) as exc:
-        await accounts.register_with_code({**data, "code": "ABCDE-FGH23"}, "10.0.0.1")
+        await register_with_code({**data, "code": "ABCDE-FGH23"}, "10.0.0.1")
     assert set(exc.value.errors) == {"username", "display_name", "password_confirm"}
 
 
 async def test_create_invitations_validates(db):
     council = await staff()
     with pytest.raises(ValidationError) as exc:
-        await accounts.create_invitations(council, {"area": "", "count": "0"})
+        await create_invitations(council, {"area": "", "count": "0"})
     assert set(exc.value.errors) == {"area", "count"}
 
 
@@ -249,10 +252,10 @@ async def test_create_invitations_validates(db):
 async def test_concurrent_registrations_with_one_code_make_one_account(db):
     council = await staff()
     area = await make_area()
-    [invitation] = await accounts.create_invitations(council, {"area": str(area.id), "count": "1"})
+    [invitation] = await create_invitations(council, {"area": str(area.id), "count": "1"})
 
     async def attempt(i: int):
-        return await accounts.register_with_code(
+        return await register_with_code(
             {
                 "code": invitation.code,
                 "username": f"racer{i}",

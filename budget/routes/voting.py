@@ -13,6 +13,7 @@ from starlette.routing import Route
 from budget.models import Ballot, BallotType, Channel, Phase, Proposal, Round
 from budget.permissions import can
 from budget.rules import ballots as rules
+from budget.services import ballot_form
 from budget.services import voting as svc
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.i18n import _
@@ -37,14 +38,14 @@ def _page(request: Request, name: str, ctx: dict[str, Any], **kwargs: Any) -> Re
         "Channel": Channel,
         "format_receipt": svc.format_receipt,
         "BALLOT": rules.BALLOT,
-        "problem_message": svc.problem_message,
+        "problem_message": ballot_form.problem_message,
     }
     return render(request, f"budget/{name}", {**base, **ctx}, **kwargs)
 
 
 def _ballot_ctx(
     rnd: Round,
-    envelopes: list[svc.BallotEnvelope],
+    envelopes: list[ballot_form.BallotEnvelope],
     choices: dict[int, int],
     *,
     errors: dict[str, list[str]] | None = None,
@@ -53,7 +54,7 @@ def _ballot_ctx(
     **ctx: Any,
 ) -> dict[str, Any]:
     """What the ballot form (and its running total) needs."""
-    check = svc.check_ballot(rnd, envelopes, choices, require_choice=require_choice)
+    check = ballot_form.check_ballot(rnd, envelopes, choices, require_choice=require_choice)
     return {
         "round": rnd,
         "envelopes": envelopes,
@@ -67,13 +68,13 @@ def _ballot_ctx(
 
 def _invalid(
     rnd: Round,
-    envelopes: list[svc.BallotEnvelope],
+    envelopes: list[ballot_form.BallotEnvelope],
     choices: dict[int, int],
     field_errors: dict[str, str],
 ) -> dict[str, Any]:
     """The context of a refused ballot: every problem, per envelope, with the choices kept."""
-    check = svc.check_ballot(rnd, envelopes, choices)
-    errors = svc.error_messages(check)
+    check = ballot_form.check_ballot(rnd, envelopes, choices)
+    errors = ballot_form.error_messages(check)
     if field_errors:
         errors.setdefault(rules.BALLOT, []).append(_("Some numbers of points are not valid."))
     return _ballot_ctx(
@@ -103,7 +104,7 @@ async def ballot(request: Request) -> Response:
         # Checked before anything is counted or shown, the preview ("Update the totals") too.
         if not can(user, "vote", rnd):
             raise PermissionDenied(svc.vote_refusal(user, rnd))
-        choices, field_errors = svc.parse_choices(rnd, form)
+        choices, field_errors = ballot_form.parse_choices(rnd, form)
         if not field_errors and not _is_preview(form):
             try:
                 await svc.cast_ballot(user, rnd, choices)
@@ -114,7 +115,7 @@ async def ballot(request: Request) -> Response:
                 return redirect(
                     request, str(route_url(request, "budget:ballot_receipt", round_id=rnd.id))
                 )
-        envelopes = await svc.ballot_envelopes(rnd, user.area_id)
+        envelopes = await ballot_form.ballot_envelopes(rnd, user.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
             return _page(request, "ballot.html", {**ctx, "action": action, "values": _typed(form)})
@@ -131,7 +132,7 @@ async def ballot(request: Request) -> Response:
         return _page(request, "ballot_paper_entered.html", {"round": rnd, "ballot": existing})
     if not can(user, "vote", rnd):
         raise PermissionDenied(svc.vote_refusal(user, rnd))
-    envelopes = await svc.ballot_envelopes(rnd, user.area_id)
+    envelopes = await ballot_form.ballot_envelopes(rnd, user.area_id)
     choices = existing.choice_map if existing is not None else {}
     ctx = _ballot_ctx(rnd, envelopes, choices, ballot=existing, action=action)
     return _page(request, "ballot.html", ctx)
@@ -146,8 +147,8 @@ async def ballot_total(request: Request) -> Response:
     if not (can(user, "vote", rnd) or can(user, "enter_paper_ballot", rnd)):
         raise PermissionDenied(svc.vote_refusal(user, rnd))
     form = await read_form(request)
-    choices, field_errors = svc.parse_choices(rnd, form)
-    envelopes = await svc.ballot_envelopes(rnd, user.area_id, only=choices)
+    choices, field_errors = ballot_form.parse_choices(rnd, form)
+    envelopes = await ballot_form.ballot_envelopes(rnd, user.area_id, only=choices)
     ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
     return _page(request, "_ballot_summary.html", ctx)
 
@@ -234,7 +235,7 @@ async def paper_ballot(request: Request) -> Response:
     extra = {"resident": resident, "action": action, "paper": True}
     if request.method == "POST":
         form = await read_form(request)
-        choices, field_errors = svc.parse_choices(rnd, form)
+        choices, field_errors = ballot_form.parse_choices(rnd, form)
         if not field_errors and not _is_preview(form):
             try:
                 await svc.enter_paper_ballot(worker, rnd.id, resident.id, choices)
@@ -250,7 +251,7 @@ async def paper_ballot(request: Request) -> Response:
                         )
                     ),
                 )
-        envelopes = await svc.ballot_envelopes(rnd, resident.area_id)
+        envelopes = await ballot_form.ballot_envelopes(rnd, resident.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
             return _page(request, "paper_ballot.html", {**ctx, **extra, "values": _typed(form)})
@@ -260,7 +261,7 @@ async def paper_ballot(request: Request) -> Response:
         )
 
     existing = await svc.ballot_of(rnd.id, resident.id)
-    envelopes = await svc.ballot_envelopes(rnd, resident.area_id)
+    envelopes = await ballot_form.ballot_envelopes(rnd, resident.area_id)
     choices = existing.choice_map if existing is not None else {}
     ctx = _ballot_ctx(
         rnd,

@@ -12,6 +12,7 @@ from budget.models import (
     Phase,
     ProposalStatus,
 )
+from budget.services import ballot_form
 from budget.services import voting as svc
 from core.errors import Conflict, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
@@ -44,7 +45,7 @@ async def voting_setup(ballot_type=BallotType.BUDGET_APPROVAL, **round_kwargs):
 
 async def test_ballot_shows_own_area_and_district_feasible_projects(db):
     rnd, east, west, alice, p = await voting_setup()
-    envelopes = await svc.ballot_envelopes(rnd, east.id)
+    envelopes = await ballot_form.ballot_envelopes(rnd, east.id)
     assert [e.key for e in envelopes] == [str(east.id), "district"]
     assert [x.title for x in envelopes[0].projects] == ["Benches", "Garden", "Lights"]
     assert [x.title for x in envelopes[1].projects] == ["Library"]
@@ -97,7 +98,7 @@ async def test_approval_and_points_limits(db):
 
     rnd2, east2, *_rest = await _points_round()
     bob = await make_user("bob", area=east2)
-    envs = await svc.ballot_envelopes(rnd2, east2.id)
+    envs = await ballot_form.ballot_envelopes(rnd2, east2.id)
     a, b = envs[0].projects
     with pytest.raises(ValidationError) as exc:
         await svc.cast_ballot(bob, rnd2.id, {a.id: 7, b.id: 5})
@@ -222,11 +223,11 @@ async def test_ballot_shows_what_changed_during_voting_at_once(db):
     from core.models import Area
 
     rnd, east, west, alice, p = await voting_setup()
-    before = await svc.ballot_envelopes(rnd, east.id)
+    before = await ballot_form.ballot_envelopes(rnd, east.id)
     assert before[0].name == "East Gate"
     await Area.filter(id=east.id).update(name="East Gate North")
     await Proposal.filter(id=p["benches"].id).update(revised_cost_fen=70_000_00)
-    after = await svc.ballot_envelopes(rnd, east.id)
+    after = await ballot_form.ballot_envelopes(rnd, east.id)
     assert after[0].name == "East Gate North"
     assert {x.title: x.effective_cost_fen for x in after[0].projects}["Benches"] == 70_000_00
     with pytest.raises(ValidationError):

@@ -217,7 +217,7 @@ def chosen_project_cases(data: Data):
 
 # `module.NAME` of a Prepared taking a shape → its (shape, arguments) for the test data.
 SHAPED = {
-    "budget.services.voting._CHOSEN_PROJECTS": chosen_project_cases,
+    "budget.services.ballot_form._CHOSEN_PROJECTS": chosen_project_cases,
     "budget.services.proposals._LIST_COUNT": list_count_cases,
     "budget.services.proposals._LIST_PAGE": list_page_cases,
 }

@@ -1,0 +1,242 @@
+"""The ballot a voter fills in: the envelopes on it (their area's and the district-wide one)
+with their feasible projects, read fresh on every call; checking a ballot against the round's
+rules, with each problem in words; and the choices of a submitted form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.expressions import Q
+
+from budget.models import BallotType, Envelope, Proposal, ProposalStatus, Round
+from budget.rules import ballots as rules
+from core.i18n import _, format_money
+from core.models import Area
+from core.prepared import Prepared
+
+DISTRICT = "district"  # the key of the district-wide envelope (area null)
+MAX_POINTS = 1_000_000
+
+
+@dataclass
+class BallotEnvelope:
+    key: str  # DISTRICT or str(area id)
+    area: Area | None
+    budget_fen: int
+    projects: list[BallotProject]
+
+    @property
+    def name(self) -> str:
+        return self.area.name if self.area is not None else _("District-wide")
+
+    @property
+    def spec(self) -> rules.EnvelopeSpec:
+        return rules.EnvelopeSpec(
+            key=self.key,
+            budget_fen=self.budget_fen,
+            costs={p.id: p.effective_cost_fen for p in self.projects},
+        )
+
+
+def envelope_key(area_id: int | None) -> str:
+    return DISTRICT if area_id is None else str(area_id)
+
+
+# What a ballot shows of a project (and what checking a ballot needs).
+BALLOT_FIELDS = ("id", "title", "area_id", "cost_fen", "revised_cost_fen")
+
+# What a voter's ballot shows is read anew on every call (a few small indexed queries): an
+# area renamed or a project's cost revised shows at once, in every worker process.
+_VOTER_ENVELOPES = Prepared(
+    lambda rid, aid: (
+        Envelope.filter(Q(area_id=aid) | Q(area_id__isnull=True), round_id=rid)
+        .select_related("area")
+        .limit(2)
+    )
+)
+_DISTRICT_ENVELOPE = Prepared(
+    lambda rid: Envelope.filter(round_id=rid, area_id__isnull=True).select_related("area").limit(1)
+)
+_VOTER_PROJECTS = Prepared(
+    lambda rid, aid: (
+        Proposal.filter(
+            Q(area_id=aid) | Q(area_id__isnull=True), round_id=rid, status=ProposalStatus.FEASIBLE
+        )
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
+_DISTRICT_PROJECTS = Prepared(
+    lambda rid: (
+        Proposal.filter(round_id=rid, area_id__isnull=True, status=ProposalStatus.FEASIBLE)
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
+# The projects a ballot chose, by id: one shape per number of ids, rounded up to a power of
+# two (the list is padded with its last id), so that a few shapes serve every ballot.
+_CHOSEN_PROJECTS = Prepared(
+    lambda shape, rid, *ids: (
+        Proposal.filter(round_id=rid, status=ProposalStatus.FEASIBLE, id__in=ids)
+        .order_by("title", "id")
+        .only(*BALLOT_FIELDS)
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BallotProject:
+    """A project as a ballot shows it (read as a bare row: a ballot lists hundreds)."""
+
+    id: int
+    title: str
+    area_id: int | None
+    effective_cost_fen: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> BallotProject:
+        revised = row["revised_cost_fen"]
+        cost = revised if revised is not None else row["cost_fen"]
+        return cls(row["id"], row["title"], row["area_id"], cost)
+
+
+def _padded(ids: list[int]) -> list[int]:
+    size = 1 << (len(ids) - 1).bit_length()
+    return ids + [ids[-1]] * (size - len(ids))
+
+
+async def ballot_envelopes(
+    rnd: Round, area_id: int | None, using_db: Any = None, *, only: Iterable[int] | None = None
+) -> list[BallotEnvelope]:
+    """The envelopes on the ballot of a voter of `area_id` (their area first, then the
+    district-wide one), each with its feasible projects in ballot order (title, id).
+
+    `only`: keep just these projects (what a ballot chose) — enough to validate it or to
+    show its running total, and only those are read."""
+    if area_id is None:
+        envelopes = await _DISTRICT_ENVELOPE.all(rnd.id, using_db=using_db)
+    else:
+        envelopes = await _VOTER_ENVELOPES.all(rnd.id, area_id, using_db=using_db)
+    if only is not None:
+        wanted = sorted({int(pid) for pid in only})
+        rows = []
+        if wanted:
+            ids = _padded(wanted)
+            rows = await _CHOSEN_PROJECTS.rows(rnd.id, *ids, shape=len(ids), using_db=using_db)
+    elif area_id is None:
+        rows = await _DISTRICT_PROJECTS.rows(rnd.id, using_db=using_db)
+    else:
+        rows = await _VOTER_PROJECTS.rows(rnd.id, area_id, using_db=using_db)
+    by_area: dict[int | None, list[BallotProject]] = {}
+    for row in rows:
+        project = BallotProject.from_row(row)
+        by_area.setdefault(project.area_id, []).append(project)
+    result = [
+        BallotEnvelope(envelope_key(e.area_id), e.area, e.budget_fen, by_area.get(e.area_id, []))
+        for e in envelopes
+    ]
+    result.sort(key=lambda b: b.area is None)
+    return result
+
+
+def check_ballot(
+    rnd: Round,
+    envelopes: list[BallotEnvelope],
+    choices: Mapping[int, int],
+    *,
+    require_choice: bool = True,
+) -> rules.BallotCheck:
+    return rules.validate_ballot(
+        str(rnd.ballot_type),
+        [e.spec for e in envelopes],
+        choices,
+        max_choices=rnd.max_choices,
+        points_total=rnd.points_total,
+        require_choice=require_choice,
+    )
+
+
+def problem_message(problem: rules.Problem) -> str:
+    """A ballot problem in words, in the request's language."""
+    p = problem.params
+    match problem.code:
+        case rules.EMPTY:
+            return _("Choose at least one project.")
+        case rules.UNKNOWN_PROJECT:
+            return _(
+                "One of your choices is not on this ballot any more (it may have been "
+                "withdrawn, or it belongs to another area). Please check your choices."
+            )
+        case rules.BAD_POINTS:
+            return _("Give each project a whole number of points (0 leaves it out).")
+        case rules.OVER_BUDGET:
+            if p["count"] == 1:
+                return _(
+                    "You chose 1 project costing {cost}; this envelope has {budget}.",
+                    cost=format_money(p["cost"]),
+                    budget=format_money(p["budget"]),
+                )
+            return _(
+                "You chose {count} projects costing {cost}; this envelope has {budget}.",
+                count=p["count"],
+                cost=format_money(p["cost"]),
+                budget=format_money(p["budget"]),
+            )
+        case rules.TOO_MANY:
+            return _(
+                "You chose {count} projects; choose at most {max} in this envelope.",
+                count=p["count"],
+                max=p["max"],
+            )
+        case rules.TOO_MANY_POINTS:
+            return _(
+                "You gave {used} points of {total}; take some back in this envelope.",
+                used=p["used"],
+                total=p["total"],
+            )
+    return _("This ballot is not valid.")
+
+
+def error_messages(check: rules.BallotCheck) -> dict[str, list[str]]:
+    """Messages per envelope key (and rules.BALLOT for the whole ballot)."""
+    return {key: [problem_message(p) for p in problems] for key, problems in check.errors().items()}
+
+
+def parse_choices(
+    rnd: Round, form: Mapping[str, Any] | Any
+) -> tuple[dict[int, int], dict[str, str]]:
+    """The choices of a ballot form: checkboxes named `project` (approval types) or number
+    inputs `points-<id>` (points). Returns (project id → points, field errors)."""
+    choices: dict[int, int] = {}
+    errors: dict[str, str] = {}
+    if str(rnd.ballot_type) == BallotType.POINTS:
+        for key in form.keys():
+            if not key.startswith("points-"):
+                continue
+            try:
+                pid = int(key.removeprefix("points-"))
+            except ValueError:
+                continue
+            raw = str(form.get(key) or "").strip()
+            if not raw:
+                continue
+            try:
+                points = int(raw)
+            except ValueError:
+                errors[key] = _("Enter a whole number of points.")
+                continue
+            if points < 0 or points > MAX_POINTS:
+                errors[key] = _("Enter a number of points of 0 or more.")
+                continue
+            if points:
+                choices[pid] = points
+    else:
+        for raw in form.getlist("project"):
+            try:
+                choices[int(raw)] = 1
+            except (TypeError, ValueError):
+                continue
+    return choices, errors

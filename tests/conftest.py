@@ -8,19 +8,20 @@ import os
 import tempfile
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from tortoise import Tortoise, connections
 
-from app import Settings, create_app, tortoise_config
+from app import create_app
 from core.db import (
     create_postgres_database,
     drop_postgres_database,
     is_postgres,
     migrate_database,
 )
+from core.settings import Settings, tortoise_config
 from tests.fixtures.pabulib_files import pabulib_dir, pabulib_files
+from tests.helpers import app_client
 
 ADMIN_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = is_postgres(ADMIN_URL)
@@ -114,9 +115,5 @@ def app(settings):
 
 @pytest_asyncio.fixture
 async def client(app, db):
-    transport = httpx.ASGITransport(app=app)
-    # Tests read English text unless they ask otherwise; the default locale is zh_CN.
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"Accept-Language": "en"}
-    ) as c:
+    async with app_client(app) as c:
         yield c

@@ -92,6 +92,16 @@ async def make_proposal(
     )
 
 
+def app_client(app) -> httpx.AsyncClient:
+    """A browser of its own (its own cookies) on the ASGI app. Tests read English text unless
+    they ask otherwise; the default locale is zh_CN."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Accept-Language": "en"},
+    )
+
+
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

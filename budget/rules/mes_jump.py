@@ -132,7 +132,23 @@ def _replay(ops: Any, prep: Prepared, steps: list[Step]) -> float:
     return horizon
 
 
-class _ListReplay:
+class _Replay:
+    """What both money stores answer the same way, from their `money_of`."""
+
+    prep: Prepared
+    rel: float
+
+    def money_of(self, q: int) -> tuple[float, float, float, float]:
+        raise NotImplementedError
+
+    def unaffordable_for(self, q: int) -> float:
+        """q's supporters cannot pay for it: how long that surely stays so."""
+        va, vb, wea, web = self.money_of(q)
+        cost = float(self.prep.costs[q])
+        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
+
+
+class _ListReplay(_Replay):
     """The replay's money in lists (any ballots; fastest for small counts)."""
 
     def __init__(self, prep: Prepared, share: Money) -> None:
@@ -234,12 +250,6 @@ class _ListReplay:
             return _NO_BOUND
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
-    def unaffordable_for(self, q: int) -> float:
-        """q's supporters cannot pay for it: how long that surely stays so."""
-        va, vb, wea, web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
-
     def chosen(self, c: int) -> tuple[_Bound, float] | None:
         """c's price piece, from its split at its price now (not from the step's price: add1
         replays steps at other shares too), and how long every payer's side holds."""
@@ -275,7 +285,7 @@ class _ListReplay:
                 eb[g] += e1 * s_c * u + rel * (abs(b[g]) + abs(r1))
 
 
-class _ArrayReplay:
+class _ArrayReplay(_Replay):
     """`_ListReplay` on approval ballots with numpy arrays (same operations, same reasoning;
     for counts that run on numpy)."""
 
@@ -356,11 +366,6 @@ class _ArrayReplay:
         if v == math.inf:
             return _NO_BOUND
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
-
-    def unaffordable_for(self, q: int) -> float:
-        va, vb, wea, web = self.money_of(q)
-        cost = float(self.prep.costs[q])
-        return _crossing(cost - va, -vb, wea + self.rel * cost, web)
 
     def chosen(self, c: int) -> tuple[_Bound, float] | None:
         payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))

@@ -401,13 +401,14 @@ def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
 async def run(args: argparse.Namespace) -> int:
     from tortoise import Tortoise
 
-    from app import Settings, create_app, tortoise_config
+    from app import create_app
     from core.db import (
         create_postgres_database,
         drop_postgres_database,
         is_postgres,
         migrate_database,
     )
+    from core.settings import Settings, tortoise_config
 
     admin_url = os.environ.get("DATABASE_URL", "")
     postgres = is_postgres(admin_url)

@@ -12,16 +12,13 @@ import pytest
 
 from core.models import AuditEntry, Role, User
 from core.web import users
-from tests.helpers import PASSWORD, login, make_area, make_user, page_text, post_form
+from tests.helpers import PASSWORD, app_client, login, make_area, make_user, page_text, post_form
 
 
 @pytest.fixture
 async def second_client(app, db):
     """Another browser (its own cookies)."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"Accept-Language": "en"}
-    ) as c:
+    async with app_client(app) as c:
         yield c
 
 

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from budget.models import Ballot, Phase, Proposal, ProposalStatus, Round
+from budget.models import (
+    Ballot,
+    Phase,
+    Procurement,
+    ProcurementDocument,
+    ProcurementStatus,
+    Proposal,
+    ProposalStatus,
+    Rating,
+    Round,
+)
 from core.models import Role, User
 
 STAFF = (Role.COUNCIL, Role.ADMIN)
+
+
+def is_finance(user: User | None) -> bool:
+    return user is not None and user.is_active and user.role == Role.FINANCE
 
 
 def is_staff(user: User | None) -> bool:
@@ -59,6 +73,8 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
     study = _study_of(subject)
     if study is not None:
         return _can_in_study(user, action, study)
+    if isinstance(subject, Procurement | ProcurementDocument | Rating) or action in MONEY_ACTIONS:
+        return _can_with_money(user, action, subject)
     phase = _phase(subject)
     match action:
         case "create_round" | "import_pabulib":
@@ -136,4 +152,54 @@ def can(user: User | None, action: str, subject: Any = None) -> bool:
                 and phase != Phase.VOTING
                 and (is_staff(user) or subject.results_published_at is not None)
             )
+    return False
+
+
+MONEY_ACTIONS = frozenset({"convert", "see_finance"})
+
+
+def _converting(rnd: Round) -> bool:
+    """Funded proposals become procurements once the results are published, until it closes."""
+    return rnd.results_published_at is not None and Phase(rnd.phase) in (
+        Phase.RESULTS,
+        Phase.IMPLEMENTING,
+    )
+
+
+def _can_with_money(user: User | None, action: str, subject: Any) -> bool:
+    """Procurements, the ledger and ratings: finance officers buy and pay, the council approves
+    cap raises and moderates ratings, residents of the area rate what was delivered.
+    `subject` is a Round (convert, see_finance), a Proposal (convert), a Procurement (its
+    `round` not needed), a ProcurementDocument or a Rating."""
+    match action, subject:
+        case "convert", Round() as rnd:
+            return is_finance(user) and _converting(rnd)
+        case "convert", Proposal() as proposal:
+            rnd = getattr(proposal, "round", None)
+            return (
+                is_finance(user)
+                and isinstance(rnd, Round)
+                and _converting(rnd)
+                and proposal.status == ProposalStatus.FUNDED
+            )
+        case "see_finance", _:  # the finance view, the whole ledger, its exports
+            return is_finance(user) or is_staff(user)
+        case "manage_procurement" | "move_procurement" | "record_entry", Procurement() as p:
+            return is_finance(user) and not p.status_enum.finished
+        case "request_cap_change", Procurement() as p:
+            return is_finance(user) and not p.status_enum.finished
+        case "decide_cap_change", Procurement() as p:
+            return is_staff(user) and not p.status_enum.finished
+        case "see_procurement_internals", Procurement():  # all documents, the whole history
+            return is_finance(user) or is_staff(user)
+        case "rate", Procurement() as p:
+            return (
+                is_voter(user)
+                and p.status in (ProcurementStatus.DELIVERED, ProcurementStatus.CLOSED)
+                and p.area_id in (None, user.area_id)
+            )
+        case "moderate_rating", Rating():
+            return is_staff(user)
+        case "see_document", ProcurementDocument() as doc:
+            return doc.public or is_finance(user) or is_staff(user)
     return False

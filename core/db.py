@@ -1,11 +1,14 @@
-"""Database set-up shared by `make migrate`, the demo loader, tests and benchmarks."""
+"""Database set-up shared by `make migrate`, the demo loader, tests and benchmarks, and row
+locks that work the same on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
+from tortoise.models import Model
 
 
 def is_postgres(database_url: str) -> bool:
@@ -49,3 +52,24 @@ async def migrate_database(config: dict) -> None:
     """Apply every migration of every app (what `tortoise migrate` does)."""
     await migrate(config=config)
     await Tortoise.close_connections()
+
+
+async def lock_rows(conn: Any, model: type[Model], ids: list[int]) -> list[Model]:
+    """Lock rows for the rest of the transaction on `conn` and return them (in id order).
+
+    PostgreSQL: SELECT … FOR UPDATE. SQLite has no row locks: a write to the rows first turns
+    the transaction into a write transaction at once (what BEGIN IMMEDIATE does), so another
+    process waits for it instead of both reading the same totals.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    if conn.capabilities.dialect == "sqlite":
+        table = model._meta.db_table
+        pk = model._meta.db_pk_column
+        marks = ", ".join("?" for _ in ids)
+        await conn.execute_query(
+            f'UPDATE "{table}" SET "{pk}" = "{pk}" WHERE "{pk}" IN ({marks})', ids
+        )
+        return await model.filter(pk__in=ids).using_db(conn).order_by("pk")
+    return await model.filter(pk__in=ids).select_for_update().using_db(conn).order_by("pk")

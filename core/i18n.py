@@ -7,6 +7,7 @@ translated when shown. Both are extracted by `make messages`.
 from __future__ import annotations
 
 import functools
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,11 @@ def _display_tz() -> Any:
     from babel.dates import get_timezone
 
     return get_timezone(DISPLAY_TIMEZONE)
+
+
+def local_today() -> date:
+    """Today in the district (not in UTC): the latest date a payment or a delivery may bear."""
+    return datetime.now(_display_tz()).date()
 
 
 def format_money(fen: int | None, locale: str | None = None) -> str:

@@ -72,7 +72,11 @@ def _references(path: Path, module: str) -> list[tuple[int, str]]:
             if name in RELATION_FIELDS and node.args and isinstance(node.args[0], ast.Constant):
                 target = node.args[0].value
                 if isinstance(target, str) and "." in target:
-                    found.append((node.lineno, f"{target.split('.')[0]}.models"))
+                    models = f"{target.split('.')[0]}.models"
+                    # a model naming one of its own app's models is no import (Tortoise
+                    # resolves it once all of the app's model modules are loaded)
+                    if not (module == models or module.startswith(models + ".")):
+                        found.append((node.lineno, models))
     return [(line, name) for line, name in found if name.split(".")[0] in OURS]
 
 

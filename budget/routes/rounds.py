@@ -173,6 +173,7 @@ async def round_advance(request: Request) -> Response:
             "round": rnd,
             "next_phase": rnd.phase_enum.next,
             "warnings": await service.advance_warnings(rnd),
+            "blocked": await service.close_blocked_by(rnd),
         },
     )
 

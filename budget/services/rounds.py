@@ -16,7 +16,17 @@ from typing import Any
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from budget.models import BallotType, Envelope, OutcomeRule, Phase, Proposal, ProposalStatus, Round
+from budget.models import (
+    BallotType,
+    Envelope,
+    OutcomeRule,
+    Phase,
+    Procurement,
+    ProcurementStatus,
+    Proposal,
+    ProposalStatus,
+    Round,
+)
 from budget.permissions import can
 from core.audit import record
 from core.errors import Conflict, PermissionDenied, ValidationError
@@ -310,6 +320,10 @@ async def advance_phase(actor: User, rnd: Round, from_phase: str | None = None) 
             raise PermissionDenied(_("You may not move this round to another phase."))
         before = locked.phase_enum
         after = before.next
+        if after == Phase.CLOSED:
+            still_open = await _open_procurements(locked, conn)
+            if still_open:
+                raise Conflict(_CLOSE_BLOCKED(still_open))
         locked.phase = after
         await locked.save(using_db=conn, update_fields=["phase", "updated_at"])
         await record(
@@ -341,6 +355,31 @@ async def proposal_counts(rnd: Round) -> dict[str, int]:
         .values_list("status", "n")
     )
     return {str(status): n for status, n in rows}
+
+
+def _CLOSE_BLOCKED(n: int) -> str:  # noqa: N802 (a message, read like a constant)
+    return _(
+        "{n} procurements are still open: a round closes only when every procurement is "
+        "closed or cancelled.",
+        n=n,
+    )
+
+
+async def _open_procurements(rnd: Round, conn: Any = None) -> int:
+    return (
+        await Procurement.filter(round_id=rnd.id)
+        .exclude(status__in=[ProcurementStatus.CLOSED, ProcurementStatus.CANCELLED])
+        .using_db(conn)
+        .count()
+    )
+
+
+async def close_blocked_by(rnd: Round) -> str | None:
+    """Why the round cannot close yet (open procurements), or None."""
+    if rnd.phase_enum.next != Phase.CLOSED:
+        return None
+    still_open = await _open_procurements(rnd)
+    return _CLOSE_BLOCKED(still_open) if still_open else None
 
 
 async def advance_warnings(rnd: Round) -> list[str]:

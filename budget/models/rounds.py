@@ -1,7 +1,9 @@
-"""Participatory budgeting: rounds, envelopes, proposals, reviews, supports, ballots, outcomes.
+"""Participatory budgeting up to the count: rounds, envelopes, proposals, reviews, supports,
+ballots, outcomes.
 
-Money is integer fen everywhere (BigInt). Procurements and the ledger (a later issue) hang off
-funded proposals and envelopes without changing these tables.
+Money is integer fen everywhere (BigInt). Procurements and the ledger
+(`budget.models.procurements`) hang off funded proposals and envelopes without changing these
+tables.
 """
 
 from __future__ import annotations

@@ -71,5 +71,10 @@ async def lock_rows(conn: Any, model: type[Model], ids: list[int]) -> list[Model
         await conn.execute_query(
             f'UPDATE "{table}" SET "{pk}" = "{pk}" WHERE "{pk}" IN ({marks})', ids
         )
-        return await model.filter(pk__in=ids).using_db(conn).order_by("pk")
-    return await model.filter(pk__in=ids).select_for_update().using_db(conn).order_by("pk")
+        return await model.filter(pk__in=ids).using_db(conn).order_by(model._meta.pk_attr)
+    return (
+        await model.filter(pk__in=ids)
+        .select_for_update()
+        .using_db(conn)
+        .order_by(model._meta.pk_attr)
+    )

@@ -123,8 +123,10 @@ async def append_entry(
     )
     procurement.committed_fen = after.committed_fen
     procurement.paid_fen = after.paid_fen
-    await Procurement.filter(id=procurement.id).using_db(conn).update(
-        committed_fen=after.committed_fen, paid_fen=after.paid_fen
+    await (
+        Procurement.filter(id=procurement.id)
+        .using_db(conn)
+        .update(committed_fen=after.committed_fen, paid_fen=after.paid_fen)
     )
     await record(
         user,

@@ -134,9 +134,11 @@ async def request_cap_raise(
     if errors:
         raise ValidationError(errors=errors)
     async with in_transaction() as conn:
-        if await CapChange.filter(
-            procurement_id=procurement_id, status=CapChangeStatus.PENDING
-        ).using_db(conn).exists():
+        if (
+            await CapChange.filter(procurement_id=procurement_id, status=CapChangeStatus.PENDING)
+            .using_db(conn)
+            .exists()
+        ):
             raise ValidationError(
                 errors={"new_cap": _("A request is already waiting for the council's decision.")}
             )
@@ -166,8 +168,9 @@ async def decide_cap_change(
     """A council member approves (the new cap must still fit the envelope and the fund) or
     refuses (a note says why) a requested raise."""
     errors: dict[str, str] = {}
-    note = text(form.get("decision_note"), "decision_note", errors, required=not approve,
-                max_length=2000)
+    note = text(
+        form.get("decision_note"), "decision_note", errors, required=not approve, max_length=2000
+    )
     change = await CapChange.get_or_none(id=change_id)
     if change is None:
         raise NotFound(_("This request does not exist."))

@@ -74,9 +74,7 @@ async def add_milestone(
             note=note,
             using_db=conn,
         )
-        await record(
-            user, "procurement.milestone_added", procurement, using_db=conn, title=title
-        )
+        await record(user, "procurement.milestone_added", procurement, using_db=conn, title=title)
     return milestone
 
 

@@ -311,6 +311,7 @@ async def move_procurement(
         for name, value in contract.items():
             setattr(procurement, name, value)
         if contract:
+            procurement.status = target  # the contract's commitment is the first money to move
             await append_entry(
                 conn,
                 procurement,

@@ -323,7 +323,7 @@ async def advance_phase(actor: User, rnd: Round, from_phase: str | None = None) 
         if after == Phase.CLOSED:
             still_open = await _open_procurements(locked, conn)
             if still_open:
-                raise Conflict(_CLOSE_BLOCKED(still_open))
+                raise Conflict(_close_blocked_message(still_open))
         locked.phase = after
         await locked.save(using_db=conn, update_fields=["phase", "updated_at"])
         await record(
@@ -357,10 +357,9 @@ async def proposal_counts(rnd: Round) -> dict[str, int]:
     return {str(status): n for status, n in rows}
 
 
-def _CLOSE_BLOCKED(n: int) -> str:  # noqa: N802 (a message, read like a constant)
+def _close_blocked_message(n: int) -> str:
     return _(
-        "{n} procurements are still open: a round closes only when every procurement is "
-        "closed or cancelled.",
+        "A round closes only when every procurement is closed or cancelled; still open: {n}.",
         n=n,
     )
 
@@ -379,7 +378,7 @@ async def close_blocked_by(rnd: Round) -> str | None:
     if rnd.phase_enum.next != Phase.CLOSED:
         return None
     still_open = await _open_procurements(rnd)
-    return _CLOSE_BLOCKED(still_open) if still_open else None
+    return _close_blocked_message(still_open) if still_open else None
 
 
 async def advance_warnings(rnd: Round) -> list[str]:

@@ -122,7 +122,7 @@ async def _create(
     """One conversion inside a transaction holding the round and envelope locks."""
     envelope = await envelope_of(proposal, conn)
     if await Procurement.filter(proposal_id=proposal.id).using_db(conn).exists():
-        raise Conflict(_("{title} is already a procurement.", title=proposal.title))
+        raise ValidationError(_("{title} is already a procurement.", title=proposal.title))
     room = await room_for(conn, rnd, envelope)
     try:
         check_cap(data.cap_fen, totals_of(Procurement(cap_fen=data.cap_fen)), room)
@@ -287,7 +287,7 @@ async def move_procurement(
         current = procurement.status_enum
         if not may_move(current, target):
             allowed = ", ".join(s.label for s in next_states(current))
-            raise Conflict(
+            raise ValidationError(
                 _(
                     "A procurement that is {current} can only become: {allowed}.",
                     current=current.label,

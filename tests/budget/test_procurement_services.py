@@ -62,8 +62,9 @@ async def test_a_cap_beyond_the_envelope_is_refused_saying_by_how_much(db):
 async def test_converting_twice_and_by_the_wrong_people_is_refused(db):
     fr = await funded_round()
     await convert(fr, fr.benches, cap_fen=10_000_00)
-    with pytest.raises(Conflict):
+    with pytest.raises(ValidationError) as twice:
         await convert(fr, fr.benches, cap_fen=10_000_00)
+    assert "already a procurement" in twice.value.message
     await fr.lamps.fetch_related("round")
     values = procurements.conversion_defaults(fr.lamps, fr.finance, fr.round)
     for who in (fr.council, fr.resident, None):
@@ -126,8 +127,9 @@ async def funded_round_again(fr):
 async def test_the_whole_path_commits_pays_and_releases(db):
     fr = await funded_round()
     p = await convert(fr, fr.benches)
-    with pytest.raises(Conflict):  # out of order
+    with pytest.raises(ValidationError) as out_of_order:
         await procurements.move_procurement(fr.finance, p.id, "delivered", {})
+    assert "can only become: Tendering, Cancelled" in out_of_order.value.message
     p = await contract(fr, p, 55_000_00)
     assert (p.supplier_name, p.contract_amount_fen, p.status) == (
         "Harbour Works Ltd",

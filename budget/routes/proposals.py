@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
+from budget.routes.procurements import procurement_link
 from budget.services import proposal_changes, studies
 from budget.services import proposals as svc
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
@@ -205,6 +206,7 @@ async def proposal_detail(request: Request) -> Response:
         "merged_from": await svc.merged_from(proposal),
         "history": await svc.proposal_history(proposal),
         "supported": await svc.has_supported(user, proposal),
+        "procurement": await procurement_link(request, user, proposal),
     }
     return _page(request, "proposal_detail.html", ctx)
 

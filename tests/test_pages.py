@@ -4,12 +4,22 @@ route refuses a request without the token."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
 from starlette.routing import Mount, Route
 
-from budget.models import BallotType, Phase, ProposalStatus
+from budget.models import (
+    BallotType,
+    Envelope,
+    Phase,
+    Procurement,
+    ProcurementKind,
+    ProcurementStatus,
+    ProposalStatus,
+    Rating,
+)
 from budget.services.pabulib_import import import_pabulib
 from budget.services.studies import set_study_public
 from core.models import Role
@@ -103,6 +113,7 @@ async def _seed():
     proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
     proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
     await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
+    money = await _seed_money(east, resident)
     study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
     return {
@@ -114,13 +125,57 @@ async def _seed():
         "photo_id": 999999,
         "worker": worker,
         "council": council,
+        **money,
+    }
+
+
+async def _seed_money(east, resident) -> dict:
+    """A round with published results and a delivered procurement of East, rated with a
+    comment (the rating form for residents, the hide form for the council)."""
+    rnd = await make_round(
+        "Implementing round",
+        phase=Phase.IMPLEMENTING,
+        envelopes={east: 50_000_00},
+        results_published_at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    envelope = await Envelope.get(round=rnd)
+    funded = await make_proposal(rnd, resident, "Benches", area=east, status=ProposalStatus.FUNDED)
+    procurement = await Procurement.create(
+        round=rnd,
+        envelope=envelope,
+        proposal=funded,
+        area=east,
+        kind=ProcurementKind.WORKS,
+        title="Benches",
+        planned_start=date(2026, 6, 15),
+        planned_end=date(2026, 9, 30),
+        cap_fen=10_000_00,
+        status=ProcurementStatus.DELIVERED,
+        delivered_on=date(2026, 9, 1),
+    )
+    other = await make_user("neighbour", area=east)
+    rating = await Rating.create(procurement=procurement, user=other, score=4, comment="Nice")
+    return {
+        "money_round_id": rnd.id,
+        "procurement_id": procurement.id,
+        "rating_id": rating.id,
     }
 
 
 def _fill(path: str, ids: dict) -> str:
     if path.startswith("/budget/studies/"):
         path = path.replace("{round_id:int}", str(ids["study_id"]))
-    for key in ("round_id", "proposal_id", "user_id", "area_id", "photo_id"):
+    if path.endswith(("/spending", "/ocds.json")):  # only a round with published results
+        path = path.replace("{round_id:int}", str(ids["money_round_id"]))
+    for key in (
+        "round_id",
+        "proposal_id",
+        "user_id",
+        "area_id",
+        "photo_id",
+        "procurement_id",
+        "rating_id",
+    ):
         path = path.replace("{" + key + ":int}", str(ids[key]))
     return path
 

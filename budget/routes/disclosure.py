@@ -4,6 +4,7 @@ comment). The pages and the export need no account and name no resident."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from budget.permissions import can
 from budget.services import disclosure as svc
 from budget.services import ocds, ratings
 from core.errors import ValidationError
-from core.i18n import _
+from core.i18n import _, format_day
 from core.web import (
     flash,
     int_param,
@@ -70,7 +71,14 @@ async def round_spending(request: Request) -> Response:
     return render(
         request,
         "budget/spending.html",
-        {"round": rnd, "totals": totals, "page": page, "Delivery": svc.Delivery},
+        {
+            "round": rnd,
+            "totals": totals,
+            "page": page,
+            "Delivery": svc.Delivery,
+            # many rows share a planned end: format each date once per page (Babel is slow)
+            "day": functools.cache(format_day),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -366,7 +366,6 @@ class ProcurementPage:
     rating_count: int
     good_ratings: int
     delivery: Delivery
-    extra: dict = field(default_factory=dict)
 
     @property
     def satisfaction(self) -> float | None:

@@ -75,6 +75,12 @@ class Settings:
     max_photo_bytes: int = 5 * 1024 * 1024
     debug: bool = field(default_factory=lambda: os.environ.get("DEBUG") == "1")
     secret_key_file: Path = DATA_DIR / "secret_key"
+    # Open Contracting (OCDS) export: the registered ocid prefix ("ocds-" + six characters for
+    # a real deployment) and the name of the district that buys and pays.
+    ocds_prefix: str = field(default_factory=lambda: os.environ.get("OCDS_PREFIX") or "ocds-yishi")
+    ocds_buyer_name: str = field(
+        default_factory=lambda: os.environ.get("OCDS_BUYER_NAME") or "yishi"
+    )
 
     def __post_init__(self) -> None:
         if not self.secret_key:

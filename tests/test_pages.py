@@ -10,7 +10,16 @@ from html.parser import HTMLParser
 import pytest
 from starlette.routing import Mount, Route
 
-from budget.models import BallotType, Phase, ProposalStatus
+from budget.models import (
+    BallotType,
+    Envelope,
+    Phase,
+    Procurement,
+    ProcurementKind,
+    ProcurementStatus,
+    ProposalStatus,
+    Rating,
+)
 from budget.services import ledger, procurement_caps, procurement_files, procurements
 from budget.services.pabulib_import import import_pabulib
 from budget.services.photos import Upload
@@ -106,10 +115,12 @@ async def _seed(upload_dir):
     proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
     proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
     await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
+    delivered = await _seed_delivered(east, resident)
     study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
     money = await _seed_money(east, resident, upload_dir)
     return {
+        **delivered,
         **money,
         "study_id": study.id,
         "round_id": voting.id,
@@ -119,7 +130,37 @@ async def _seed(upload_dir):
         "photo_id": 999999,
         "worker": worker,
         "council": council,
+        **money,
     }
+
+
+async def _seed_delivered(east, resident) -> dict:
+    """A round with published results and a delivered procurement of East, rated with a
+    comment (the rating form for residents, the hide form for the council)."""
+    rnd = await make_round(
+        "Implementing round",
+        phase=Phase.IMPLEMENTING,
+        envelopes={east: 50_000_00},
+        results_published_at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    envelope = await Envelope.get(round=rnd)
+    funded = await make_proposal(rnd, resident, "Benches", area=east, status=ProposalStatus.FUNDED)
+    procurement = await Procurement.create(
+        round=rnd,
+        envelope=envelope,
+        proposal=funded,
+        area=east,
+        kind=ProcurementKind.WORKS,
+        title="Benches",
+        planned_start=date(2026, 6, 15),
+        planned_end=date(2026, 9, 30),
+        cap_fen=10_000_00,
+        status=ProcurementStatus.DELIVERED,
+        delivered_on=date(2026, 9, 1),
+    )
+    other = await make_user("neighbour", area=east)
+    rating = await Rating.create(procurement=procurement, user=other, score=4, comment="Nice")
+    return {"money_round_id": rnd.id, "rating_id": rating.id}
 
 
 async def _seed_money(east, resident, upload_dir) -> dict:
@@ -168,12 +209,14 @@ async def _seed_money(east, resident, upload_dir) -> dict:
 
 
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
-_IDS += ("entry_id", "milestone_id", "document_id", "change_id")
+_IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 
 
 def _fill(path: str, ids: dict) -> str:
     if path.startswith("/budget/studies/"):
         path = path.replace("{round_id:int}", str(ids["study_id"]))
+    if path.endswith(("/spending", "/ocds.json")):  # only a round with published results
+        path = path.replace("{round_id:int}", str(ids["money_round_id"]))
     for key in _IDS:
         path = path.replace("{" + key + ":int}", str(ids[key]))
     return path.replace("{to_status}", ids["to_status"])

@@ -1,6 +1,15 @@
 """Budgeting routes, mounted at /budget (names: budget:round_list, budget:proposal_detail …)."""
 
-from budget.routes import pabulib, procurements, proposals, results, rounds, studies, voting
+from budget.routes import (
+    disclosure,
+    pabulib,
+    procurements,
+    proposals,
+    results,
+    rounds,
+    studies,
+    voting,
+)
 
 routes = (
     rounds.routes
@@ -10,4 +19,5 @@ routes = (
     + voting.routes
     + results.routes
     + procurements.routes
+    + disclosure.routes
 )

@@ -98,7 +98,7 @@ async def test_a_finance_officer_converts_a_funded_proposal_with_the_defaults(cl
 
     # the proposal now points at its procurement instead of offering to convert it
     page = page_text((await client.get(f"/budget/proposals/{fr.lamps.id}")).text)
-    assert "Procurement: Solar lamps for the East Gate paths" in page
+    assert "Funded: follow its procurement, payments and residents' ratings" in page
     assert "Convert to a procurement" not in page
 
 

@@ -32,7 +32,6 @@ from budget.models import (
     ProcurementKind,
     ProcurementStatus,
     Proposal,
-    ProposalStatus,
     Round,
 )
 from budget.permissions import can
@@ -84,22 +83,6 @@ def url_if_route(request: Request, name: str, **params: Any) -> str | None:
 
 def _manage_url(request: Request, procurement_id: int) -> str:
     return str(request.url_for("budget:procurement_manage", procurement_id=procurement_id))
-
-
-async def procurement_link(
-    request: Request, user: User | None, proposal: Proposal
-) -> tuple[Procurement, str | None] | None:
-    """For a funded proposal's page: its procurement, if converted, and where to read it (the
-    public procurement page; staff fall back to the workspace while there is none)."""
-    if proposal.status != ProposalStatus.FUNDED:
-        return None
-    procurement = await Procurement.get_or_none(proposal_id=proposal.id)
-    if procurement is None:
-        return None
-    url = url_if_route(request, "budget:procurement_detail", procurement_id=procurement.id)
-    if url is None and can(user, "see_procurement_internals", procurement):
-        url = _manage_url(request, procurement.id)
-    return procurement, url
 
 
 def _after_round_conversion_url(request: Request, round_id: int) -> str:

@@ -337,3 +337,29 @@ def test_demo_files_and_codes_are_well_formed():
         code = make_uscc(rng, "460107")
         assert len(code) == 18 and set(code) <= set(USCC_ALPHABET)
         assert code.startswith("91460107") and code[17] == uscc_check(code[:17])
+
+
+async def test_the_demo_rounds_ocds_export_validates(client, db, settings):
+    """The finished demo round's open data: a valid OCDS 1.1 release package, one release per
+    procurement, its payments as transactions, no resident's name anywhere in it."""
+    from tests.budget.test_ocds import validate
+
+    await load_demo_data(PASSWORD, settings.upload_dir)
+    rnd = await Round.get(results_published_at__not_isnull=True, phase=Phase.IMPLEMENTING)
+    response = await client.get(f"/budget/rounds/{rnd.id}/ocds.json")
+    assert response.status_code == 200
+    package = response.json()
+    validate(package)
+    assert len(package["releases"]) == await Procurement.filter(round_id=rnd.id).count() == 10
+    paid = dict(await Procurement.filter(round_id=rnd.id).values_list("id", "paid_fen"))
+    for release in package["releases"]:
+        procurement_id = int(release["ocid"].rsplit("-", 1)[1])
+        transactions = [
+            t for contract in release.get("contracts", [])
+            for t in contract["implementation"]["transactions"]
+        ]  # fmt: skip
+        total = round(sum(t["value"]["amount"] for t in transactions) * 100)
+        assert total == paid[procurement_id], release["ocid"]
+    assert sum(paid.values()) > 0
+    residents = await User.filter(role=Role.RESIDENT).values_list("display_name", flat=True)
+    assert not [name for name in residents if name and name in response.text]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -220,7 +219,8 @@ async def test_the_release_id_changes_when_the_procurement_changes(client, db):
     assert paid["date"] >= contracted["date"] >= first["date"]
 
 
-async def test_a_500_procurement_round_exports_fast_in_few_queries(client, db):
+async def test_a_500_procurement_round_exports_in_few_queries(client, db):
+    """The number of queries does not grow with the procurements (the time is `make bench`'s)."""
     fr = await funded_round()
     rnd = fr.round
     # 500 funded proposals, converted with small caps, a few paid
@@ -240,10 +240,7 @@ async def test_a_500_procurement_round_exports_fast_in_few_queries(client, db):
         await pay(fr, p, 100_00)
 
     with count_queries() as queries:
-        start = time.perf_counter()
         package = await export(client, rnd.id)
-        elapsed = time.perf_counter() - start
     assert len(package["releases"]) == len(created)
-    assert elapsed < 1.0, elapsed
     assert len(queries) <= 8, queries
     validate(package)

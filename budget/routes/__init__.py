@@ -1,6 +1,6 @@
 """Budgeting routes, mounted at /budget (names: budget:round_list, budget:proposal_detail …)."""
 
-from budget.routes import pabulib, proposals, results, rounds, studies, voting
+from budget.routes import finance, pabulib, proposals, results, rounds, studies, voting
 
 routes = (
     rounds.routes
@@ -9,4 +9,5 @@ routes = (
     + proposals.routes
     + voting.routes
     + results.routes
+    + finance.routes
 )

@@ -29,9 +29,9 @@ from budget.services.finance_ledger import (
     ledger_totals,
     signed_amount,
 )
-from core.i18n import _
+from core.i18n import _, label
 
-CHUNK_ROWS = 500  # CSV rows written per piece sent
+CHUNK_ROWS = 500  # rows per piece of CSV sent, per batch handed to openpyxl
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -69,7 +69,7 @@ def _cells(row: Mapping) -> list:
         row["procurement__round__title"] or "",
         row["procurement__title"] or "",
         area,
-        ProcurementKind(row["procurement__kind"]).label,
+        label(ProcurementKind(row["procurement__kind"])),
         entry_label(row),
         signed_amount(row),
         row["document_ref"] or "",
@@ -142,16 +142,26 @@ def _xlsx_cell(sheet, value: object, column: int) -> object:
     return value
 
 
+def _append(sheet, rows: list[list]) -> None:
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, v, i) for i, v in enumerate(row)])
+
+
 async def ledger_xlsx(filters: LedgerFilters, upto_id: int) -> bytes:
-    """The XLSX workbook: one sheet, the entries then the totals rows."""
+    """The XLSX workbook: one sheet, the entries then the totals rows. openpyxl writes in a
+    worker thread, a chunk of rows at a time, so a large export does not hold up the other
+    requests."""
     totals = await ledger_totals(filters, upto_id)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Ledger")[:31])
     sheet.append(headers())
+    chunk: list[list] = []
     async for row in ledger_rows(filters, upto_id):
-        sheet.append([_xlsx_cell(sheet, v, i) for i, v in enumerate(_cells(row))])
-    for row in totals_rows(totals):
-        sheet.append([_xlsx_cell(sheet, v, i) for i, v in enumerate(row)])
+        chunk.append(_cells(row))
+        if len(chunk) == CHUNK_ROWS:
+            await anyio.to_thread.run_sync(_append, sheet, chunk)
+            chunk = []
+    await anyio.to_thread.run_sync(_append, sheet, chunk + totals_rows(totals))
     out = io.BytesIO()
     await anyio.to_thread.run_sync(workbook.save, out)
     return out.getvalue()

@@ -18,7 +18,7 @@ from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
 from budget.models import EntryKind, LedgerEntry, Procurement, ProcurementKind, Round
-from core.i18n import _
+from core.i18n import _, label
 from core.models import Area, Role, User
 
 DISTRICT = "district"  # the area filter's value for district-wide procurements
@@ -203,8 +203,8 @@ def signed_amount(row: Mapping) -> int:
 def entry_label(row: Mapping) -> str:
     kind = EntryKind(row["kind"])
     if kind == EntryKind.REVERSAL and row.get("reverses__kind"):
-        return _("Reversal ({kind})", kind=EntryKind(row["reverses__kind"]).label)
-    return kind.label
+        return _("Reversal ({kind})", kind=label(EntryKind(row["reverses__kind"])))
+    return label(kind)
 
 
 async def ledger_page(

@@ -83,8 +83,12 @@ test: install-test compile
 test-fast: install-test compile
 	$(BIN)/python -m pytest -m "not slow and not e2e" $(PYTEST_ARGS)
 
+# The app benchmark (tests/bench/bench_app.py): a district-sized round and ten finished rounds
+# of money, every figure beside a trivial route's in the same run. The load comes from wrk, a
+# separate compiled program (Debian: `apt-get install wrk`; without it the bench says so and
+# stops). BENCH_ARGS: --small (a smoke run), --only district|money, --explain (query plans).
 bench: install-test compile
-	$(BIN)/python -m tests.bench.bench_app
+	$(BIN)/python -m tests.bench.bench_app $(BENCH_ARGS)
 
 bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules

@@ -3,7 +3,8 @@ database after the migrations).
 
 Four neighbourhoods (社区) of one street district, an account for every role, a few hundred
 verified residents, a finished 2025 round whose results were computed and published by the
-real results service, and a 2026 round in the voting phase with ballots already cast (online
+real results service and whose funded projects are being bought and paid for
+(`budget.demo_money`), and a 2026 round in the voting phase with ballots already cast (online
 and on paper) — so that every page shows a living app. Everything is deterministic (a fixed
 random seed); dates are relative to today. Rows go in with bulk inserts in one transaction, so
 loading takes a second or two.
@@ -14,10 +15,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from budget.demo_money import load_demo_money
 from budget.models import (
     Ballot,
     BallotChoice,
@@ -37,18 +40,27 @@ from budget.models import (
 from budget.services.voting import new_receipt
 from core.models import Area, AuditEntry, Role, User
 from core.services.auth import hash_password
+from core.settings import upload_dir_from_env
 
 # (username, what the account is) — printed by `make run`; every account has the demo password.
 DEMO_LOGINS: list[tuple[str, str]] = [
     ("admin", "Administrator: areas, accounts, invitations, the audit log"),
     ("chair", "Council chair: opens and runs rounds, reviews proposals, publishes results"),
     ("council", "Council member: reviews and merges proposals"),
-    ("finance", "Finance officer"),
+    (
+        "finance",
+        "Finance officer: the 2025 round's procurements and ledger (contract the one in "
+        "tendering, record payments, complete milestones, upload documents)",
+    ),
     ("grid-east", "Grid worker of 东门社区: enters paper ballots for its residents"),
     ("grid-south", "Grid worker of 南湖社区"),
     ("grid-west", "Grid worker of 西河社区"),
     ("grid-north", "Grid worker of 北山社区"),
-    ("resident", "Resident of 东门社区 who has NOT voted yet in the 2026 round: try voting"),
+    (
+        "resident",
+        "Resident of 东门社区 who has NOT voted yet in the 2026 round: try voting, and rating "
+        "the new stair handrails",
+    ),
     ("voter", "Resident of 南湖社区 who has voted online (see the ballot and its receipt)"),
 ]
 
@@ -592,8 +604,9 @@ def _names(rng: random.Random, n: int) -> list[str]:
     return [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(n)]
 
 
-async def load_demo_data(password: str) -> None:
-    """Fill an empty (migrated) database with the demo district; every account gets `password`."""
+async def load_demo_data(password: str, upload_dir: Path | None = None) -> None:
+    """Fill an empty (migrated) database with the demo district; every account gets `password`.
+    Procurement documents are written to `upload_dir` (default: the settings' UPLOAD_DIR)."""
     rng = random.Random(20261122)
     today = date.today()
     password_hash = hash_password(password)  # argon2 is slow on purpose: hash once
@@ -688,6 +701,7 @@ async def load_demo_data(password: str) -> None:
         await AuditEntry.bulk_create(ctx.entries, batch_size=500, using_db=conn)
 
     await _publish_results(finished, account["chair"], y2025)
+    await load_demo_money(finished.id, upload_dir or upload_dir_from_env())
 
 
 def _timetable(start: date) -> dict[str, date]:

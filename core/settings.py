@@ -34,6 +34,11 @@ def database_url_from_env() -> str:
     return os.environ.get("DATABASE_URL") or default_database_url()
 
 
+def upload_dir_from_env() -> Path:
+    """UPLOAD_DIR, else data/uploads."""
+    return Path(os.environ.get("UPLOAD_DIR") or DATA_DIR / "uploads")
+
+
 def load_or_create_secret_key(path: Path) -> str:
     """The key kept in `path`, made on first use.
 
@@ -64,14 +69,18 @@ class Settings:
     # "" takes SECRET_KEY, else a key generated once under data/ (refused with HTTPS_ONLY=1:
     # a production deployment sets the same SECRET_KEY on every host).
     secret_key: str = ""
-    upload_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("UPLOAD_DIR") or DATA_DIR / "uploads")
-    )
+    upload_dir: Path = field(default_factory=upload_dir_from_env)
     # Cookies marked Secure only behind HTTPS (set HTTPS_ONLY=1 in production).
     https_only: bool = field(default_factory=lambda: os.environ.get("HTTPS_ONLY") == "1")
     max_photo_bytes: int = 5 * 1024 * 1024
     debug: bool = field(default_factory=lambda: os.environ.get("DEBUG") == "1")
     secret_key_file: Path = DATA_DIR / "secret_key"
+    # Open Contracting (OCDS) export: the registered ocid prefix ("ocds-" + six characters for
+    # a real deployment) and the name of the district that buys and pays.
+    ocds_prefix: str = field(default_factory=lambda: os.environ.get("OCDS_PREFIX") or "ocds-yishi")
+    ocds_buyer_name: str = field(
+        default_factory=lambda: os.environ.get("OCDS_BUYER_NAME") or "yishi"
+    )
 
     def __post_init__(self) -> None:
         if not self.secret_key:

@@ -1,18 +1,33 @@
-"""`make bench` fills its database with raw INSERTs (tests/bench/fill.py), past the ORM: the
-columns it writes are every column of each table, and a tiny district written into the test
-database reads back through the ORM and the app, so a new column cannot break the benchmark
-unnoticed (CI does not run `make bench`)."""
+"""`make bench` fills its database with raw INSERTs (tests/bench/fill.py, fill_money.py), past
+the ORM: the columns it writes are every column of each table, and a tiny district and its
+money written into the test database read back through the ORM, the app and the services, so
+a new column cannot break the benchmark unnoticed (CI does not run `make bench`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from tortoise import connections
 
-from budget.models import Ballot, BallotChoice, Envelope, Phase, Proposal, ProposalStatus, Round
-from core.models import Area, AuditEntry, User
-from tests.bench import fill
+from budget.models import (
+    Ballot,
+    BallotChoice,
+    EntryKind,
+    Envelope,
+    LedgerEntry,
+    Milestone,
+    Phase,
+    Procurement,
+    ProcurementStatus,
+    Proposal,
+    ProposalStatus,
+    Rating,
+    Round,
+)
+from budget.services import ledger
+from core.models import Area, AuditEntry, Role, User
+from tests.bench import fill, fill_money
 from tests.conftest import ON_POSTGRES
 from tests.helpers import login, page_text
 
@@ -77,3 +92,69 @@ def test_columns_left_out_take_the_model_defaults_and_unknown_ones_are_refused(d
         fill.table_rows(Area, [{"id": 1, "nmae": "东门"}], now)
     with pytest.raises(ValueError, match="proposal.title has no default"):
         fill.table_rows(Proposal, [{"id": 1}], now)
+
+
+# --- the money (tests/bench/fill_money.py) ----------------------------------------------------
+
+TINY_MONEY = fill_money.MoneySizes(
+    procurements=40, big_round=12, entries=600, officers=3, ratings_per=2
+)
+
+
+async def test_fill_money_writes_every_column_of_the_tables_it_fills(db):
+    base = fill_money.Base(
+        next_id={model._meta.db_table: 1 for model in fill_money.MODELS},
+        area_ids=[1, 2],
+        residents={1: [10, 11, 12], 2: [13, 14]},
+        council_id=1,
+    )
+    tables, money = fill_money.generate_money(base, TINY_MONEY, date(2026, 5, 1))
+    assert list(tables) == [model._meta.db_table for model in fill_money.MODELS]
+    for model in fill_money.MODELS:
+        table = model._meta.db_table
+        written, rows = tables[table]
+        assert set(written) == model._meta.db_fields == await table_columns(table), table
+        assert rows and all(len(row) == len(written) for row in rows), table
+    assert money.counts["procurement"] == 40 and money.counts["ledger_entry"] == 600
+    assert money.counts["round"] == 10 and money.open_procurements
+
+
+async def test_fill_money_leaves_what_the_services_would_have(db):
+    district = await fill.fill_district(db, TINY, analyze=False)
+    money = await fill_money.fill_money(db, TINY_MONEY, analyze=False)
+    for model in fill_money.MODELS:  # beside the district's rows
+        table = model._meta.db_table
+        expected = district.counts.get(table, 0) + money.counts[table]
+        assert await model.all().count() == expected, table
+    assert await User.filter(role=Role.FINANCE).count() == 3
+    # ten finished rounds, results published; every status in the latest one
+    rounds = await Round.filter(id__in=money.round_ids)
+    assert {r.phase for r in rounds} == {Phase.IMPLEMENTING, Phase.CLOSED}
+    assert all(r.results_published_at for r in rounds)
+    latest = await Procurement.filter(round_id=money.big_round_id)
+    assert len(latest) == 12 and {p.status for p in latest} == set(ProcurementStatus)
+    for rnd in rounds:  # a closed round has only finished procurements
+        if rnd.phase == Phase.CLOSED:
+            assert all(p.status_enum.finished for p in await Procurement.filter(round_id=rnd.id))
+    # the money adds up: totals = the entries' sums, paid ≤ committed ≤ cap, envelopes hold
+    assert await fill_money.invariant_breaks() == (0, [])
+    kinds = {e.kind for e in await LedgerEntry.all()}
+    assert kinds == set(EntryKind)
+    assert await Rating.all().count() and await Milestone.all().count()
+
+    # a filled officer commits on a filled open procurement through the service
+    pid = next(iter(money.open_procurements))
+    before = await Procurement.get(id=pid)
+    officer = await User.get(id=money.officer_ids[0])
+    await ledger.record_entry(
+        officer, pid, {"kind": "commit", "amount": "1.00", "entry_date": "2026-01-05"}
+    )
+    after = await Procurement.get(id=pid)
+    assert after.committed_fen == before.committed_fen + 100
+    assert await fill_money.invariant_breaks() == (0, [])
+
+    # and the check sees a total that no longer matches its entries
+    paid = await Procurement.filter(paid_fen__gt=0).first()
+    await Procurement.filter(id=paid.id).update(paid_fen=paid.paid_fen - 1)
+    breaks, described = await fill_money.invariant_breaks()
+    assert breaks == 1 and f"procurement {paid.id}" in described[0]

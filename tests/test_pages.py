@@ -4,17 +4,29 @@ route refuses a request without the token."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
 from starlette.routing import Mount, Route
 
-from budget.models import BallotType, Phase, ProposalStatus
+from budget.models import (
+    BallotType,
+    Envelope,
+    Phase,
+    Procurement,
+    ProcurementKind,
+    ProcurementStatus,
+    ProposalStatus,
+    Rating,
+)
+from budget.services import ledger, procurement_caps, procurement_files, procurements
 from budget.services.pabulib_import import import_pabulib
+from budget.services.photos import Upload
 from budget.services.studies import set_study_public
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
-from tests.helpers import login, make_area, make_proposal, make_round, make_user
+from tests.helpers import login, make_area, make_proposal, make_round, make_user, tiny_png
 
 
 class _PageAudit(HTMLParser):
@@ -88,7 +100,7 @@ def _walk(routes, prefix=""):
             yield prefix + route.path, route.methods or set()
 
 
-async def _seed():
+async def _seed(upload_dir):
     east = await make_area("East Gate")
     resident = await make_user("resident", area=east)
     worker = await make_user("worker", role=Role.GRID_WORKER, area=east)
@@ -103,9 +115,13 @@ async def _seed():
     proposal = await make_proposal(voting, resident, area=east, status=ProposalStatus.FEASIBLE)
     proposing = await make_round("Proposing round", phase=Phase.PROPOSING)
     await make_proposal(proposing, resident, title="Lights", status=ProposalStatus.SUBMITTED)
+    delivered = await _seed_delivered(east, resident)
     study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
+    money = await _seed_money(east, resident, upload_dir)
     return {
+        **delivered,
+        **money,
         "study_id": study.id,
         "round_id": voting.id,
         "proposal_id": proposal.id,
@@ -114,20 +130,101 @@ async def _seed():
         "photo_id": 999999,
         "worker": worker,
         "council": council,
+        **money,
     }
+
+
+async def _seed_delivered(east, resident) -> dict:
+    """A round with published results and a delivered procurement of East, rated with a
+    comment (the rating form for residents, the hide form for the council)."""
+    rnd = await make_round(
+        "Implementing round",
+        phase=Phase.IMPLEMENTING,
+        envelopes={east: 50_000_00},
+        results_published_at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+    envelope = await Envelope.get(round=rnd)
+    funded = await make_proposal(rnd, resident, "Benches", area=east, status=ProposalStatus.FUNDED)
+    procurement = await Procurement.create(
+        round=rnd,
+        envelope=envelope,
+        proposal=funded,
+        area=east,
+        kind=ProcurementKind.WORKS,
+        title="Benches",
+        planned_start=date(2026, 6, 15),
+        planned_end=date(2026, 9, 30),
+        cap_fen=10_000_00,
+        status=ProcurementStatus.DELIVERED,
+        delivered_on=date(2026, 9, 1),
+    )
+    other = await make_user("neighbour", area=east)
+    rating = await Rating.create(procurement=procurement, user=other, score=4, comment="Nice")
+    return {"money_round_id": rnd.id, "rating_id": rating.id}
+
+
+async def _seed_money(east, resident, upload_dir) -> dict:
+    """A contracted procurement with a payment, a milestone, a document and a cap request, for
+    the finance officer's pages."""
+    finance = await make_user("finance", role=Role.FINANCE)
+    rnd = await make_round(
+        "Implementing round",
+        phase=Phase.IMPLEMENTING,
+        envelopes={east: 80_000_00, None: 20_000_00},
+        results_published_at=datetime(2026, 6, 1, tzinfo=UTC),
+        implementing_starts=date(2026, 6, 15),
+    )
+    funded = await make_proposal(rnd, resident, area=east, status=ProposalStatus.FUNDED)
+    await funded.fetch_related("round")
+    values = procurements.conversion_defaults(funded, finance, rnd)
+    p = await procurements.convert_proposal(finance, funded.id, values)
+    await procurements.move_procurement(finance, p.id, "tendering", {})
+    contract = {"supplier_name": "Works Ltd", "contract_ref": "HT-1"}
+    contract |= {"contract_date": "2026-07-01", "contract_amount": "5000"}
+    await procurements.move_procurement(finance, p.id, "contracted", contract)
+    entry = await ledger.record_entry(
+        finance, p.id, {"kind": "pay", "amount": "1000", "entry_date": "2026-08-01"}
+    )
+    milestone = await procurement_files.add_milestone(
+        finance, p.id, {"title": "Start", "planned_date": "2026-08-01"}
+    )
+    document = await procurement_files.add_document(
+        finance,
+        p.id,
+        {"kind": "contract", "title": "Contract", "public": "on"},
+        Upload("c.png", tiny_png()),
+        upload_dir,
+    )
+    change = await procurement_caps.request_cap_raise(
+        finance, p.id, {"new_cap": "15000", "reason": "More"}
+    )
+    return {
+        "procurement_id": p.id,
+        "entry_id": entry.id,
+        "milestone_id": milestone.id,
+        "document_id": document.id,
+        "change_id": change.id,
+        "to_status": "cancelled",
+    }
+
+
+_IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
+_IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 
 
 def _fill(path: str, ids: dict) -> str:
     if path.startswith("/budget/studies/"):
         path = path.replace("{round_id:int}", str(ids["study_id"]))
-    for key in ("round_id", "proposal_id", "user_id", "area_id", "photo_id"):
+    if path.endswith(("/spending", "/ocds.json")):  # only a round with published results
+        path = path.replace("{round_id:int}", str(ids["money_round_id"]))
+    for key in _IDS:
         path = path.replace("{" + key + ":int}", str(ids[key]))
-    return path
+    return path.replace("{to_status}", ids["to_status"])
 
 
-@pytest.mark.parametrize("username", [None, "resident", "worker", "council", "admin"])
+@pytest.mark.parametrize("username", [None, "resident", "worker", "council", "admin", "finance"])
 async def test_every_page_follows_the_house_rules(app, client, db, username):
-    ids = await _seed()
+    ids = await _seed(app.state.settings.upload_dir)
     if username:
         await login(client, username)
     checked = 0
@@ -146,7 +243,7 @@ async def test_every_page_follows_the_house_rules(app, client, db, username):
 
 
 async def test_every_post_route_requires_the_csrf_token(app, client, db):
-    ids = await _seed()
+    ids = await _seed(app.state.settings.upload_dir)
     await login(client, "council")
     for path, methods in _walk(app.routes):
         if "POST" not in methods:

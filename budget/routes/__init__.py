@@ -1,6 +1,16 @@
 """Budgeting routes, mounted at /budget (names: budget:round_list, budget:proposal_detail …)."""
 
-from budget.routes import finance, pabulib, proposals, results, rounds, studies, voting
+from budget.routes import (
+    disclosure,
+    finance,
+    pabulib,
+    procurements,
+    proposals,
+    results,
+    rounds,
+    studies,
+    voting,
+)
 
 routes = (
     rounds.routes
@@ -9,5 +19,7 @@ routes = (
     + proposals.routes
     + voting.routes
     + results.routes
+    + procurements.routes
+    + disclosure.routes
     + finance.routes
 )

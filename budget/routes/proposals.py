@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
-from budget.services import proposal_changes, studies
+from budget.services import disclosure, proposal_changes, studies
 from budget.services import proposals as svc
 from budget.services.photos import MAX_PHOTOS, Upload, photo_path
 from core.errors import NotFound, PermissionDenied, ValidationError
@@ -205,6 +205,9 @@ async def proposal_detail(request: Request) -> Response:
         "merged_from": await svc.merged_from(proposal),
         "history": await svc.proposal_history(proposal),
         "supported": await svc.has_supported(user, proposal),
+        "procurement_id": await disclosure.procurement_id_of(proposal.id)
+        if proposal.status == ProposalStatus.FUNDED
+        else None,
     }
     return _page(request, "proposal_detail.html", ctx)
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from budget.models import BallotType, OutcomeRule
 from budget.permissions import can
-from budget.services import compare, studies
+from budget.services import compare, disclosure, studies
 from budget.services import results as svc
 from core.errors import PermissionDenied, ValidationError
 from core.i18n import _
@@ -46,6 +46,8 @@ async def results(request: Request) -> Response:
     if state != "waiting":
         ctx["envelopes"] = await svc.envelope_results(rnd)
         ctx["turnout"] = await svc.turnout(rnd)
+    if state == "published":
+        ctx["has_procurements"] = await disclosure.round_has_procurements(rnd.id)
     return render(request, "budget/results.html", ctx)
 
 

@@ -130,7 +130,6 @@ MODELS: list[type[Model]] = [
     BallotChoice,
     AuditEntry,
 ]
-ORDER = [model._meta.db_table for model in MODELS]
 
 
 def columns(model: type[Model]) -> list[str]:
@@ -171,7 +170,9 @@ def table_rows(
     """`rows` ({column: value}, the same keys in each) as (every column of `model`'s table,
     value tuples in that order); a column the rows leave out gets `_default_of` it."""
     cols = columns(model)
-    keys = rows[0].keys() if rows else {}
+    if not rows:
+        return cols, []
+    keys = rows[0].keys()
     if unknown := set(keys) - set(cols):
         raise ValueError(f"{model._meta.db_table} has no column {sorted(unknown)}")
     if any(row.keys() != keys for row in rows):
@@ -421,8 +422,7 @@ def write_sqlite(
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         with conn:
-            for table in ORDER:
-                cols, rows = tables[table]
+            for table, (cols, rows) in tables.items():  # each after those it refers to
                 sql = (
                     f'INSERT INTO "{table}" ({", ".join(cols)}) '
                     f"VALUES ({', '.join('?' * len(cols))})"
@@ -434,23 +434,27 @@ def write_sqlite(
         conn.close()
 
 
-async def write_postgres(
-    url: str, tables: dict[str, tuple[list[str], list]], analyze: bool = True
-) -> None:
+async def pg_connect(url: str):
+    """An asyncpg connection to the PostgreSQL database at `url` (a Tortoise URL)."""
     import asyncpg
 
     parts = urlsplit(url)
-    conn = await asyncpg.connect(
+    return await asyncpg.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
         user=parts.username or "postgres",
         password=parts.password,
         database=parts.path.lstrip("/"),
     )
+
+
+async def write_postgres(
+    url: str, tables: dict[str, tuple[list[str], list]], analyze: bool = True
+) -> None:
+    conn = await pg_connect(url)
     try:
         async with conn.transaction():
-            for table in ORDER:
-                cols, rows = tables[table]
+            for table, (cols, rows) in tables.items():  # each after those it refers to
                 await conn.copy_records_to_table(table, records=rows, columns=cols)
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "

@@ -1,0 +1,80 @@
+"""`make bench`'s load generator (tests/bench/wrk.py) against a small echo server: every POST
+of every wrk thread comes back under its own key, with the headers and body it was sent with,
+and wrk's report is read. Skipped where wrk is not installed (`apt-get install wrk`)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tests.bench.bench_app import server
+from tests.bench.wrk import Post, get_load, parse_report, post_each
+
+needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+
+
+async def _home(request):
+    return PlainTextResponse("ok")
+
+
+async def _echo(request):
+    """201 for an even n, 202 for an odd one, when the path, the cookie and the form agree
+    (400 if not); answers take a few random milliseconds, so threads overtake each other."""
+    n = request.path_params["n"]
+    form = await request.form()
+    await asyncio.sleep(random.random() / 200)
+    if form.get("n") != str(n) or request.cookies.get("who") != str(n):
+        return Response(status_code=400)
+    return Response(status_code=201 if n % 2 == 0 else 202)
+
+
+echo_app = Starlette(routes=[Route("/", _home), Route("/echo/{n:int}", _echo, methods=["POST"])])
+
+
+@needs_wrk
+def test_each_post_is_answered_under_its_own_key(tmp_path):
+    sizes = [40, 1, 0, 25, 7]  # one thread with nothing to send
+    lists, n = [], 0
+    for size in sizes:
+        posts = []
+        for _ in range(size):
+            posts.append(Post(str(n), f"/echo/{n}", f"who={n}", f"n={n}&x=%C3%A9"))
+            n += 1
+        lists.append(posts)
+    with server("tests.test_bench_wrk:echo_app", {}) as base:
+        load = post_each(base, "echo", lists, tmp=tmp_path, seconds=30)
+        pages = get_load(base, "pages", ["/", "/nowhere"], tmp=tmp_path, connections=2, seconds=1)
+    assert load.answers == {str(i): 201 if i % 2 == 0 else 202 for i in range(n)}
+    assert load.requests == n and load.rate > 0 and load.p50 <= load.p99
+    assert pages.requests > 0 and 0 < pages.errors < pages.requests  # /nowhere: 404
+
+
+def test_wrk_report_read():
+    report = """\
+Running 6s test @ http://127.0.0.1:40123
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.10ms  512.00us  20.31ms   91.20%
+    Req/Sec     3.70k   210.11     4.10k    70.00%
+  Latency Distribution
+     50%  636.00us
+     75%    1.02ms
+     90%    2.00ms
+     99%    1.20s
+  44236 requests in 6.01s, 6.12MB read
+  Socket errors: connect 0, read 2, write 0, timeout 0
+  Non-2xx or 3xx responses: 17
+Requests/sec:   7360.40
+Transfer/sec:      1.02MB
+"""
+    load = parse_report("trivial", report)
+    assert (load.requests, load.seconds, load.rate) == (44236, 6.01, 7360.40)
+    assert (load.p50, load.p99) == (0.636, 1200.0)
+    assert load.errors == 17 and load.socket_errors == "connect 0, read 2, write 0, timeout 0"
+    assert not load.clean

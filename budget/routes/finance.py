@@ -3,10 +3,9 @@ the council), the ledger with its CSV and XLSX exports, and a round's public fin
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import Route
 
 from budget.models import EntryKind, ProcurementKind, ProcurementStatus, Round
 from budget.permissions import can
@@ -24,7 +23,6 @@ from core.web import (
     paginate,
     render,
     require,
-    route_url,
     route_url_around,
     with_user,
 )
@@ -38,22 +36,6 @@ def _require_finance(request: Request) -> None:
         can(request.state.user, "see_finance"),
         _("Only finance officers and council members see the money of the rounds."),
     )
-
-
-def _around(request: Request, name: str, param: str, fallback: str) -> tuple[Markup, Markup]:
-    """`route_url_around`, or the path `fallback` when no route has that name (yet)."""
-    try:
-        return route_url_around(request, name, param)
-    except KeyError:
-        before, after = fallback.split("{" + param + "}")
-        return escape(before), escape(after)
-
-
-def _url(request: Request, name: str, fallback: str, **params: int) -> str:
-    try:
-        return str(route_url(request, name, **params))
-    except NoMatchFound:
-        return fallback
 
 
 async def _district_round(request: Request) -> Round:
@@ -133,20 +115,8 @@ async def finance_round(request: Request) -> Response:
             "page": page,
             "today": local_today(),
             "is_late": finance.is_late,
-            "manage_url": _around(
-                request,
-                "budget:procurement_manage",
-                "procurement_id",
-                "/budget/procurements/{procurement_id}/manage",
-            ),
-            "convert_url": _url(
-                request,
-                "budget:round_convert",
-                f"/budget/rounds/{rnd.id}/convert",
-                round_id=rnd.id,
-            )
-            if can(user, "convert", rnd)
-            else None,
+            "manage_url": route_url_around(request, "budget:procurement_manage", "procurement_id"),
+            "may_convert": can(user, "convert", rnd),
             "can_audit": core_can(user, "view_audit"),
             "reported": rnd.results_published_at is not None,
         },
@@ -170,6 +140,7 @@ async def round_report(request: Request) -> Response:
             "today": local_today(),
             "delivery": finance.delivery,
             "returned": finance.returned_fen,
+            "detail_url": route_url_around(request, "budget:procurement_detail", "procurement_id"),
         },
     )
 

@@ -3,6 +3,9 @@ the council), the ledger with its CSV and XLSX exports, and a round's public fin
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -11,16 +14,15 @@ from budget.models import EntryKind, ProcurementKind, ProcurementStatus, Round
 from budget.permissions import can
 from budget.services import finance, finance_exports
 from budget.services import finance_ledger as ledger
-from budget.services.finance_charts import Chart, Series, bar_chart
+from budget.services.finance_charts import Series, bar_chart, svg
 from core.errors import NotFound
-from core.i18n import _, format_money, format_number, label, local_today
+from core.i18n import _, format_day, format_money, format_number, label, local_today, per_locale
 from core.permissions import can as core_can
 from core.web import (
     Page,
     get_object_or_404,
     int_param,
     login_required,
-    paginate,
     render,
     require,
     route_url_around,
@@ -54,12 +56,12 @@ async def finance_overview(request: Request) -> Response:
     )
 
 
-def _charts(data: finance.RoundFinance) -> dict[str, Chart]:
+def _charts(data: finance.RoundFinance) -> dict[str, Markup]:
     """The round page's three charts (the tables beside them show the same figures)."""
     budget = Series("budget", _("Budget"))
     capped, committed = Series("capped", _("Capped")), Series("committed", _("Committed"))
     paid, count = Series("paid", _("Paid")), Series("count", _("Procurements"))
-    return {
+    charts = {
         "areas": bar_chart(
             _("Money by area"),
             [budget, capped, committed, paid],
@@ -90,6 +92,21 @@ def _charts(data: finance.RoundFinance) -> dict[str, Chart]:
             format_number,
         ),
     }
+    return {name: svg(chart, f"chart-{name}") for name, chart in charts.items()}
+
+
+@per_locale
+def _row_text() -> SimpleNamespace:
+    """What every row of a procurement list says whatever the procurement: translated and
+    escaped once per locale, not once per row."""
+    return SimpleNamespace(
+        status={s: escape(label(s)) for s in ProcurementStatus},
+        kind={k: escape(label(k)) for k in ProcurementKind},
+        district=escape(_("District-wide")),
+        late=escape(_("Late")),
+        ledger=escape(_("Ledger")),
+        audit=escape(_("Audit trail")),
+    )
 
 
 @login_required
@@ -100,11 +117,13 @@ async def finance_round(request: Request) -> Response:
     user = request.state.user
     rnd = await _district_round(request)
     data = await finance.round_finance(rnd)
-    page = await paginate(
-        finance.round_procurements(rnd),
-        int_param(request.query_params.get("page"), 1),
-        PROCUREMENTS_PER_PAGE,
+    # the procurements' count is the figures' own: no COUNT query for the pages
+    size, total = PROCUREMENTS_PER_PAGE, data.total.count
+    number = min(
+        max(1, int_param(request.query_params.get("page"), 1) or 1), -(-total // size) or 1
     )
+    lines = await finance.procurement_lines(rnd, (number - 1) * size, size)
+    days = {day: format_day(day) for day in {line.planned_end for line in lines}}
     return render(
         request,
         "budget/finance_round.html",
@@ -112,9 +131,9 @@ async def finance_round(request: Request) -> Response:
             "round": rnd,
             "data": data,
             "charts": _charts(data),
-            "page": page,
-            "today": local_today(),
-            "is_late": finance.is_late,
+            "page": Page(items=lines, number=number, size=size, total=total),
+            "days": days,
+            "text": _row_text(),
             "manage_url": route_url_around(request, "budget:procurement_manage", "procurement_id"),
             "may_convert": can(user, "convert", rnd),
             "can_audit": core_can(user, "view_audit"),
@@ -137,9 +156,6 @@ async def round_report(request: Request) -> Response:
         {
             "round": rnd,
             "report": report,
-            "today": local_today(),
-            "delivery": finance.delivery,
-            "returned": finance.returned_fen,
             "detail_url": route_url_around(request, "budget:procurement_detail", "procurement_id"),
         },
     )

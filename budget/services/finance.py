@@ -8,27 +8,19 @@ entries: a procurement's `committed_fen` and `paid_fen` are the running sums of 
 (kept by `budget.services.ledger`), so the views per round, envelope, kind and state add up
 procurements grouped in SQL (a few dozen groups at most). What a procurement holds of its
 envelope and fund is its cap while open and what it paid once closed or cancelled
-(`procurement_caps._reserved`), so "remaining" is the budget minus that.
+(`procurement_caps._reserved`), so "remaining" is the budget minus that. The grouped queries
+are plain SQL (`_SUMS`), with the dialect's placeholders from `disclosure.bind`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from tortoise.expressions import F, Q
-from tortoise.functions import Count, Sum
-from tortoise.queryset import QuerySet
+from tortoise import connections
 
-from budget.models import (
-    Envelope,
-    Procurement,
-    ProcurementKind,
-    ProcurementStatus,
-    Round,
-)
-from budget.services.procurement_caps import _reserved
+from budget.models import Envelope, ProcurementKind, ProcurementStatus, Round
+from budget.services.disclosure import bind
 from core.i18n import _, local_today
 
 S = ProcurementStatus
@@ -36,6 +28,8 @@ FINISHED = (S.CLOSED, S.CANCELLED)
 DELIVERED = (S.DELIVERED, S.CLOSED)
 # not delivered yet: late once past the planned end
 UNDELIVERED = (S.PLANNED, S.TENDERING, S.CONTRACTED, S.IN_PROGRESS)
+_STATUSES = {s.value: s for s in ProcurementStatus}
+_KINDS = {k.value: k for k in ProcurementKind}
 
 
 # --- figures of a group of procurements -------------------------------------------------------
@@ -57,20 +51,19 @@ class Figures:
     delivered_late: int = 0  # delivered after the planned end
     states: dict[ProcurementStatus, int] = field(default_factory=dict)
 
-    def add(self, row: Mapping) -> None:
-        """Add one grouped row (one status) of `_grouped`."""
-        status = ProcurementStatus(row["status"])
-        cap, paid = int(row["cap"] or 0), int(row["paid"] or 0)
-        self.count += row["n"]
+    def add(self, state: ProcurementStatus, sums: tuple[int, ...]) -> None:
+        """Add the sums of one grouped row (procurements of one state; see `_SUMS`)."""
+        n, cap, committed, paid, reserved, late, delivered_late = sums
+        self.count += n
         self.capped_fen += cap
-        self.committed_fen += int(row["committed"] or 0)
+        self.committed_fen += committed
         self.paid_fen += paid
-        self.reserved_fen += int(row["reserved"] or 0)
-        if status.finished:
+        self.reserved_fen += reserved
+        if state in FINISHED:
             self.returned_fen += cap - paid
-        self.late += int(row["late"] or 0)
-        self.delivered_late += int(row["delivered_late"] or 0)
-        self.states[status] = self.states.get(status, 0) + row["n"]
+        self.late += late
+        self.delivered_late += delivered_late
+        self.states[state] = self.states.get(state, 0) + n
 
     @property
     def remaining_fen(self) -> int | None:
@@ -108,38 +101,45 @@ class Figures:
         return [(s, self.states.get(s, 0)) for s in ProcurementStatus]
 
 
-def _aggregates(today: date) -> dict:
-    # counted with COUNT(CASE WHEN … THEN id END): a SUM of literal 1s is a SUM of text
-    # parameters on PostgreSQL
-    late = Q(status__in=list(UNDELIVERED), planned_end__lt=today)
-    delivered_late = Q(status__in=list(DELIVERED), delivered_on__gt=F("planned_end"))
-    return {
-        "n": Count("id"),
-        "cap": Sum("cap_fen"),
-        "committed": Sum("committed_fen"),
-        "paid": Sum("paid_fen"),
-        "reserved": Sum(_reserved()),
-        "late": Count("id", _filter=late),
-        "delivered_late": Count("id", _filter=delivered_late),
-    }
+def _in(statuses: tuple[ProcurementStatus, ...]) -> str:
+    """An SQL list of our own status values (constants, never input)."""
+    return ", ".join(f"'{s.value}'" for s in statuses)
 
 
-SUMS = ("n", "cap", "committed", "paid", "reserved", "late", "delivered_late")
+# The sums of a group of procurements. What one holds (reserved) is its cap while open and
+# what it paid once closed or cancelled, as `procurement_caps._reserved` says. Written as
+# SQL rather than built by the ORM: the finance view is a hot page, and building this query
+# and converting its rows cost more than running it.
+_SUMS = f"""COUNT(*), SUM(p.cap_fen), SUM(p.committed_fen), SUM(p.paid_fen),
+  SUM(CASE WHEN p.status IN ({_in(FINISHED)}) THEN p.paid_fen ELSE p.cap_fen END),
+  SUM(CASE WHEN p.status IN ({_in(UNDELIVERED)}) AND p.planned_end < :today
+      THEN 1 ELSE 0 END),
+  SUM(CASE WHEN p.status IN ({_in(DELIVERED)}) AND p.delivered_on > p.planned_end
+      THEN 1 ELSE 0 END)"""
+
+_BY_ROUND = f"""SELECT p.round_id, p.status, {_SUMS}
+FROM "procurement" p JOIN "round" r ON r.id = p.round_id
+WHERE NOT r.is_study GROUP BY p.round_id, p.status"""
+
+_BY_ENVELOPE_AND_KIND = f"""SELECT p.envelope_id, p.kind, p.status, {_SUMS}
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.envelope_id, p.kind, p.status"""
+
+_OF_ROUND = f"""SELECT p.status, {_SUMS}
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status"""
 
 
-async def _grouped(queryset: QuerySet, *by: str) -> list[dict]:
-    """One query: the sums of `queryset`'s procurements per (`by`…, status)."""
-    return await (
-        queryset.annotate(**_aggregates(local_today()))
-        .group_by(*by, "status")
-        .values(
-            *by, "status", "n", "cap", "committed", "paid", "reserved", "late", "delivered_late"
-        )
-    )
-
-
-def is_late(procurement: Procurement, today: date) -> bool:
-    return procurement.status in UNDELIVERED and procurement.planned_end < today
+async def _grouped(sql: str, keys: int, **params: object) -> list[tuple]:
+    """The rows of one grouped query (`today` is the district's): its `keys` first columns,
+    the state, then the sums as ints."""
+    conn = connections.get("default")
+    query, values = bind(conn.capabilities.dialect, sql, {"today": local_today(), **params})
+    _n, rows = await conn.execute_query(query, values)
+    out = []
+    for row in rows:
+        row = tuple(row)
+        sums = tuple(int(v or 0) for v in row[keys + 1 :])
+        out.append((*row[:keys], _STATUSES[row[keys]], sums))
+    return out
 
 
 # --- all rounds ------------------------------------------------------------------------------
@@ -153,15 +153,14 @@ class RoundLine:
 
 async def overview() -> list[RoundLine]:
     """Each of the district's rounds that has procurements, newest first (two queries)."""
-    rows = await _grouped(Procurement.filter(round__is_study=False), "round_id")
-    by_round: dict[int, list[dict]] = {}
-    for row in rows:
-        by_round.setdefault(row["round_id"], []).append(row)
+    by_round: dict[int, list[tuple]] = {}
+    for round_id, state, sums in await _grouped(_BY_ROUND, 1):
+        by_round.setdefault(int(round_id), []).append((state, sums))
     lines = []
     for rnd in await Round.filter(id__in=list(by_round), is_study=False):
         figures = Figures(budget_fen=rnd.fund_fen)
-        for row in by_round[rnd.id]:
-            figures.add(row)
+        for state, sums in by_round[rnd.id]:
+            figures.add(state, sums)
         lines.append(RoundLine(rnd, figures))
     return lines
 
@@ -171,8 +170,8 @@ async def overview() -> list[RoundLine]:
 
 @dataclass
 class EnvelopeLine:
-    envelope: Envelope
-    label: str
+    envelope_id: int
+    label: str  # its area, or district-wide
     figures: Figures
 
 
@@ -187,58 +186,114 @@ class RoundFinance:
 async def round_finance(rnd: Round) -> RoundFinance:
     """A round's money per envelope (its area, or district-wide) and per kind, with the
     procurements in each state and the late ones (two queries)."""
-    envelopes = await Envelope.filter(round_id=rnd.id).select_related("area")
-    envelopes.sort(key=lambda e: (e.area is None, e.area.name if e.area else "", e.id))
+    envelopes = await Envelope.filter(round_id=rnd.id).values_list("id", "budget_fen", "area__name")
+    envelopes.sort(key=lambda e: (e[2] is None, e[2] or "", e[0]))
+    district = _("District-wide")
     lines = {
-        e.id: EnvelopeLine(
-            e, e.area.name if e.area else _("District-wide"), Figures(budget_fen=e.budget_fen)
-        )
-        for e in envelopes
+        eid: EnvelopeLine(eid, area or district, Figures(budget_fen=budget))
+        for eid, budget, area in envelopes
     }
     kinds = {k: Figures() for k in ProcurementKind}
     total = Figures(budget_fen=rnd.fund_fen)
-    for row in await _grouped(Procurement.filter(round_id=rnd.id), "envelope_id", "kind"):
-        total.add(row)
-        kinds[ProcurementKind(row["kind"])].add(row)
-        if row["envelope_id"] in lines:
-            lines[row["envelope_id"]].figures.add(row)
+    rows = await _grouped(_BY_ENVELOPE_AND_KIND, 2, round=rnd.id)
+    for envelope_id, kind, state, sums in rows:
+        total.add(state, sums)
+        kinds[_KINDS[kind]].add(state, sums)
+        if envelope_id in lines:
+            lines[envelope_id].figures.add(state, sums)
     return RoundFinance(rnd, total, list(lines.values()), list(kinds.items()))
 
 
-def round_procurements(rnd: Round) -> QuerySet[Procurement]:
-    """The round's procurements with their areas, in the order they were converted."""
-    return Procurement.filter(round_id=rnd.id).select_related("area").order_by("id")
+# what a list of procurements shows, in the order they were converted
+_LINES = """SELECT p.id, p.title, a.name, p.kind, p.status, p.cap_fen, p.committed_fen,
+  p.paid_fen, p.planned_end, p.delivered_on
+FROM "procurement" p LEFT JOIN "area" a ON a.id = p.area_id
+WHERE p.round_id = :round ORDER BY p.id LIMIT :limit OFFSET :offset"""
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date column as a date (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(slots=True)
+class Line:
+    """One procurement in a list: its money, state and delivery (area None: district-wide)."""
+
+    id: int
+    title: str
+    area: str | None
+    kind: ProcurementKind
+    status: ProcurementStatus
+    cap_fen: int
+    committed_fen: int
+    paid_fen: int
+    planned_end: date
+    delivered_on: date | None
+    delivery: str  # on_time | late | overdue | open | cancelled
+
+    @property
+    def late(self) -> bool:
+        """Past the planned end and not delivered (the finance view's "late")."""
+        return self.delivery == "overdue"
+
+    @property
+    def returned_fen(self) -> int | None:
+        """What a finished procurement gave back of its cap (None while it is open)."""
+        return self.cap_fen - self.paid_fen if self.status.finished else None
+
+
+def delivery(
+    status: ProcurementStatus, planned_end: date, delivered_on: date | None, today: date
+) -> str:
+    """on_time | late (delivered after the planned end) | overdue (not delivered, past the
+    planned end) | open | cancelled."""
+    if status == S.CANCELLED:
+        return "cancelled"
+    if status in DELIVERED:
+        return "late" if delivered_on and delivered_on > planned_end else "on_time"
+    return "overdue" if planned_end < today else "open"
+
+
+async def procurement_lines(rnd: Round, offset: int = 0, limit: int | None = None) -> list[Line]:
+    """The round's procurements in the order they were converted (one query)."""
+    today = local_today()
+    conn = connections.get("default")
+    params = {"round": rnd.id, "limit": 2**31 - 1 if limit is None else limit, "offset": offset}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _LINES, params))
+    lines = []
+    for row in rows:
+        pid, title, area, kind, status, cap, committed, paid, end, delivered = tuple(row)
+        status, end, delivered = _STATUSES[status], _day(end), _day(delivered)
+        lines.append(
+            Line(
+                pid,
+                title,
+                area,
+                _KINDS[kind],
+                status,
+                int(cap),
+                int(committed),
+                int(paid),
+                end,
+                delivered,
+                delivery(status, end, delivered, today),
+            )
+        )
+    return lines
 
 
 @dataclass
 class Report:
     round: Round
     total: Figures
-    procurements: list[Procurement]
+    procurements: list[Line]
 
 
 async def round_report(rnd: Round) -> Report:
     """The final report: every procurement planned vs paid, and the round's totals (two
     queries)."""
     total = Figures(budget_fen=rnd.fund_fen)
-    for row in await _grouped(Procurement.filter(round_id=rnd.id)):
-        total.add(row)
-    return Report(rnd, total, list(await round_procurements(rnd)))
-
-
-def delivery(procurement: Procurement, today: date) -> str:
-    """on_time | late (delivered after the planned end) | overdue | open | cancelled."""
-    status = procurement.status_enum
-    if status == S.CANCELLED:
-        return "cancelled"
-    if status in DELIVERED:
-        late = procurement.delivered_on and procurement.delivered_on > procurement.planned_end
-        return "late" if late else "on_time"
-    return "overdue" if procurement.planned_end < today else "open"
-
-
-def returned_fen(procurement: Procurement) -> int | None:
-    """What a finished procurement gave back of its cap (None while it is open)."""
-    if procurement.status_enum.finished:
-        return procurement.cap_fen - procurement.paid_fen
-    return None
+    for state, sums in await _grouped(_OF_ROUND, 0, round=rnd.id):
+        total.add(state, sums)
+    return Report(rnd, total, await procurement_lines(rnd))

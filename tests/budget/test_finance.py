@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from budget.models import Phase, Procurement, ProposalStatus
 from budget.services import ledger, procurements
+from budget.services.procurement_caps import reserved_sum
 from core.models import AuditEntry, Role, User
 from tests.budget.money import FundedRound, contract, convert, funded_round, pay
 from tests.helpers import login, make_proposal, make_round, make_user, page_text
@@ -311,6 +313,13 @@ async def test_the_finance_totals_equal_the_sums_of_the_entries(db):
     assert entries.net_fen == view.total.committed_fen == 74_000_00
     assert entries.paid_fen == view.total.paid_fen == 44_000_00
     assert entries.released_fen == 10_000_00
+    # "remaining" is what the caps' own rules leave (procurement_caps.reserved_sum)
+    async with in_transaction() as conn:
+        held = await reserved_sum(conn, round_id=story.fr.round.id)
+        east = await reserved_sum(conn, envelope_id=story.fr.east_envelope.id)
+    assert view.total.remaining_fen == story.fr.round.fund_fen - held
+    line = next(e for e in view.envelopes if e.envelope_id == story.fr.east_envelope.id)
+    assert line.figures.remaining_fen == story.fr.east_envelope.budget_fen - east
 
 
 # --- the final report ------------------------------------------------------------------------

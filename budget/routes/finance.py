@@ -29,7 +29,7 @@ from core.web import (
     with_user,
 )
 
-PROCUREMENTS_PER_PAGE = 50
+PROCUREMENTS_PER_PAGE = 25
 ENTRIES_PER_PAGE = 50
 
 

@@ -202,7 +202,7 @@ async def _export_args(request: Request) -> tuple[ledger.LedgerFilters, int]:
     """The filters of the query string and the snapshot the page showed (`upto`), or now."""
     filters, _problems = _ledger_filters(request)
     upto = int_param(request.query_params.get("upto"))
-    if upto is None or upto < 0:
+    if upto is None or not 0 <= upto < 2**62:
         upto = await ledger.snapshot_id()
     return filters, upto
 

@@ -118,10 +118,18 @@ async def test_bad_filter_values_are_ignored_with_a_message(client, story):
     reversed_dates = await client.get("/budget/ledger?from=2026-10-01&to=2026-09-01")
     text = page_text(reversed_dates.text)
     assert "before the “from” date" in text and "Totals of 0 entries" in text
-    for path in ("/budget/ledger.csv?round=abc&from=x", "/budget/ledger.xlsx?upto=x&kind=z"):
+    for path in (
+        "/budget/ledger.csv?round=abc&from=x",
+        "/budget/ledger.xlsx?upto=x&kind=z",
+        "/budget/ledger.csv?upto=99999999999999999999999&round=99999999999999999999",
+        "/budget/ledger.csv?upto=-5",
+    ):
         assert (await client.get(path)).status_code == 200
     # a page past the last shows the last
-    assert (await client.get("/budget/ledger?page=99")).status_code == 200
+    for page in ("99", "99999999999999999999999", "-3"):
+        assert (await client.get(f"/budget/ledger?page={page}")).status_code == 200
+    round_page = f"/budget/rounds/{story.fr.round.id}/finance?page=99999999999999999999"
+    assert (await client.get(round_page)).status_code == 200
 
 
 async def test_pages_of_fifty_newest_first(client, story):

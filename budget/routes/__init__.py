@@ -2,6 +2,7 @@
 
 from budget.routes import (
     disclosure,
+    finance,
     pabulib,
     procurements,
     proposals,
@@ -20,4 +21,5 @@ routes = (
     + results.routes
     + procurements.routes
     + disclosure.routes
+    + finance.routes
 )

@@ -19,7 +19,7 @@ from core.permissions import can
 from core.services import accounts, reset_codes
 from core.services.accounts import format_code
 from core.services.areas import areas_with_counts, create_area, edit_area
-from core.services.audit_log import audit_actions, audit_entries
+from core.services.audit_log import audit_actions, audit_entries, parse_subject
 from core.services.invitations import create_invitations, register_with_code, search_invitations
 from core.services.roll import RollError, import_roll
 from core.web import (
@@ -336,15 +336,24 @@ async def register(request: Request) -> Response:
 
 @login_required
 async def audit_log(request: Request) -> Response:
-    """Who changed what, newest first; filter by action."""
+    """Who changed what, newest first; filter by action and by subject ("procurement:12")."""
     _staff(request, "view_audit")
     action = request.query_params.get("action", "")
-    queryset = await audit_entries(action)
+    subject_text = request.query_params.get("subject", "").strip()
+    subject = parse_subject(subject_text)
+    queryset = await audit_entries(action, subject)
     page = await paginate(queryset, int_param(request.query_params.get("page"), 1), 50)
     return render(
         request,
         "core/audit_log.html",
-        {"page": page, "action": action, "actions": await audit_actions()},
+        {
+            "page": page,
+            "action": action,
+            "actions": await audit_actions(),
+            "subject": subject,
+            "subject_text": subject_text,
+            "subject_invalid": bool(subject_text) and subject is None,
+        },
         block="results",
     )
 

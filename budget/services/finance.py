@@ -1,0 +1,299 @@
+"""The finance view: what each round, envelope and kind of procurement holds, commits and
+pays, how many procurements are in each state and how many are late; and the round's final
+report. (The ledger's filters and totals: `finance_ledger`; its exports: `finance_exports`;
+the charts: `finance_charts`.)
+
+Every figure is a SQL aggregate in a fixed number of queries, never a loop over ledger
+entries: a procurement's `committed_fen` and `paid_fen` are the running sums of its ledger
+(kept by `budget.services.ledger`), so the views per round, envelope, kind and state add up
+procurements grouped in SQL (a few dozen groups at most). What a procurement holds of its
+envelope and fund is its cap while open and what it paid once closed or cancelled
+(`procurement_caps._reserved`), so "remaining" is the budget minus that. The grouped queries
+are plain SQL (`_SUMS`), with the dialect's placeholders from `disclosure.bind`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from tortoise import connections
+
+from budget.models import Envelope, ProcurementKind, ProcurementStatus, Round
+from budget.services.disclosure import bind
+from core.i18n import _, local_today
+
+S = ProcurementStatus
+FINISHED = (S.CLOSED, S.CANCELLED)
+DELIVERED = (S.DELIVERED, S.CLOSED)
+# not delivered yet: late once past the planned end
+UNDELIVERED = (S.PLANNED, S.TENDERING, S.CONTRACTED, S.IN_PROGRESS)
+_STATUSES = {s.value: s for s in ProcurementStatus}
+_KINDS = {k.value: k for k in ProcurementKind}
+
+
+# --- figures of a group of procurements -------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Sums over some procurements (a round, an envelope, a kind). `budget_fen` is the fund or
+    the envelope's budget (None for a kind, which has none)."""
+
+    budget_fen: int | None = None
+    count: int = 0
+    capped_fen: int = 0
+    committed_fen: int = 0
+    paid_fen: int = 0
+    reserved_fen: int = 0  # caps of open ones, paid of finished ones
+    returned_fen: int = 0  # cap − paid of finished ones
+    late: int = 0  # past the planned end, not delivered (nor closed or cancelled)
+    delivered_late: int = 0  # delivered after the planned end
+    states: dict[ProcurementStatus, int] = field(default_factory=dict)
+
+    def add(self, state: ProcurementStatus, sums: tuple[int, ...]) -> None:
+        """Add the sums of one grouped row (procurements of one state; see `_SUMS`)."""
+        n, cap, committed, paid, reserved, late, delivered_late = sums
+        self.count += n
+        self.capped_fen += cap
+        self.committed_fen += committed
+        self.paid_fen += paid
+        self.reserved_fen += reserved
+        if state in FINISHED:
+            self.returned_fen += cap - paid
+        self.late += late
+        self.delivered_late += delivered_late
+        self.states[state] = self.states.get(state, 0) + n
+
+    @property
+    def remaining_fen(self) -> int | None:
+        """The budget not held by any procurement (None without a budget)."""
+        return None if self.budget_fen is None else self.budget_fen - self.reserved_fen
+
+    @property
+    def unpaid_fen(self) -> int:
+        """Held by open procurements and not paid yet."""
+        return self.reserved_fen - self.paid_fen
+
+    @property
+    def undelivered(self) -> int:
+        return sum(self.states.get(s, 0) for s in UNDELIVERED)
+
+    @property
+    def on_time(self) -> int:
+        """Not delivered yet and not past the planned end."""
+        return self.undelivered - self.late
+
+    @property
+    def delivered(self) -> int:
+        return sum(self.states.get(s, 0) for s in DELIVERED)
+
+    @property
+    def delivered_on_time(self) -> int:
+        return self.delivered - self.delivered_late
+
+    @property
+    def cancelled(self) -> int:
+        return self.states.get(S.CANCELLED, 0)
+
+    def state_counts(self) -> list[tuple[ProcurementStatus, int]]:
+        """Every state in the order of a procurement's life, with its count (zeros too)."""
+        return [(s, self.states.get(s, 0)) for s in ProcurementStatus]
+
+
+def _in(statuses: tuple[ProcurementStatus, ...]) -> str:
+    """An SQL list of our own status values (constants, never input)."""
+    return ", ".join(f"'{s.value}'" for s in statuses)
+
+
+# The sums of a group of procurements. What one holds (reserved) is its cap while open and
+# what it paid once closed or cancelled, as `procurement_caps._reserved` says. Written as
+# SQL rather than built by the ORM: the finance view is a hot page, and building this query
+# and converting its rows cost more than running it.
+_SUMS = f"""COUNT(*), SUM(p.cap_fen), SUM(p.committed_fen), SUM(p.paid_fen),
+  SUM(CASE WHEN p.status IN ({_in(FINISHED)}) THEN p.paid_fen ELSE p.cap_fen END),
+  SUM(CASE WHEN p.status IN ({_in(UNDELIVERED)}) AND p.planned_end < :today
+      THEN 1 ELSE 0 END),
+  SUM(CASE WHEN p.status IN ({_in(DELIVERED)}) AND p.delivered_on > p.planned_end
+      THEN 1 ELSE 0 END)"""
+
+_BY_ROUND = f"""SELECT p.round_id, p.status, {_SUMS}
+FROM "procurement" p JOIN "round" r ON r.id = p.round_id
+WHERE NOT r.is_study GROUP BY p.round_id, p.status"""
+
+_BY_ENVELOPE_AND_KIND = f"""SELECT p.envelope_id, p.kind, p.status, {_SUMS}
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.envelope_id, p.kind, p.status"""
+
+_OF_ROUND = f"""SELECT p.status, {_SUMS}
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status"""
+
+
+async def _grouped(sql: str, keys: int, **params: object) -> list[tuple]:
+    """The rows of one grouped query (`today` is the district's): its `keys` first columns,
+    the state, then the sums as ints."""
+    conn = connections.get("default")
+    query, values = bind(conn.capabilities.dialect, sql, {"today": local_today(), **params})
+    _n, rows = await conn.execute_query(query, values)
+    out = []
+    for row in rows:
+        row = tuple(row)
+        sums = tuple(int(v or 0) for v in row[keys + 1 :])
+        out.append((*row[:keys], _STATUSES[row[keys]], sums))
+    return out
+
+
+# --- all rounds ------------------------------------------------------------------------------
+
+
+@dataclass
+class RoundLine:
+    round: Round
+    figures: Figures
+
+
+async def overview() -> list[RoundLine]:
+    """Each of the district's rounds that has procurements, newest first (two queries)."""
+    by_round: dict[int, list[tuple]] = {}
+    for round_id, state, sums in await _grouped(_BY_ROUND, 1):
+        by_round.setdefault(int(round_id), []).append((state, sums))
+    lines = []
+    for rnd in await Round.filter(id__in=list(by_round), is_study=False):
+        figures = Figures(budget_fen=rnd.fund_fen)
+        for state, sums in by_round[rnd.id]:
+            figures.add(state, sums)
+        lines.append(RoundLine(rnd, figures))
+    return lines
+
+
+# --- one round -------------------------------------------------------------------------------
+
+
+@dataclass
+class EnvelopeLine:
+    envelope_id: int
+    label: str  # its area, or district-wide
+    figures: Figures
+
+
+@dataclass
+class RoundFinance:
+    round: Round
+    total: Figures
+    envelopes: list[EnvelopeLine]
+    kinds: list[tuple[ProcurementKind, Figures]]
+
+
+async def round_finance(rnd: Round) -> RoundFinance:
+    """A round's money per envelope (its area, or district-wide) and per kind, with the
+    procurements in each state and the late ones (two queries)."""
+    envelopes = await Envelope.filter(round_id=rnd.id).values_list("id", "budget_fen", "area__name")
+    envelopes.sort(key=lambda e: (e[2] is None, e[2] or "", e[0]))
+    district = _("District-wide")
+    lines = {
+        eid: EnvelopeLine(eid, area or district, Figures(budget_fen=budget))
+        for eid, budget, area in envelopes
+    }
+    kinds = {k: Figures() for k in ProcurementKind}
+    total = Figures(budget_fen=rnd.fund_fen)
+    rows = await _grouped(_BY_ENVELOPE_AND_KIND, 2, round=rnd.id)
+    for envelope_id, kind, state, sums in rows:
+        total.add(state, sums)
+        kinds[_KINDS[kind]].add(state, sums)
+        if envelope_id in lines:
+            lines[envelope_id].figures.add(state, sums)
+    return RoundFinance(rnd, total, list(lines.values()), list(kinds.items()))
+
+
+# what a list of procurements shows, in the order they were converted
+_LINES = """SELECT p.id, p.title, a.name, p.kind, p.status, p.cap_fen, p.committed_fen,
+  p.paid_fen, p.planned_end, p.delivered_on
+FROM "procurement" p LEFT JOIN "area" a ON a.id = p.area_id
+WHERE p.round_id = :round ORDER BY p.id LIMIT :limit OFFSET :offset"""
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date column as a date (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(slots=True)
+class Line:
+    """One procurement in a list: its money, state and delivery (area None: district-wide)."""
+
+    id: int
+    title: str
+    area: str | None
+    kind: ProcurementKind
+    status: ProcurementStatus
+    cap_fen: int
+    committed_fen: int
+    paid_fen: int
+    planned_end: date
+    delivered_on: date | None
+    delivery: str  # on_time | late | overdue | open | cancelled
+
+    @property
+    def late(self) -> bool:
+        """Past the planned end and not delivered (the finance view's "late")."""
+        return self.delivery == "overdue"
+
+    @property
+    def returned_fen(self) -> int | None:
+        """What a finished procurement gave back of its cap (None while it is open)."""
+        return self.cap_fen - self.paid_fen if self.status.finished else None
+
+
+def delivery(
+    status: ProcurementStatus, planned_end: date, delivered_on: date | None, today: date
+) -> str:
+    """on_time | late (delivered after the planned end) | overdue (not delivered, past the
+    planned end) | open | cancelled."""
+    if status == S.CANCELLED:
+        return "cancelled"
+    if status in DELIVERED:
+        return "late" if delivered_on and delivered_on > planned_end else "on_time"
+    return "overdue" if planned_end < today else "open"
+
+
+async def procurement_lines(rnd: Round, offset: int = 0, limit: int | None = None) -> list[Line]:
+    """The round's procurements in the order they were converted (one query)."""
+    today = local_today()
+    conn = connections.get("default")
+    params = {"round": rnd.id, "limit": 2**31 - 1 if limit is None else limit, "offset": offset}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _LINES, params))
+    lines = []
+    for row in rows:
+        pid, title, area, kind, status, cap, committed, paid, end, delivered = tuple(row)
+        status, end, delivered = _STATUSES[status], _day(end), _day(delivered)
+        lines.append(
+            Line(
+                pid,
+                title,
+                area,
+                _KINDS[kind],
+                status,
+                int(cap),
+                int(committed),
+                int(paid),
+                end,
+                delivered,
+                delivery(status, end, delivered, today),
+            )
+        )
+    return lines
+
+
+@dataclass
+class Report:
+    round: Round
+    total: Figures
+    procurements: list[Line]
+
+
+async def round_report(rnd: Round) -> Report:
+    """The final report: every procurement planned vs paid, and the round's totals (two
+    queries)."""
+    total = Figures(budget_fen=rnd.fund_fen)
+    for state, sums in await _grouped(_OF_ROUND, 0, round=rnd.id):
+        total.add(state, sums)
+    return Report(rnd, total, await procurement_lines(rnd))

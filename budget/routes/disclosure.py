@@ -5,11 +5,10 @@ comment). The pages and the export need no account and name no resident."""
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import Route
 
 from budget.models import Procurement, ProcurementStatus, Rating
 from budget.permissions import can
@@ -29,30 +28,12 @@ from core.web import (
 )
 
 
-def _url(request: Request, name: str, path: str, **params: Any) -> str:
-    """The URL of route `name`, or `path` (under the app) while that route does not exist."""
-    try:
-        return str(route_url(request, name, **params))
-    except NoMatchFound:
-        return str(request.base_url).rstrip("/") + path
-
-
 def document_url(request: Request, document_id: int) -> str:
-    return _url(
-        request,
-        "budget:document_download",
-        f"/budget/documents/{document_id}",
-        document_id=document_id,
-    )
+    return str(route_url(request, "budget:document_download", document_id=document_id))
 
 
 def manage_url(request: Request, procurement_id: int) -> str:
-    return _url(
-        request,
-        "budget:procurement_manage",
-        f"/budget/procurements/{procurement_id}/manage",
-        procurement_id=procurement_id,
-    )
+    return str(route_url(request, "budget:procurement_manage", procurement_id=procurement_id))
 
 
 def _detail_url(request: Request, procurement_id: int) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import Route
 
 from budget.models import (
     CapChange,
@@ -73,24 +73,13 @@ MOVE_FIELDS = {
 # --- links other pages use -------------------------------------------------------------------
 
 
-def url_if_route(request: Request, name: str, **params: Any) -> str | None:
-    """The URL of a named route, or None when the app has no such route (yet)."""
-    try:
-        return str(request.url_for(name, **params))
-    except NoMatchFound:
-        return None
-
-
 def _manage_url(request: Request, procurement_id: int) -> str:
     return str(request.url_for("budget:procurement_manage", procurement_id=procurement_id))
 
 
 def _after_round_conversion_url(request: Request, round_id: int) -> str:
-    """The round's finance page once it exists; the conversion page (which lists the round's
-    procurements) until then."""
-    return url_if_route(request, "budget:finance_round", round_id=round_id) or str(
-        request.url_for("budget:round_convert", round_id=round_id)
-    )
+    """The round's finance page, which lists its procurements."""
+    return str(request.url_for("budget:finance_round", round_id=round_id))
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -176,7 +165,7 @@ async def _round_convert_page(
         "summary": summary,
         "converted": converted,
         "error": error,
-        "finance_url": url_if_route(request, "budget:finance_round", round_id=rnd.id),
+        "finance_url": str(request.url_for("budget:finance_round", round_id=rnd.id)),
     }
     return _page(request, "procurement_round_convert.html", ctx, status_code=status_code)
 
@@ -301,8 +290,8 @@ async def _manage(
         "forms": forms,
         "errors": {failed: errors or {}} if failed else {},
         "notice": notice,
-        "public_url": url_if_route(
-            request, "budget:procurement_detail", procurement_id=procurement.id
+        "public_url": str(
+            request.url_for("budget:procurement_detail", procurement_id=procurement.id)
         ),
     }
     return _page(request, "procurement_manage.html", ctx, status_code=status_code, block=block)

@@ -4,6 +4,8 @@ from budget.routes import (
     disclosure,
     finance,
     pabulib,
+    procurement_files,
+    procurement_money,
     procurements,
     proposals,
     results,
@@ -20,6 +22,8 @@ routes = (
     + voting.routes
     + results.routes
     + procurements.routes
+    + procurement_money.routes
+    + procurement_files.routes
     + disclosure.routes
     + finance.routes
 )

@@ -7,6 +7,7 @@ the public sees only those marked public.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from budget.models import DocumentKind, Milestone, Procurement, ProcurementDocument
 from budget.permissions import can
-from budget.services.photos import Upload, delete_photo_files, new_stored_name, write_photo
+from budget.services.photos import Upload, delete_photo_files, write_photo
 from core.audit import record
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import parse_date, text
@@ -38,9 +39,8 @@ def sniff_document(data: bytes) -> str | None:
 
 
 def document_stored_name(content_type: str) -> str:
-    if content_type == "application/pdf":
-        return new_stored_name("image/png").rsplit(".", 1)[0] + ".pdf"
-    return new_stored_name(content_type)
+    """A random name of ours (never the uploader's), with the extension of what it is."""
+    return f"{secrets.token_hex(16)}.{DOCUMENT_TYPES[content_type]}"
 
 
 async def _procurement_for(user: User | None, procurement_id: int, conn: Any) -> Procurement:

@@ -89,6 +89,11 @@ def _tables() -> list[str]:
 async def db(database_url):
     """An empty database for each test."""
     yield database_url
+    await empty_database()
+
+
+async def empty_database() -> None:
+    """Delete every row of every table (a property test empties it between examples too)."""
     conn = connections.get("default")
     tables = _tables()
     if ON_POSTGRES:

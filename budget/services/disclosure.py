@@ -167,32 +167,24 @@ SELECT
   SUM(CASE WHEN p.status = 'cancelled' THEN 1 ELSE 0 END),
   SUM(CASE WHEN p.status = 'cancelled' THEN 0 ELSE pr.beneficiaries END),
   SUM(CASE WHEN p.status <> 'cancelled' AND p.delivered_on IS NOT NULL
-           THEN pr.beneficiaries ELSE 0 END)
+           THEN pr.beneficiaries ELSE 0 END),
+  (SELECT COUNT(*) FROM "rating" r JOIN "procurement" rp ON rp.id = r.procurement_id
+   WHERE rp.round_id = :round),
+  (SELECT COUNT(*) FROM "rating" r JOIN "procurement" rp ON rp.id = r.procurement_id
+   WHERE rp.round_id = :round AND r.score >= 4)
 FROM "procurement" p JOIN "proposal" pr ON pr.id = p.proposal_id
-WHERE p.round_id = :round
-"""
-
-_RATING_TOTALS_SQL = """
-SELECT COUNT(*), SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END)
-FROM "rating" r JOIN "procurement" p ON p.id = r.procurement_id
 WHERE p.round_id = :round
 """
 
 
 async def round_totals(rnd: Round, today: date | None = None) -> RoundTotals:
-    """The round's money, delivery and satisfaction in two aggregate queries."""
+    """The round's money, delivery and satisfaction in one aggregate query."""
     today = today or local_today()
     conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    _n, rows = await conn.execute_query(
-        *bind(dialect, _TOTALS_SQL, {"today": today, "round": rnd.id})
-    )
-    numbers = [int(v or 0) for v in tuple(rows[0])] if rows else [0] * 11
-    _n, rating_rows = await conn.execute_query(
-        *bind(dialect, _RATING_TOTALS_SQL, {"round": rnd.id})
-    )
-    ratings, good = (int(v or 0) for v in tuple(rating_rows[0])) if rating_rows else (0, 0)
-    return RoundTotals(rnd.fund_fen, *numbers, ratings=ratings, good_ratings=good)
+    params = {"today": today, "round": rnd.id}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _TOTALS_SQL, params))
+    numbers = [int(v or 0) for v in tuple(rows[0])] if rows else [0] * 13
+    return RoundTotals(rnd.fund_fen, *numbers[:11], ratings=numbers[11], good_ratings=numbers[12])
 
 
 @dataclass

@@ -185,7 +185,8 @@ class RoundFinance:
 
 # The round page's figures in one statement: the sums per envelope and kind (a few dozen
 # groups, whatever the number of procurements), what finished ones returned summed in SQL,
-# then the count per state. Cast so that PostgreSQL's sums come back as ints, not Decimals.
+# then the count per state, then the envelopes (id, area, budget). Cast so that PostgreSQL's
+# sums come back as ints, not Decimals.
 _RETURNED = f"CASE WHEN p.status IN ({_in(FINISHED)}) THEN p.cap_fen - p.paid_fen ELSE 0 END"
 _ROUND_FIGURES = f"""SELECT 0, p.envelope_id, p.kind, COUNT(*),
   CAST(SUM(p.cap_fen) AS BIGINT), CAST(SUM(p.committed_fen) AS BIGINT),
@@ -199,9 +200,9 @@ _ROUND_FIGURES = f"""SELECT 0, p.envelope_id, p.kind, COUNT(*),
 FROM "procurement" p WHERE p.round_id = :round GROUP BY p.envelope_id, p.kind
 UNION ALL
 SELECT 1, NULL, p.status, COUNT(*), 0, 0, 0, 0, 0, 0, 0
-FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status"""
-
-_ENVELOPES = """SELECT e.id, e.budget_fen, a.name
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status
+UNION ALL
+SELECT 2, e.id, a.name, e.budget_fen, 0, 0, 0, 0, 0, 0, 0
 FROM "envelope" e LEFT JOIN "area" a ON a.id = e.area_id WHERE e.round_id = :round"""
 
 
@@ -221,32 +222,32 @@ def _add_sums(figures: Figures, sums: tuple) -> None:
 
 async def round_finance(rnd: Round) -> RoundFinance:
     """A round's money per envelope (its area, or district-wide) and per kind, with the
-    procurements in each state and the late ones (two queries)."""
+    procurements in each state and the late ones (one query)."""
     conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    _n, envelopes = await conn.execute_query(*bind(dialect, _ENVELOPES, {"round": rnd.id}))
-    envelopes = [tuple(e) for e in envelopes]
-    envelopes.sort(key=lambda e: (e[2] is None, e[2] or "", e[0]))
+    params = {"today": local_today(), "round": rnd.id}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _ROUND_FIGURES, params))
+    rows = [tuple(row) for row in rows]
+    envelopes = sorted(
+        ((eid, area, budget) for part, eid, area, budget, *_zeros in rows if part == 2),
+        key=lambda e: (e[1] is None, e[1] or "", e[0]),
+    )
     district = _("District-wide")
     lines = {
         eid: EnvelopeLine(eid, area or district, Figures(budget_fen=budget))
-        for eid, budget, area in envelopes
+        for eid, area, budget in envelopes
     }
     kinds = {k: Figures() for k in ProcurementKind}
     total = Figures(budget_fen=rnd.fund_fen)
-    params = {"today": local_today(), "round": rnd.id}
-    _n, rows = await conn.execute_query(*bind(dialect, _ROUND_FIGURES, params))
     for row in rows:
-        row = tuple(row)
-        if row[0]:  # a state's count
+        if row[0] == 1:  # a state's count
             total.states[_STATUSES[row[2]]] = row[3]
-            continue
-        sums = row[3:]
-        _add_sums(total, sums)
-        _add_sums(kinds[_KINDS[row[2]]], sums)
-        line = lines.get(row[1])
-        if line is not None:
-            _add_sums(line.figures, sums)
+        elif row[0] == 0:  # the sums of an envelope and kind
+            sums = row[3:]
+            _add_sums(total, sums)
+            _add_sums(kinds[_KINDS[row[2]]], sums)
+            line = lines.get(row[1])
+            if line is not None:
+                _add_sums(line.figures, sums)
     # a kind's and an envelope's states are not shown; the round's are, in life order
     total.states = {s: total.states[s] for s in ProcurementStatus if s in total.states}
     return RoundFinance(rnd, total, list(lines.values()), list(kinds.items()))

@@ -4,7 +4,6 @@ comment). The pages and the export need no account and name no resident."""
 
 from __future__ import annotations
 
-import functools
 from types import SimpleNamespace
 
 from markupsafe import escape
@@ -72,10 +71,13 @@ async def round_spending(request: Request) -> Response:
             "totals": totals,
             "page": page,
             "Delivery": svc.Delivery,
-            # many rows share a planned end: format each date once per page (Babel is slow)
-            "day": functools.cache(format_day),
-            # and each satisfaction share (a few ratings make few distinct shares)
-            "pct": functools.cache(format_percent),
+            # each date and satisfaction share formatted once per page (rows share them), looked
+            # up by the rows
+            "days": {day: format_day(day) for day in {row.planned_end for row in page.items}},
+            "shares": {
+                share: format_percent(share)
+                for share in {row.satisfaction for row in page.items if row.ratings}
+            },
             "text": _row_text(),
             "detail_url": route_url_around(request, "budget:procurement_detail", "procurement_id"),
         },

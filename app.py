@@ -8,6 +8,7 @@ command line is `manage.py`. Nothing imports this module (uvicorn and the tests 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -48,6 +49,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            # What the process loaded to start (modules, catalogs, models: ~80,000 objects)
+            # lives as long as it does: kept out of the cyclic collector's full passes, which
+            # otherwise scan it all every few hundred requests and stall every request in
+            # flight (~35 ms each time: most of the money pages' p99 under load).
+            gc.collect()
+            gc.freeze()
             yield
         shutdown_count_workers()
 

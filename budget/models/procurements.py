@@ -183,6 +183,20 @@ class Procurement(Model):
             ("envelope_id",),
             ("round_id", "area_id", "kind"),
             ("officer_id",),
+            # a round's procurements in order, a page at a time (finance and spending lists)
+            ("round_id", "id"),
+            # covers the finance page's sums per envelope and kind (read from the index alone)
+            (
+                "round_id",
+                "envelope_id",
+                "kind",
+                "status",
+                "cap_fen",
+                "committed_fen",
+                "paid_fen",
+                "planned_end",
+                "delivered_on",
+            ),
         ]
         constraints = [
             CheckConstraint(check="cap_fen > 0", name="procurement_cap_positive"),

@@ -4,18 +4,19 @@ comment). The pages and the export need no account and name no resident."""
 
 from __future__ import annotations
 
-import functools
+from types import SimpleNamespace
 
+from markupsafe import escape
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from budget.models import Procurement, ProcurementStatus, Rating
+from budget.models import Procurement, ProcurementKind, ProcurementStatus, Rating
 from budget.permissions import can
 from budget.services import disclosure as svc
 from budget.services import ocds, ratings
 from core.errors import ValidationError
-from core.i18n import _, format_day
+from core.i18n import _, format_day, format_percent, per_locale
 from core.web import (
     flash,
     int_param,
@@ -24,6 +25,7 @@ from core.web import (
     redirect,
     render,
     route_url,
+    route_url_around,
     with_user,
 )
 
@@ -38,6 +40,18 @@ def manage_url(request: Request, procurement_id: int) -> str:
 
 def _detail_url(request: Request, procurement_id: int) -> str:
     return str(route_url(request, "budget:procurement_detail", procurement_id=procurement_id))
+
+
+@per_locale
+def _row_text() -> SimpleNamespace:
+    """What the spending page's rows say whatever the procurement: translated and escaped
+    once per locale, not once per row."""
+    return SimpleNamespace(
+        status={s: escape(s.label) for s in ProcurementStatus},
+        kind={k: escape(k.label) for k in ProcurementKind},
+        delivery={d: escape(d.label) for d in svc.Delivery},
+        district=escape(_("District-wide")),
+    )
 
 
 @with_user
@@ -57,8 +71,15 @@ async def round_spending(request: Request) -> Response:
             "totals": totals,
             "page": page,
             "Delivery": svc.Delivery,
-            # many rows share a planned end: format each date once per page (Babel is slow)
-            "day": functools.cache(format_day),
+            # each date and satisfaction share formatted once per page (rows share them), looked
+            # up by the rows
+            "days": {day: format_day(day) for day in {row.planned_end for row in page.items}},
+            "shares": {
+                share: format_percent(share)
+                for share in {row.satisfaction for row in page.items if row.ratings}
+            },
+            "text": _row_text(),
+            "detail_url": route_url_around(request, "budget:procurement_detail", "procurement_id"),
         },
     )
 

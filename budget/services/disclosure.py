@@ -37,6 +37,7 @@ from budget.rules.ledger import satisfaction_rate
 from core.errors import NotFound
 from core.i18n import DISPLAY_TIMEZONE, _, local_today
 from core.i18n import lazy_gettext as _l
+from core.prepared import Prepared
 from core.web.pagination import Page
 
 SPENDING_PAGE_SIZE = 50
@@ -81,10 +82,14 @@ def delivery_of(status: str, planned_end: date, delivered_on: date | None, today
 # --- a round ------------------------------------------------------------------------------
 
 
+# its SQL built once per database: the spending page is hot
+_PUBLIC_ROUND = Prepared(lambda rid: Round.filter(id=rid, is_study=False).limit(2))
+
+
 async def public_round(round_id: int) -> Round:
     """A district round whose results are published (procurements exist only from then on);
     404 for anything else, imported elections included (they have no money)."""
-    rnd = await Round.get_or_none(id=round_id, is_study=False)
+    rnd = await _PUBLIC_ROUND.first(round_id)
     if rnd is None:
         raise NotFound(_("This round does not exist."))
     if rnd.results_published_at is None:
@@ -162,32 +167,24 @@ SELECT
   SUM(CASE WHEN p.status = 'cancelled' THEN 1 ELSE 0 END),
   SUM(CASE WHEN p.status = 'cancelled' THEN 0 ELSE pr.beneficiaries END),
   SUM(CASE WHEN p.status <> 'cancelled' AND p.delivered_on IS NOT NULL
-           THEN pr.beneficiaries ELSE 0 END)
+           THEN pr.beneficiaries ELSE 0 END),
+  (SELECT COUNT(*) FROM "rating" r JOIN "procurement" rp ON rp.id = r.procurement_id
+   WHERE rp.round_id = :round),
+  (SELECT COUNT(*) FROM "rating" r JOIN "procurement" rp ON rp.id = r.procurement_id
+   WHERE rp.round_id = :round AND r.score >= 4)
 FROM "procurement" p JOIN "proposal" pr ON pr.id = p.proposal_id
-WHERE p.round_id = :round
-"""
-
-_RATING_TOTALS_SQL = """
-SELECT COUNT(*), SUM(CASE WHEN r.score >= 4 THEN 1 ELSE 0 END)
-FROM "rating" r JOIN "procurement" p ON p.id = r.procurement_id
 WHERE p.round_id = :round
 """
 
 
 async def round_totals(rnd: Round, today: date | None = None) -> RoundTotals:
-    """The round's money, delivery and satisfaction in two aggregate queries."""
+    """The round's money, delivery and satisfaction in one aggregate query."""
     today = today or local_today()
     conn = connections.get("default")
-    dialect = conn.capabilities.dialect
-    _n, rows = await conn.execute_query(
-        *bind(dialect, _TOTALS_SQL, {"today": today, "round": rnd.id})
-    )
-    numbers = [int(v or 0) for v in tuple(rows[0])] if rows else [0] * 11
-    _n, rating_rows = await conn.execute_query(
-        *bind(dialect, _RATING_TOTALS_SQL, {"round": rnd.id})
-    )
-    ratings, good = (int(v or 0) for v in tuple(rating_rows[0])) if rating_rows else (0, 0)
-    return RoundTotals(rnd.fund_fen, *numbers, ratings=ratings, good_ratings=good)
+    params = {"today": today, "round": rnd.id}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _TOTALS_SQL, params))
+    numbers = [int(v or 0) for v in tuple(rows[0])] if rows else [0] * 13
+    return RoundTotals(rnd.fund_fen, *numbers[:11], ratings=numbers[11], good_ratings=numbers[12])
 
 
 @dataclass
@@ -229,53 +226,73 @@ async def rating_counts(procurement_ids: list[int]) -> dict[int, tuple[int, int]
     return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in (tuple(row) for row in rows)}
 
 
+# one page of a round's procurements with their ratings' counts, in one query (plain SQL: the
+# spending page is hot, and building an ORM query and converting its rows cost more than
+# running it)
+_ROWS_SQL = """SELECT p.id, p.title, p.status, p.kind, a.name, p.cap_fen, p.committed_fen,
+  p.paid_fen, p.supplier_name, p.planned_end, p.delivered_on,
+  (SELECT COUNT(*) FROM "rating" r WHERE r.procurement_id = p.id),
+  (SELECT COUNT(*) FROM "rating" r WHERE r.procurement_id = p.id AND r.score >= 4)
+FROM "procurement" p LEFT JOIN "area" a ON a.id = p.area_id
+WHERE p.round_id = :round ORDER BY p.id LIMIT :limit OFFSET :offset"""
+_STATUSES = {s.value: s for s in ProcurementStatus}
+_KINDS = {k.value: k for k in ProcurementKind}
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date column as a date (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 async def spending_rows(
     rnd: Round, page: int | None, total: int, today: date | None = None
 ) -> Page:
     """One page of the round's procurements (`total` of them, known from the totals), each
-    with its area, delivery state and ratings: two queries whatever the page."""
+    with its area, delivery state and ratings: one query whatever the page."""
     today = today or local_today()
     pages = max(1, math.ceil(total / SPENDING_PAGE_SIZE))
     number = min(max(1, page or 1), pages)
-    rows = (
-        await Procurement.filter(round_id=rnd.id)
-        .order_by("id")
-        .offset((number - 1) * SPENDING_PAGE_SIZE)
-        .limit(SPENDING_PAGE_SIZE)
-        .values(
-            "id",
-            "title",
-            "status",
-            "kind",
-            "area__name",
-            "cap_fen",
-            "committed_fen",
-            "paid_fen",
-            "supplier_name",
-            "planned_end",
-            "delivered_on",
-        )
-    )
-    counts = await rating_counts([r["id"] for r in rows])
+    conn = connections.get("default")
+    params = {
+        "round": rnd.id,
+        "limit": SPENDING_PAGE_SIZE,
+        "offset": (number - 1) * SPENDING_PAGE_SIZE,
+    }
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _ROWS_SQL, params))
     items = []
-    for r in rows:
-        n, good = counts.get(r["id"], (0, 0))
+    for row in rows:
+        (
+            pid,
+            title,
+            status,
+            kind,
+            area,
+            cap,
+            committed,
+            paid,
+            supplier,
+            end,
+            delivered,
+            n,
+            good,
+        ) = tuple(row)
+        end, delivered = _day(end), _day(delivered)
         items.append(
             SpendingRow(
-                id=r["id"],
-                title=r["title"],
-                status=ProcurementStatus(r["status"]),
-                kind=ProcurementKind(r["kind"]),
-                area=r["area__name"],
-                cap_fen=r["cap_fen"],
-                committed_fen=r["committed_fen"],
-                paid_fen=r["paid_fen"],
-                supplier=r["supplier_name"],
-                planned_end=r["planned_end"],
-                delivered_on=r["delivered_on"],
-                delivery=delivery_of(r["status"], r["planned_end"], r["delivered_on"], today),
-                ratings=n,
-                good_ratings=good,
+                id=pid,
+                title=title,
+                status=_STATUSES[status],
+                kind=_KINDS[kind],
+                area=area,
+                cap_fen=int(cap),
+                committed_fen=int(committed),
+                paid_fen=int(paid),
+                supplier=supplier,
+                planned_end=end,
+                delivered_on=delivered,
+                delivery=delivery_of(status, end, delivered, today),
+                ratings=int(n),
+                good_ratings=int(good),
             )
         )
     return Page(items=items, number=number, size=SPENDING_PAGE_SIZE, total=total)

@@ -19,7 +19,7 @@ from datetime import date
 
 from tortoise import connections
 
-from budget.models import Envelope, ProcurementKind, ProcurementStatus, Round
+from budget.models import ProcurementKind, ProcurementStatus, Round
 from budget.services.disclosure import bind
 from core.i18n import _, local_today
 
@@ -183,24 +183,73 @@ class RoundFinance:
     kinds: list[tuple[ProcurementKind, Figures]]
 
 
+# The round page's figures in one statement: the sums per envelope and kind (a few dozen
+# groups, whatever the number of procurements), what finished ones returned summed in SQL,
+# then the count per state, then the envelopes (id, area, budget). Cast so that PostgreSQL's
+# sums come back as ints, not Decimals.
+_RETURNED = f"CASE WHEN p.status IN ({_in(FINISHED)}) THEN p.cap_fen - p.paid_fen ELSE 0 END"
+_ROUND_FIGURES = f"""SELECT 0, p.envelope_id, p.kind, COUNT(*),
+  CAST(SUM(p.cap_fen) AS BIGINT), CAST(SUM(p.committed_fen) AS BIGINT),
+  CAST(SUM(p.paid_fen) AS BIGINT),
+  CAST(SUM(CASE WHEN p.status IN ({_in(FINISHED)}) THEN p.paid_fen ELSE p.cap_fen END) AS BIGINT),
+  CAST(SUM({_RETURNED}) AS BIGINT),
+  CAST(SUM(CASE WHEN p.status IN ({_in(UNDELIVERED)}) AND p.planned_end < :today
+      THEN 1 ELSE 0 END) AS BIGINT),
+  CAST(SUM(CASE WHEN p.status IN ({_in(DELIVERED)}) AND p.delivered_on > p.planned_end
+      THEN 1 ELSE 0 END) AS BIGINT)
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.envelope_id, p.kind
+UNION ALL
+SELECT 1, NULL, p.status, COUNT(*), 0, 0, 0, 0, 0, 0, 0
+FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status
+UNION ALL
+SELECT 2, e.id, a.name, e.budget_fen, 0, 0, 0, 0, 0, 0, 0
+FROM "envelope" e LEFT JOIN "area" a ON a.id = e.area_id WHERE e.round_id = :round"""
+
+
+def _add_sums(figures: Figures, sums: tuple) -> None:
+    """Add one group's sums (count, capped, committed, paid, reserved, returned, late,
+    delivered late: the columns of `_ROUND_FIGURES`)."""
+    n, cap, committed, paid, reserved, returned, late, delivered_late = sums
+    figures.count += n
+    figures.capped_fen += cap
+    figures.committed_fen += committed
+    figures.paid_fen += paid
+    figures.reserved_fen += reserved
+    figures.returned_fen += returned
+    figures.late += late
+    figures.delivered_late += delivered_late
+
+
 async def round_finance(rnd: Round) -> RoundFinance:
     """A round's money per envelope (its area, or district-wide) and per kind, with the
-    procurements in each state and the late ones (two queries)."""
-    envelopes = await Envelope.filter(round_id=rnd.id).values_list("id", "budget_fen", "area__name")
-    envelopes.sort(key=lambda e: (e[2] is None, e[2] or "", e[0]))
+    procurements in each state and the late ones (one query)."""
+    conn = connections.get("default")
+    params = {"today": local_today(), "round": rnd.id}
+    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _ROUND_FIGURES, params))
+    rows = [tuple(row) for row in rows]
+    envelopes = sorted(
+        ((eid, area, budget) for part, eid, area, budget, *_zeros in rows if part == 2),
+        key=lambda e: (e[1] is None, e[1] or "", e[0]),
+    )
     district = _("District-wide")
     lines = {
         eid: EnvelopeLine(eid, area or district, Figures(budget_fen=budget))
-        for eid, budget, area in envelopes
+        for eid, area, budget in envelopes
     }
     kinds = {k: Figures() for k in ProcurementKind}
     total = Figures(budget_fen=rnd.fund_fen)
-    rows = await _grouped(_BY_ENVELOPE_AND_KIND, 2, round=rnd.id)
-    for envelope_id, kind, state, sums in rows:
-        total.add(state, sums)
-        kinds[_KINDS[kind]].add(state, sums)
-        if envelope_id in lines:
-            lines[envelope_id].figures.add(state, sums)
+    for row in rows:
+        if row[0] == 1:  # a state's count
+            total.states[_STATUSES[row[2]]] = row[3]
+        elif row[0] == 0:  # the sums of an envelope and kind
+            sums = row[3:]
+            _add_sums(total, sums)
+            _add_sums(kinds[_KINDS[row[2]]], sums)
+            line = lines.get(row[1])
+            if line is not None:
+                _add_sums(line.figures, sums)
+    # a kind's and an envelope's states are not shown; the round's are, in life order
+    total.states = {s: total.states[s] for s in ProcurementStatus if s in total.states}
     return RoundFinance(rnd, total, list(lines.values()), list(kinds.items()))
 
 

@@ -38,3 +38,19 @@ def _labels_in_english() -> None:
     assert label(Phase.CLOSED) == "Round closed"
     assert label(Status.CLOSED) == "Procurement closed"
     assert label(Phase.CLOSED) == "Round closed"  # and again, from what was kept
+
+
+def test_format_day_writes_what_babel_writes():
+    """Its own formatting of plain date patterns gives Babel's text, day for day."""
+    from datetime import date, timedelta
+
+    from babel.dates import format_date
+
+    from core.i18n import format_day
+
+    for locale in ("en", "zh_CN"):
+        for fmt in ("short", "medium", "long", "full"):
+            day = date(2024, 1, 1)
+            while day < date(2026, 1, 1):
+                assert format_day(day, fmt, locale) == format_date(day, format=fmt, locale=locale)
+                day += timedelta(days=3)

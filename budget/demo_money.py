@@ -892,9 +892,10 @@ STORIES = {
 async def _rate(m: _Money, delivered: list[Procurement]) -> None:
     """Residents of each delivered project's area rate it, in the weeks after delivery.
 
-    Written as rows: the ratings service (`budget.services.ratings`) is being written in
-    parallel; once it exists these should go through it. The demo's "resident" and "voter"
-    accounts do not rate, so that they can try."""
+    Written as rows in one insert rather than through `budget.services.ratings.rate`: each
+    is dated on its day after the delivery (the service stamps now), and 85 one-by-one
+    transactions would slow `make run` down. The demo's "resident" and "voter" accounts do
+    not rate, so that they can try."""
     rows = []
     now = datetime.now(UTC) - timedelta(minutes=1)
     for p in delivered:

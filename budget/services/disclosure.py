@@ -12,11 +12,9 @@ number of procurements (`tests/budget/test_disclosure_queries.py`).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise import connections
@@ -34,6 +32,7 @@ from budget.models import (
     Round,
 )
 from budget.rules.ledger import satisfaction_rate
+from core.db import select_named
 from core.errors import NotFound
 from core.i18n import DISPLAY_TIMEZONE, _, local_today
 from core.i18n import lazy_gettext as _l
@@ -127,25 +126,6 @@ class RoundTotals:
         return _satisfaction(self.ratings, self.good_ratings)
 
 
-def bind(dialect: str, sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
-    """`:name` placeholders → `?` (SQLite, positional: a name used twice is passed twice) or
-    `$n` (PostgreSQL, one number per name), and the values in that order."""
-    values: list[Any] = []
-    numbers: dict[str, int] = {}
-
-    def mark(match: re.Match) -> str:
-        name = match.group(1)
-        if dialect == "sqlite":
-            values.append(params[name])
-            return "?"
-        if name not in numbers:
-            values.append(params[name])
-            numbers[name] = len(values)
-        return f"${numbers[name]}"
-
-    return re.sub(r":([a-z_]+)\b", mark, sql), values
-
-
 def _satisfaction(ratings: int, good: int) -> float | None:
     return satisfaction_rate({5: good, 1: ratings - good})
 
@@ -180,9 +160,7 @@ WHERE p.round_id = :round
 async def round_totals(rnd: Round, today: date | None = None) -> RoundTotals:
     """The round's money, delivery and satisfaction in one aggregate query."""
     today = today or local_today()
-    conn = connections.get("default")
-    params = {"today": today, "round": rnd.id}
-    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _TOTALS_SQL, params))
+    rows = await select_named(_TOTALS_SQL, {"today": today, "round": rnd.id})
     numbers = [int(v or 0) for v in tuple(rows[0])] if rows else [0] * 13
     return RoundTotals(rnd.fund_fen, *numbers[:11], ratings=numbers[11], good_ratings=numbers[12])
 
@@ -252,13 +230,12 @@ async def spending_rows(
     today = today or local_today()
     pages = max(1, math.ceil(total / SPENDING_PAGE_SIZE))
     number = min(max(1, page or 1), pages)
-    conn = connections.get("default")
     params = {
         "round": rnd.id,
         "limit": SPENDING_PAGE_SIZE,
         "offset": (number - 1) * SPENDING_PAGE_SIZE,
     }
-    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _ROWS_SQL, params))
+    rows = await select_named(_ROWS_SQL, params)
     items = []
     for row in rows:
         (

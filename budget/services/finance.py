@@ -9,7 +9,7 @@ entries: a procurement's `committed_fen` and `paid_fen` are the running sums of 
 procurements grouped in SQL (a few dozen groups at most). What a procurement holds of its
 envelope and fund is its cap while open and what it paid once closed or cancelled
 (`procurement_caps._reserved`), so "remaining" is the budget minus that. The grouped queries
-are plain SQL (`_SUMS`), with the dialect's placeholders from `disclosure.bind`.
+are plain SQL (`_SUMS`), with the dialect's placeholders from `core.db.select_named`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from tortoise import connections
-
 from budget.models import ProcurementKind, ProcurementStatus, Round
-from budget.services.disclosure import bind
+from core.db import select_named
 from core.i18n import _, local_today
 
 S = ProcurementStatus
@@ -131,9 +129,7 @@ FROM "procurement" p WHERE p.round_id = :round GROUP BY p.status"""
 async def _grouped(sql: str, keys: int, **params: object) -> list[tuple]:
     """The rows of one grouped query (`today` is the district's): its `keys` first columns,
     the state, then the sums as ints."""
-    conn = connections.get("default")
-    query, values = bind(conn.capabilities.dialect, sql, {"today": local_today(), **params})
-    _n, rows = await conn.execute_query(query, values)
+    rows = await select_named(sql, {"today": local_today(), **params})
     out = []
     for row in rows:
         row = tuple(row)
@@ -223,9 +219,7 @@ def _add_sums(figures: Figures, sums: tuple) -> None:
 async def round_finance(rnd: Round) -> RoundFinance:
     """A round's money per envelope (its area, or district-wide) and per kind, with the
     procurements in each state and the late ones (one query)."""
-    conn = connections.get("default")
-    params = {"today": local_today(), "round": rnd.id}
-    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _ROUND_FIGURES, params))
+    rows = await select_named(_ROUND_FIGURES, {"today": local_today(), "round": rnd.id})
     rows = [tuple(row) for row in rows]
     envelopes = sorted(
         ((eid, area, budget) for part, eid, area, budget, *_zeros in rows if part == 2),
@@ -307,9 +301,8 @@ def delivery(
 async def procurement_lines(rnd: Round, offset: int = 0, limit: int | None = None) -> list[Line]:
     """The round's procurements in the order they were converted (one query)."""
     today = local_today()
-    conn = connections.get("default")
     params = {"round": rnd.id, "limit": 2**31 - 1 if limit is None else limit, "offset": offset}
-    _n, rows = await conn.execute_query(*bind(conn.capabilities.dialect, _LINES, params))
+    rows = await select_named(_LINES, params)
     lines = []
     for row in rows:
         pid, title, area, kind, status, cap, committed, paid, end, delivered = tuple(row)

@@ -76,6 +76,11 @@ async def test_from_funded_proposal_to_payment_and_rating(page, tmp_path):
     await page.click("main form button:has-text('Move to: Delivered')")
     await page.wait_for_selector("text=Move to: Closed")
     assert (await Procurement.get(id=p.id)).status == "delivered"
+    # the workspace on a phone: its ledger table scrolls in its own box, the page does not
+    await page.set_viewport_size({"width": 360, "height": 740})
+    await page.reload()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+    await page.set_viewport_size({"width": 1280, "height": 800})
     await _sign_out(page)
 
     # a resident of East rates it

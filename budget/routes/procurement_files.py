@@ -17,10 +17,9 @@ from budget.models import (
 )
 from budget.permissions import can
 from budget.routes.procurements import (
-    form_values,
     load_procurement,
-    manage_page,
     manage_url,
+    refused,
     require_finance,
 )
 from budget.services import procurement_files
@@ -48,14 +47,7 @@ async def procurement_milestone_add(request: Request) -> Response:
     try:
         await procurement_files.add_milestone(user, procurement.id, form)
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed="milestone",
-            values=form_values(form),
-            errors=exc.errors or {"title": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, "milestone", exc, "title")
     flash(request, _("The milestone has been added."))
     return redirect(request, manage_url(request, procurement.id))
 
@@ -73,14 +65,7 @@ async def milestone_done(request: Request) -> Response:
     try:
         await procurement_files.complete_milestone(user, milestone.id, form)
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed=f"done-{milestone.id}",
-            values=form_values(form),
-            errors=exc.errors or {"done_date": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, f"done-{milestone.id}", exc, "done_date")
     flash(request, _("The milestone “{title}” is done.", title=milestone.title))
     return redirect(request, manage_url(request, procurement.id))
 
@@ -111,14 +96,7 @@ async def procurement_document_add(request: Request) -> Response:
             user, procurement.id, form, upload, request.app.state.settings.upload_dir
         )
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed="document",
-            values=form_values(form),
-            errors=exc.errors or {"file": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, "document", exc, "file")
     flash(request, _("The document has been added."))
     return redirect(request, manage_url(request, procurement.id))
 

@@ -20,6 +20,7 @@ from budget.routes.procurements import (
     manage_page,
     manage_url,
     page,
+    refused,
     require_finance,
 )
 from budget.services import ledger, procurement_caps
@@ -46,15 +47,7 @@ async def procurement_entry(request: Request) -> Response:
     try:
         entry = await ledger.record_entry(user, procurement.id, form)
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed="entry",
-            values=form_values(form),
-            errors=exc.errors or {"amount": exc.message},
-            status_code=422,
-            block="money",
-        )
+        return await refused(request, procurement, form, "entry", exc, "amount", block="money")
     message = _(
         "{kind} of {amount} recorded in the ledger.",
         kind=EntryKind(entry.kind).label,
@@ -118,14 +111,7 @@ async def procurement_cap_lower(request: Request) -> Response:
     try:
         changed = await procurement_caps.lower_cap(user, procurement.id, form)
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed="cap_lower",
-            values=form_values(form),
-            errors=exc.errors or {"cap": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, "cap_lower", exc, "cap")
     flash(request, _("The cap is now {cap}.", cap=format_money(changed.cap_fen)))
     return redirect(request, manage_url(request, procurement.id))
 
@@ -140,14 +126,7 @@ async def procurement_cap_request(request: Request) -> Response:
     try:
         await procurement_caps.request_cap_raise(user, procurement.id, form)
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed="cap_request",
-            values=form_values(form),
-            errors=exc.errors or {"new_cap": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, "cap_request", exc, "new_cap")
     flash(request, _("Your request has been sent to the council."))
     return redirect(request, manage_url(request, procurement.id))
 
@@ -171,14 +150,7 @@ async def cap_change_decide(request: Request) -> Response:
             user, change.id, decision == "approve", form
         )
     except ValidationError as exc:
-        return await manage_page(
-            request,
-            procurement,
-            failed=failed,
-            values=form_values(form),
-            errors=exc.errors or {"decision_note": exc.message},
-            status_code=422,
-        )
+        return await refused(request, procurement, form, failed, exc, "decision_note")
     if decided.status == CapChangeStatus.APPROVED:
         flash(
             request,

@@ -293,6 +293,28 @@ async def manage_page(
     return page(request, "procurement_manage.html", ctx, status_code=status_code, block=block)
 
 
+async def refused(
+    request: Request,
+    procurement: Procurement,
+    form: FormData,
+    failed: str,
+    exc: ValidationError,
+    field: str,
+    block: str | None = None,
+) -> Response:
+    """The workspace again after form `failed` was refused: what was typed kept, the messages
+    next to the fields (a message without a field goes next to `field`), status 422."""
+    return await manage_page(
+        request,
+        procurement,
+        failed=failed,
+        values=form_values(form),
+        errors=exc.errors or {field: exc.message},
+        status_code=422,
+        block=block,
+    )
+
+
 @login_required
 async def procurement_manage(request: Request) -> Response:
     """The officer's workspace of one procurement (finance officers and the council)."""

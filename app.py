@@ -23,6 +23,7 @@ from starlette_babel import LocaleFromCookie, LocaleFromHeader, LocaleFromQuery
 from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
+import consult.routes
 import core.routes
 from budget.services.counting import shutdown_count_workers
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
@@ -34,6 +35,7 @@ from core.web import (
     SecurityHeadersMiddleware,
     error_handlers,
     make_templates,
+    register_panels,
 )
 
 
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", homepage, name="home"),
         Mount("/static", app=StaticFiles(directory=ROOT / "static"), name="static"),
         Mount("/budget", routes=budget.routes.routes, name="budget"),
+        Mount("/consult", routes=consult.routes.routes, name="consult"),
+        *consult.routes.root_routes,
         Mount("", routes=core.routes.routes, name="core"),
     ]
     app = Starlette(
@@ -96,4 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.templates = make_templates(ROOT / "templates", auto_reload=settings.debug)
+    # Discussion, deliberation rounds and meetings on budgeting's pages, without budget
+    # importing consult (core.web.panels).
+    register_panels(app, consult.routes.PANELS)
     return app

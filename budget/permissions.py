@@ -20,6 +20,7 @@ from budget.models import (
     Round,
 )
 from core.models import Role, User
+from core.permissions import is_verified_resident
 
 STAFF = (Role.COUNCIL, Role.ADMIN)
 
@@ -34,13 +35,7 @@ def is_staff(user: User | None) -> bool:
 
 def is_voter(user: User | None) -> bool:
     """Verified residents with an area vote and propose (grid workers live in the district too)."""
-    return (
-        user is not None
-        and user.is_active
-        and user.verified
-        and user.area_id is not None
-        and user.role in (Role.RESIDENT, Role.GRID_WORKER)
-    )
+    return is_verified_resident(user)
 
 
 def _phase(subject: Any) -> Phase | None:

@@ -12,6 +12,23 @@ STAFF = (Role.COUNCIL, Role.ADMIN)
 COUNCIL_GRANTABLE = (Role.RESIDENT, Role.GRID_WORKER)
 
 
+def is_staff(user: User | None) -> bool:
+    """A council member or an administrator (active)."""
+    return user is not None and user.is_active and user.role in STAFF
+
+
+def is_verified_resident(user: User | None) -> bool:
+    """A verified resident of an area (grid workers live in the district too): who votes,
+    proposes, comments and takes part in consultations."""
+    return (
+        user is not None
+        and user.is_active
+        and user.verified
+        and user.area_id is not None
+        and user.role in (Role.RESIDENT, Role.GRID_WORKER)
+    )
+
+
 def can(user: User | None, action: str, subject: Any = None) -> bool:
     if user is None or not user.is_active:
         return False

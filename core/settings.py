@@ -17,7 +17,7 @@ DATA_DIR = ROOT / "data"
 
 # The packages whose models and migrations make up the database, in migration order. Named,
 # not imported: the kernel knows no feature package.
-APPS = ("core", "budget")
+APPS = ("core", "budget", "consult")
 
 
 class ConfigurationError(RuntimeError):

@@ -30,6 +30,7 @@ from core.web import (
     redirect,
     render,
     route_url_around,
+    subject_panels,
     with_user,
 )
 
@@ -208,6 +209,10 @@ async def proposal_detail(request: Request) -> Response:
         "procurement_id": await disclosure.procurement_id_of(proposal.id)
         if proposal.status == ProposalStatus.FUNDED
         else None,
+        # discussion, deliberation rounds and meetings about it (consult, via core.web.panels)
+        "panels": []
+        if proposal.round.is_study
+        else await subject_panels(request, "proposal", proposal.id),
     }
     return _page(request, "proposal_detail.html", ctx)
 

@@ -24,6 +24,7 @@ from core.web import (
     redirect,
     render,
     require,
+    subject_panels,
     with_user,
 )
 
@@ -143,6 +144,8 @@ async def round_detail(request: Request) -> Response:
             "timetable": timetable(rnd),
             "can": can,
             "Phase": Phase,
+            # discussion, deliberation rounds and meetings about it (consult, core.web.panels)
+            "panels": await subject_panels(request, "round", rnd.id),
             "from_results": list(Phase).index(rnd.phase_enum) >= list(Phase).index(Phase.RESULTS),
         },
     )

@@ -6,6 +6,7 @@
 - `security`: CSRF (same-origin middleware, form token), security headers;
 - `locale`: the request's language;
 - `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
+- `panels`: what another package shows on a page about a subject (discussion on a proposal);
 - `pagination`, `errors` (error pages).
 
 Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
@@ -15,6 +16,7 @@ What endpoints use is importable from here.
 from core.web.errors import error_handlers
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
 from core.web.pagination import Page, paginate
+from core.web.panels import register_panels, render_fragment, subject_panels
 from core.web.render import flash, is_htmx, pop_flashes, redirect, render
 from core.web.security import (
     CSP,
@@ -64,12 +66,15 @@ __all__ = [
     "query_with",
     "read_form",
     "redirect",
+    "register_panels",
     "render",
+    "render_fragment",
     "require",
     "route_url",
     "route_url_around",
     "safe_next",
     "start_session",
+    "subject_panels",
     "url_for",
     "with_user",
 ]

@@ -1,0 +1,66 @@
+"""Consultation's models, one module per concept: `comments` (discussion on any subject),
+`deliberations` (deliberation rounds, statements and their votes) and `meetings` (meetings,
+agendas, minutes, follow-up actions). Tortoise loads the app from this package; everything is
+importable from here."""
+
+from consult.models.comments import (
+    MAX_DEPTH,
+    STANCE_LABELS,
+    SUBJECT_LABELS,
+    Comment,
+    CommentReport,
+    Stance,
+    SubjectType,
+)
+from consult.models.deliberations import (
+    CHOICE_LABELS,
+    DELIBERATION_PHASE_LABELS,
+    MAX_STATEMENT,
+    STATEMENT_STATUS_LABELS,
+    Choice,
+    Deliberation,
+    DeliberationAnalysis,
+    DeliberationArea,
+    DeliberationLink,
+    DeliberationPhase,
+    Statement,
+    StatementStatus,
+    StatementVote,
+)
+from consult.models.meetings import (
+    MEETING_KIND_LABELS,
+    AgendaItem,
+    FollowUpAction,
+    Meeting,
+    MeetingKind,
+    MeetingRecord,
+)
+
+__all__ = [
+    "CHOICE_LABELS",
+    "DELIBERATION_PHASE_LABELS",
+    "MAX_DEPTH",
+    "MAX_STATEMENT",
+    "MEETING_KIND_LABELS",
+    "STANCE_LABELS",
+    "STATEMENT_STATUS_LABELS",
+    "SUBJECT_LABELS",
+    "AgendaItem",
+    "Choice",
+    "Comment",
+    "CommentReport",
+    "Deliberation",
+    "DeliberationAnalysis",
+    "DeliberationArea",
+    "DeliberationLink",
+    "DeliberationPhase",
+    "FollowUpAction",
+    "Meeting",
+    "MeetingKind",
+    "MeetingRecord",
+    "Stance",
+    "Statement",
+    "StatementStatus",
+    "StatementVote",
+    "SubjectType",
+]

@@ -1,0 +1,125 @@
+"""Who may do what in consultation: one function, one table of (action, subject) cases per
+concept (discussion, deliberation rounds, meetings).
+
+Pure: it looks only at the user, the subject and what is already loaded on it (a statement's
+`deliberation`), never at the database; `now` is passed in where time matters. Services call
+it before changing anything; templates call it to show buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from consult.models import (
+    MAX_DEPTH,
+    Comment,
+    Deliberation,
+    DeliberationPhase,
+    Meeting,
+    Statement,
+    StatementStatus,
+)
+from core.models import User
+from core.permissions import is_staff, is_verified_resident
+
+EDIT_WINDOW = timedelta(minutes=15)  # an author may edit a comment this long after posting
+
+COMMENT_ACTIONS = frozenset(
+    {"comment", "reply", "edit_comment", "report_comment", "hide_comment", "see_reports"}
+)
+DELIBERATION_ACTIONS = frozenset(
+    {
+        "create_deliberation",
+        "edit_deliberation",
+        "advance_deliberation",
+        "publish_decision",
+        "submit_statement",
+        "moderate_statement",
+        "vote_statement",
+    }
+)
+MEETING_ACTIONS = frozenset(
+    {"schedule_meeting", "edit_meeting", "record_minutes", "manage_actions"}
+)
+
+
+def may_post(user: User | None) -> bool:
+    """Verified residents and staff take part in discussions; the public reads."""
+    return is_verified_resident(user) or is_staff(user)
+
+
+def can(user: User | None, action: str, subject: Any = None, now: datetime | None = None) -> bool:
+    """May `user` do `action` on `subject` now? Unknown actions are refused."""
+    if action in COMMENT_ACTIONS:
+        return _can_discuss(user, action, subject, now or datetime.now(UTC))
+    if action in DELIBERATION_ACTIONS:
+        return _can_deliberate(user, action, subject)
+    if action in MEETING_ACTIONS:
+        return _can_meet(user, action, subject)
+    return False
+
+
+def _can_discuss(user: User | None, action: str, subject: Any, now: datetime) -> bool:
+    """Comments. `subject`: None for a new top-level comment (the subject's own rules, such
+    as a deliberation round's phase, are checked by the service), else the Comment."""
+    match action, subject:
+        case "comment", _:
+            return may_post(user)
+        case "reply", Comment() as parent:
+            return may_post(user) and not parent.hidden and parent.depth < MAX_DEPTH
+        case "edit_comment", Comment() as comment:
+            return (
+                user is not None
+                and comment.author_id == user.id
+                and not comment.hidden
+                and now - comment.created_at <= EDIT_WINDOW
+            )
+        case "report_comment", Comment() as comment:
+            return may_post(user) and comment.author_id != user.id and not comment.hidden
+        case "hide_comment", Comment() as comment:
+            return is_staff(user) and not comment.hidden
+        case "see_reports", _:
+            return is_staff(user)
+    return False
+
+
+def _can_deliberate(user: User | None, action: str, subject: Any) -> bool:
+    """Deliberation rounds and statements. `subject`: a Deliberation, or a Statement with its
+    `deliberation` loaded."""
+    match action, subject:
+        case "create_deliberation", _:
+            return is_staff(user)
+        case "edit_deliberation", Deliberation() as d:
+            return is_staff(user) and d.phase != DeliberationPhase.PUBLISHED
+        case "advance_deliberation", Deliberation() as d:
+            return is_staff(user) and d.phase_enum.next is not None
+        case "publish_decision", Deliberation() as d:
+            return is_staff(user) and d.phase == DeliberationPhase.DECIDING
+        case "submit_statement", Deliberation() as d:
+            return is_verified_resident(user) and d.phase == DeliberationPhase.COLLECTING
+        case "moderate_statement", Statement() as s:
+            return (
+                is_staff(user)
+                and s.status == StatementStatus.PENDING
+                and s.deliberation.open_for_votes
+            )
+        case "vote_statement", Statement() as s:
+            return (
+                is_verified_resident(user)
+                and s.status == StatementStatus.APPROVED
+                and s.author_id != user.id
+                and s.deliberation.open_for_votes
+            )
+    return False
+
+
+def _can_meet(user: User | None, action: str, subject: Any) -> bool:
+    """Meetings, their minutes and follow-up actions: the council's. `subject`: a Meeting
+    (none for scheduling one)."""
+    match action, subject:
+        case "schedule_meeting", _:
+            return is_staff(user)
+        case "edit_meeting" | "record_minutes" | "manage_actions", Meeting():
+            return is_staff(user)
+    return False

@@ -1,0 +1,5 @@
+"""Consultation's pure rules: no I/O, no database; tested against hand-worked examples.
+
+- `opinion`: common ground, opinion groups and divisive statements of a deliberation round;
+- `recurrence`: meetings' recurrence rules, bounded and expanded in the district's time zone.
+"""

@@ -87,8 +87,11 @@ test-fast: install-test compile
 # of money, every figure beside a trivial route's in the same run. The load comes from wrk, a
 # separate compiled program (Debian: `apt-get install wrk`; without it the bench says so and
 # stops). BENCH_ARGS: --small (a smoke run), --only district|money, --explain (query plans).
+# Then consultation (tests/bench/bench_consult.py): a 10,000-comment thread, common ground of
+# 2,000 voters, 64 residents voting on statements at once.
 bench: install-test compile
 	$(BIN)/python -m tests.bench.bench_app $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_consult $(filter --small --explain,$(BENCH_ARGS))
 
 bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules

@@ -1,9 +1,9 @@
 """Clustering for opinion groups, numpy only: PCA to two dimensions, k-means with k-means++
 seeding, and the mean silhouette score that chooses k.
 
-- `project`: the rows of a centred matrix on its first two principal components (SVD). The
-  sign of each component is fixed (its largest loading is positive, as scikit-learn's
-  `svd_flip`) so that the coordinates do not depend on the LAPACK build.
+- `project`: the rows of a centred matrix on its first two principal components (its first
+  two right singular vectors). The sign of each component is fixed (its largest loading is
+  positive, as scikit-learn's `svd_flip`) so that the coordinates do not depend on LAPACK.
 - `kmeans`: Lloyd's algorithm from k-means++ seeds drawn from the numpy `Generator` it is
   given, best of `restarts` runs by inertia (within-cluster sum of squares). A cluster left
   empty takes the point farthest from its centre. Deterministic for a given generator state.
@@ -50,14 +50,23 @@ def project(centred: np.ndarray, dims: int = 2) -> np.ndarray:
     out = np.zeros((n, dims))
     if n == 0 or m == 0:
         return out
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    components = vt[:dims]
+    # The components are the right singular vectors of the centred matrix; they are taken
+    # from the eigenvectors of its smaller Gram matrix (the same vectors): one LAPACK call on
+    # a statements x statements matrix instead of a full SVD's many multithreaded BLAS calls,
+    # which a busy two-core server made ten times slower (0.03 s became 0.3 - 1.3 s).
+    if m <= n:
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        components = vectors[:, ::-1][:, :dims].T
+    else:
+        values, vectors = np.linalg.eigh(centred @ centred.T)
+        left = vectors[:, ::-1][:, :dims]
+        singular = np.sqrt(np.maximum(values[::-1][:dims], 0))
+        components = (centred.T @ left).T / np.where(singular > 1e-9, singular, np.inf)[:, None]
     # the largest loading of each component positive: the same sign on every machine
     biggest = np.argmax(np.abs(components), axis=1)
     signs = np.sign(components[np.arange(len(components)), biggest])
     signs[signs == 0] = 1
-    components = components * signs[:, None]
-    out[:, : len(components)] = centred @ components.T
+    out[:, : len(components)] = centred @ (components * signs[:, None]).T
     return out
 
 

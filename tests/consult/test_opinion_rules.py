@@ -172,6 +172,19 @@ def test_silhouette_computed_by_blocks_equals_the_plain_definition(monkeypatch):
     assert mean_silhouettes(points, [labels]) == pytest.approx([np.mean(plain)])
 
 
+@pytest.mark.parametrize("shape", [(40, 6), (6, 40), (5, 1), (1, 5)])
+def test_the_projection_is_the_svd_one(shape):
+    x = np.random.default_rng(8).normal(size=shape)
+    x -= x.mean(axis=0)
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    expected = np.zeros((shape[0], 2))
+    expected[:, : len(s[:2])] = (u * s)[:, :2]
+    got = clustering.project(x)
+    for d in range(2):  # equal up to the sign of each component
+        sign = 1 if got[:, d] @ expected[:, d] >= 0 else -1
+        assert got[:, d] == pytest.approx(sign * expected[:, d], abs=1e-9)
+
+
 def test_one_round_blob_is_not_clustered():
     points = np.random.default_rng(5).normal(size=(300, 2))
     outcome = choose_clusters(points, np.random.default_rng(0), min_size=5)

@@ -1,5 +1,6 @@
 """Consultation's pure rules: no I/O, no database; tested against hand-worked examples.
 
-- `opinion`: common ground, opinion groups and divisive statements of a deliberation round;
+- `opinion`: common ground, opinion groups and divisive statements of a deliberation round
+  (`clustering`: PCA, seeded k-means and silhouette, with numpy);
 - `recurrence`: meetings' recurrence rules, bounded and expanded in the district's time zone.
 """

@@ -34,11 +34,13 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
 DISTRICT_TZ = ZoneInfo("Asia/Shanghai")
+_Day = TypeVar("_Day", date, datetime)
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 PARTS = ("FREQ", "INTERVAL", "BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "WKST", "COUNT", "UNTIL")
@@ -242,7 +244,8 @@ def check(value: str, start: datetime) -> Series:
     return Series(rrule, tuple(found))
 
 
-def add_years(moment: datetime, years: int) -> datetime:
+def add_years(moment: _Day, years: int) -> _Day:
+    """The same day `years` later (a date or a datetime; 29 February becomes the 28th)."""
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:  # 29 February

@@ -80,3 +80,29 @@ def at(day: date, hour: int = 19, minute: int = 0) -> datetime:
 
 def key(day: date, hour: int = 19) -> str:
     return recurrence.occurrence_key(at(day, hour))
+
+
+async def seed_for_pages(council: User, proposal: Proposal) -> dict:
+    """For tests/test_pages.py: a monthly talk with an agenda item, minutes of its first
+    meeting and an action about `proposal` (ids for the routes' path parameters)."""
+    from consult.services import meeting_agenda, meeting_records
+
+    meeting = await schedule(council)
+    link = {"link": "proposal", "number": str(proposal.id)}
+    item = await meeting_agenda.add_agenda_item(council, meeting.id, {"title": "Benches", **link})
+    first = at(sixteenth(2))
+    await meeting_records.record_minutes(
+        council, meeting.id, first, {"attendance": "20", "minutes": "Talked."}
+    )
+    action = await meeting_records.add_action(
+        council,
+        meeting.id,
+        first,
+        {"title": "Survey", "owner": "Office", "due_on": local_today().isoformat(), **link},
+    )
+    return {
+        "meeting_id": meeting.id,
+        "agenda_id": item.id,
+        "action_id": action.id,
+        "occurrence": recurrence.occurrence_key(first),
+    }

@@ -90,12 +90,12 @@ def recurrence_words(meeting: Meeting) -> str:
     if not meeting.rrule:
         return ""
     s = recurrence.shape(meeting.rrule)
-    rule = _rule_words(meeting, s)
+    words = _rule_words(meeting, s)
     if s.count is not None:
-        return _("{rule}, {count} times in all", rule=rule, count=s.count)
-    if s.until is not None:
-        return _("{rule}, until {day}", rule=rule, day=format_day(s.until, "long"))
-    return rule
+        words = _("{rule}, {count} times in all", rule=words, count=s.count)
+    elif s.until is not None:
+        words = _("{rule}, until {day}", rule=words, day=format_day(s.until, "long"))
+    return words[:1].upper() + words[1:]  # a sentence in English; nothing changes in Chinese
 
 
 def when_words(at: datetime, duration_minutes: int) -> str:

@@ -32,7 +32,7 @@ async def test_a_council_member_schedules_a_monthly_talk_on_the_16th_without_jav
     page = await client.get(f"/consult/meetings/{meeting.id}")
     text = page_text(page.text)
     assert "The meeting has been scheduled." in text
-    assert "every month on day 16, 12 times in all" in text
+    assert "Every month on day 16, 12 times in all" in text
     assert "19:00–20:30" in text
     assert "East Gate" in text and "Community centre, room 2" in text
     assert not audit_html(page.text)

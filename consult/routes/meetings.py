@@ -432,6 +432,7 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
             ahead = recurrence.between(m.starts_at, m.rrule, after=now)
             at = ahead[0] if ahead else recurrence.occurrences(m.starts_at, m.rrule)[-1]
         items.append({"item": item, "meeting": m, "at": at, "key": recurrence.occurrence_key(at)})
+    items.sort(key=lambda row: row["at"], reverse=True)
     for act in actions:
         act.overdue = meeting_pages.overdue(act)
         act.key = recurrence.occurrence_key(act.record.occurrence_at)

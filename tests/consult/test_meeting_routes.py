@@ -628,3 +628,46 @@ async def test_the_panel_reads_two_indexed_queries(app, db):
     assert html.count("Talk ") == 10  # five agenda items, five actions
     assert await panel(request, "proposal", 999999) == ""
     assert await panel(request, "meeting", 1) == ""
+
+
+async def test_meeting_pages_have_unique_ids_for_every_role(client, db):
+    from collections import Counter
+    from html.parser import HTMLParser
+
+    from tests.consult.meetings_setup import seed_for_pages
+
+    class Ids(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: Counter = Counter()
+
+        def handle_starttag(self, tag, attrs):
+            ident = dict(attrs).get("id")
+            if ident:
+                self.ids[ident] += 1
+
+    t = await town()
+    ids = await seed_for_pages(t.council, t.proposal)
+    m, occ = ids["meeting_id"], ids["occurrence"]
+    paths = [
+        "/consult/meetings",
+        f"/consult/meetings/{m}",
+        f"/consult/meetings/{m}/at/{occ}",
+        f"/budget/proposals/{t.proposal.id}",
+    ]
+    for username in (None, "resident", "council"):
+        if username:
+            await login(client, username)
+        extra = (
+            ["/consult/meetings/new", f"/consult/meetings/{m}/edit"]
+            if username == "council"
+            else []
+        )
+        for path in paths + extra + ([f"/consult/meetings/{m}/cancel"] if extra else []):
+            response = await client.get(path)
+            assert response.status_code == 200, path
+            parser = Ids()
+            parser.feed(response.text)
+            twice = [i for i, n in parser.ids.items() if n > 1]
+            assert twice == [], (username, path, twice)
+            assert not audit_html(response.text), path

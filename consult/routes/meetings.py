@@ -1,12 +1,12 @@
 """Meetings: the list of occurrences (public), a meeting's page with its agenda and what
-happened at each occurrence (public), an occurrence's page; scheduling, editing, cancelling,
-agenda items, minutes and follow-up actions (the council); the public calendar feed at the
-site root (`root_routes`: /meetings.ics); and `panel`, what a proposal's, a budgeting round's
-or a deliberation round's page shows of the meetings about it."""
+happened at each occurrence (public), scheduling, editing, cancelling, agenda items (the
+council); the public calendar feed at the site root (`root_routes`: /meetings.ics). An
+occurrence's page, minutes, follow-up actions and `panel` (what a proposal's, a budgeting
+round's or a deliberation round's page shows of the meetings about it) are in
+`meeting_records`; the names other packages use (`routes`, `root_routes`, `panel`) are here."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
@@ -14,13 +14,16 @@ from babel.dates import get_day_names
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import NoMatchFound, Route
+from starlette.routing import Route
 from starlette_babel import get_locale
 
-from consult.models import MeetingKind, SubjectType
+from consult.models import MeetingKind
 from consult.permissions import can
+from consult.routes import meeting_records
+from consult.routes.meeting_common import detail_url, page
+from consult.routes.meeting_records import panel
 from consult.rules import recurrence
-from consult.services import meeting_agenda, meeting_calendar, meeting_pages, meeting_records
+from consult.services import meeting_agenda, meeting_calendar, meeting_pages
 from consult.services import meetings as svc
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.i18n import _, label
@@ -32,57 +35,10 @@ from core.web import (
     login_required,
     read_form,
     redirect,
-    render,
-    render_fragment,
     route_url,
-    safe_next,
     subject_panels,
     with_user,
 )
-
-# What an agenda item or an action may be about, and the page it links to.
-_SUBJECT_PAGES = {
-    SubjectType.PROPOSAL: ("budget:proposal_detail", "proposal_id"),
-    SubjectType.ROUND: ("budget:round_detail", "round_id"),
-    SubjectType.DELIBERATION: ("consult:deliberation_detail", "deliberation_id"),
-}
-
-
-def _subject_url(request: Request) -> Any:
-    def url(kind: str | None, ident: int | None) -> str | None:
-        page = _SUBJECT_PAGES.get(SubjectType(kind)) if kind else None
-        if page is None or ident is None:
-            return None
-        try:
-            return str(route_url(request, page[0], **{page[1]: ident}))
-        except NoMatchFound:  # a page not (yet) served
-            return None
-
-    return url
-
-
-def _page(request: Request, name: str, ctx: dict[str, Any], **kwargs: Any) -> Response:
-    """render() with what every meeting template uses."""
-    base = {
-        "can": can,
-        "MeetingKind": MeetingKind,
-        "words": meeting_pages.recurrence_words,
-        "when": meeting_pages.when_words,
-        "local_day": recurrence.local_date,
-        "subject_url": _subject_url(request),
-        "DISTRICT": svc.DISTRICT,
-    }
-    return render(request, f"consult/{name}", {**base, **ctx}, **kwargs)
-
-
-def _detail_url(request: Request, meeting_id: int, anchor: str = "") -> str:
-    url = str(request.url_for("consult:meeting_detail", meeting_id=meeting_id))
-    return url + (f"#{anchor}" if anchor else "")
-
-
-def _occurrence_url(request: Request, meeting_id: int, key: str) -> str:
-    return str(request.url_for("consult:meeting_occurrence", meeting_id=meeting_id, occurrence=key))
-
 
 # --- the list and the calendar ---------------------------------------------------------------
 
@@ -107,7 +63,7 @@ async def meeting_list(request: Request) -> Response:
         "feed_url": feed,
         "filtered": bool(filters.area or filters.kind),
     }
-    return _page(request, "meeting_list.html", ctx, block="results")
+    return page(request, "meeting_list.html", ctx, block="results")
 
 
 async def calendar_feed(request: Request) -> Response:
@@ -172,7 +128,7 @@ async def meeting_detail(request: Request) -> Response:
     what happened at each occurrence held, the council's forms, and its discussion."""
     ctx = await _detail_ctx(request, request.path_params["meeting_id"])
     ctx["panels"] = await subject_panels(request, "meeting", ctx["meeting"].id)
-    return _page(request, "meeting_detail.html", ctx)
+    return page(request, "meeting_detail.html", ctx)
 
 
 def _weekday_options() -> list[tuple[str, str]]:
@@ -219,10 +175,10 @@ async def meeting_new(request: Request) -> Response:
             meeting = await svc.schedule_meeting(user, form)
         except ValidationError as exc:
             ctx = await _form_ctx(values=values, errors=exc.errors, meeting=None)
-            return _page(request, "meeting_form.html", ctx, status_code=422)
+            return page(request, "meeting_form.html", ctx, status_code=422)
         flash(request, _("The meeting has been scheduled."))
-        return redirect(request, _detail_url(request, meeting.id))
-    return _page(request, "meeting_form.html", await _form_ctx(values=values, meeting=None))
+        return redirect(request, detail_url(request, meeting.id))
+    return page(request, "meeting_form.html", await _form_ctx(values=values, meeting=None))
 
 
 @login_required
@@ -241,10 +197,10 @@ async def meeting_edit(request: Request) -> Response:
             await svc.edit_meeting(user, meeting.id, form)
         except ValidationError as exc:
             ctx = await _form_ctx(values=values, errors=exc.errors, meeting=meeting)
-            return _page(request, "meeting_form.html", ctx, status_code=422)
+            return page(request, "meeting_form.html", ctx, status_code=422)
         flash(request, _("Your changes have been saved."))
-        return redirect(request, _detail_url(request, meeting.id))
-    return _page(request, "meeting_form.html", await _form_ctx(values=values, meeting=meeting))
+        return redirect(request, detail_url(request, meeting.id))
+    return page(request, "meeting_form.html", await _form_ctx(values=values, meeting=meeting))
 
 
 @login_required
@@ -262,11 +218,11 @@ async def meeting_cancel(request: Request) -> Response:
             await svc.cancel_meeting(user, meeting.id, form)
         except ValidationError as exc:
             ctx = {"meeting": meeting, "values": values, "errors": exc.errors}
-            return _page(request, "meeting_cancel.html", ctx, status_code=422)
+            return page(request, "meeting_cancel.html", ctx, status_code=422)
         flash(request, _("The meeting has been cancelled."), "info")
-        return redirect(request, _detail_url(request, meeting.id))
+        return redirect(request, detail_url(request, meeting.id))
     ctx = {"meeting": meeting, "values": values, "errors": {}}
-    return _page(request, "meeting_cancel.html", ctx)
+    return page(request, "meeting_cancel.html", ctx)
 
 
 # --- agenda ----------------------------------------------------------------------------------
@@ -276,9 +232,9 @@ async def _agenda_done(request: Request, meeting_id: int, message: str) -> Respo
     """After an agenda change: htmx gets the agenda back in place; others the page."""
     if is_htmx(request):
         ctx = await _detail_ctx(request, meeting_id)
-        return _page(request, "meeting_detail.html", ctx, block="agenda")
+        return page(request, "meeting_detail.html", ctx, block="agenda")
     flash(request, message)
-    return redirect(request, _detail_url(request, meeting_id, "agenda"))
+    return redirect(request, detail_url(request, meeting_id, "agenda"))
 
 
 @login_required
@@ -292,7 +248,7 @@ async def agenda_add(request: Request) -> Response:
         values = {k: str(form.get(k) or "") for k in ("title", "occurrence", "link", "number")}
         ctx = await _detail_ctx(request, meeting_id, values=values, errors=exc.errors)
         ctx["panels"] = await subject_panels(request, "meeting", meeting_id)
-        return _page(request, "meeting_detail.html", ctx, status_code=422, block="agenda")
+        return page(request, "meeting_detail.html", ctx, status_code=422, block="agenda")
     return await _agenda_done(request, meeting_id, _("The item has been added to the agenda."))
 
 
@@ -314,131 +270,7 @@ async def agenda_move(request: Request) -> Response:
     return await _agenda_done(request, meeting_id, _("The agenda has been reordered."))
 
 
-# --- an occurrence: minutes and actions ------------------------------------------------------
-
-
-async def _occurrence_ctx(request: Request, **extra: Any) -> dict[str, Any]:
-    meeting = await svc.get_meeting(request.path_params["meeting_id"])
-    at = recurrence.parse_occurrence_key(request.path_params["occurrence"])
-    if at is None or not recurrence.is_occurrence(meeting.starts_at, meeting.rrule, at):
-        raise NotFound(_("This meeting does not take place at that time."))
-    data = await meeting_pages.occurrence_page(meeting, at)
-    rec = data["record"]
-    user = request.state.user
-    ctx = {
-        "meeting": meeting,
-        "at": at,
-        "key": recurrence.occurrence_key(at),
-        "begun": at <= datetime.now(UTC),
-        "cancelled": meeting_pages.cancelled_at(meeting.cancelled_at, at),
-        **data,
-        "links": await meeting_agenda.link_choices()
-        if rec and can(user, "manage_actions", meeting)
-        else [],
-        "record_values": {
-            "attendance": str(rec.attendance) if rec else "",
-            "minutes": rec.minutes if rec else "",
-        },
-        "record_errors": {},
-        "values": {},
-        "errors": {},
-    }
-    return {**ctx, **extra}
-
-
-@with_user
-async def meeting_occurrence(request: Request) -> Response:
-    """One occurrence: its agenda, attendance and minutes, follow-up actions and the council's
-    forms once it has begun."""
-    return _page(request, "meeting_occurrence.html", await _occurrence_ctx(request))
-
-
-@login_required
-async def meeting_record(request: Request) -> Response:
-    """The council records or corrects attendance and minutes (403 before the meeting has
-    begun, 422 for a time that is not one of its dates)."""
-    form = await read_form(request)
-    at = recurrence.parse_occurrence_key(request.path_params["occurrence"])
-    meeting_id = request.path_params["meeting_id"]
-    try:
-        await meeting_records.record_minutes(request.state.user, meeting_id, at, form)
-    except ValidationError as exc:
-        if not exc.errors:  # not one of the meeting's dates: no form to show again
-            raise
-        values = {k: str(form.get(k) or "") for k in ("attendance", "minutes")}
-        ctx = await _occurrence_ctx(request, record_values=values, record_errors=exc.errors)
-        return _page(request, "meeting_occurrence.html", ctx, status_code=422)
-    flash(request, _("The minutes have been saved."))
-    return redirect(
-        request, _occurrence_url(request, meeting_id, request.path_params["occurrence"])
-    )
-
-
-@login_required
-async def action_add(request: Request) -> Response:
-    """The council adds a follow-up action to an occurrence's minutes."""
-    form = await read_form(request)
-    at = recurrence.parse_occurrence_key(request.path_params["occurrence"])
-    meeting_id = request.path_params["meeting_id"]
-    try:
-        await meeting_records.add_action(request.state.user, meeting_id, at, form)
-    except ValidationError as exc:
-        if not exc.errors:
-            raise
-        values = {k: str(form.get(k) or "") for k in ("title", "owner", "due_on", "link", "number")}
-        ctx = await _occurrence_ctx(request, values=values, errors=exc.errors)
-        return _page(request, "meeting_occurrence.html", ctx, status_code=422)
-    flash(request, _("The follow-up action has been added."))
-    url = _occurrence_url(request, meeting_id, request.path_params["occurrence"])
-    return redirect(request, url + "#actions")
-
-
-@login_required
-async def action_done(request: Request) -> Response:
-    """The council marks an action done, or undoes it; htmx gets the action back in place."""
-    form = await read_form(request)
-    act = await meeting_records.set_action_done(
-        request.state.user, request.path_params["action_id"], form.get("done") == "1"
-    )
-    if is_htmx(request):
-        meeting = await svc.get_meeting(act.meeting_id)
-        act.overdue = meeting_pages.overdue(act)
-        titles = await meeting_agenda.subject_titles([(act.subject_type, act.subject_id)])
-        ctx = {"act": act, "meeting": meeting, "titles": titles, "next": form.get("next") or ""}
-        return _page(request, "_meeting_action.html", ctx)
-    flash(request, _("Marked as done.") if act.done_at else _("Marked as not done."), "info")
-    fallback = _detail_url(request, act.meeting_id)
-    return redirect(request, safe_next(str(form.get("next") or ""), fallback))
-
-
-# --- on other subjects' pages ----------------------------------------------------------------
-
-
-async def panel(request: Request, subject_type: str, subject_id: int) -> str:
-    """On a proposal's, a budgeting round's or a deliberation round's page: the meetings whose
-    agenda lists it and the follow-up actions about it (two indexed queries; "" when none)."""
-    if subject_type not in _SUBJECT_PAGES:
-        return ""
-    agenda, actions = await meeting_records.subject_items(subject_type, subject_id)
-    if not agenda and not actions:
-        return ""
-    now = datetime.now(UTC)
-    items = []
-    for item in agenda:
-        m = item.meeting
-        if item.occurrence_at is not None:
-            at = item.occurrence_at
-        else:  # the standing agenda: the next occurrence, else the last
-            ahead = recurrence.between(m.starts_at, m.rrule, after=now)
-            at = ahead[0] if ahead else recurrence.occurrences(m.starts_at, m.rrule)[-1]
-        items.append({"item": item, "meeting": m, "at": at, "key": recurrence.occurrence_key(at)})
-    items.sort(key=lambda row: row["at"], reverse=True)
-    for act in actions:
-        act.overdue = meeting_pages.overdue(act)
-        act.key = recurrence.occurrence_key(act.record.occurrence_at)
-    ctx = {"items": items, "actions": actions, "label": label}
-    return render_fragment(request, "consult/_meeting_panel.html", ctx)
-
+__all__ = ["panel", "root_routes", "routes"]
 
 routes = [
     Route("/meetings", meeting_list, name="meeting_list"),
@@ -471,29 +303,7 @@ routes = [
         methods=["POST"],
         name="meeting_agenda_move",
     ),
-    Route(
-        "/meetings/{meeting_id:int}/at/{occurrence}",
-        meeting_occurrence,
-        name="meeting_occurrence",
-    ),
-    Route(
-        "/meetings/{meeting_id:int}/at/{occurrence}/minutes",
-        meeting_record,
-        methods=["POST"],
-        name="meeting_record",
-    ),
-    Route(
-        "/meetings/{meeting_id:int}/at/{occurrence}/actions",
-        action_add,
-        methods=["POST"],
-        name="meeting_action_add",
-    ),
-    Route(
-        "/meetings/actions/{action_id:int}/done",
-        action_done,
-        methods=["POST"],
-        name="meeting_action_done",
-    ),
+    *meeting_records.routes,
 ]
 
 root_routes = [Route("/meetings.ics", calendar_feed, name="meetings_ics")]

@@ -149,7 +149,7 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     for act in actions:
         act.overdue = meeting_pages.overdue(act)
         act.key = recurrence.occurrence_key(act.record.occurrence_at)
-    ctx = {"items": items, "actions": actions, "label": label}
+    ctx = {"items": items, "actions": actions, "label": label, "when": meeting_pages.when_words}
     return render_fragment(request, "consult/_meeting_panel.html", ctx)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from starlette.requests import Request
+
 from consult.models import AgendaItem, FollowUpAction, Meeting, MeetingRecord
 from core.i18n import local_today
 from core.models import AuditEntry
@@ -14,6 +16,25 @@ from tests.helpers import app_client, login, page_text, post_form
 from tests.test_pages import audit_html
 
 HX = {"HX-Request": "true"}
+
+
+def bare_request(app) -> Request:
+    """A GET request of an anonymous visitor, for calling a panel directly."""
+    scope = {
+        "type": "http",
+        "app": app,
+        "router": app.router,
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "query_string": b"",
+        "session": {},
+    }
+    request = Request(scope)
+    request.state.user = None
+    return request
 
 
 async def test_a_council_member_schedules_a_monthly_talk_on_the_16th_without_javascript(client, db):
@@ -589,8 +610,6 @@ async def test_an_overdue_action_is_marked_on_the_proposal_page(client, db):
 
 
 async def test_the_panel_reads_two_indexed_queries(app, db):
-    from starlette.requests import Request
-
     from consult.routes.meetings import panel
     from consult.services import meeting_agenda, meeting_records
     from tests.consult.meetings_setup import at
@@ -608,20 +627,7 @@ async def test_the_panel_reads_two_indexed_queries(app, db):
             at(sixteenth(1)),
             {"title": "Act", "owner": "Office", "due_on": local_today().isoformat(), **link},
         )
-    scope = {
-        "type": "http",
-        "app": app,
-        "router": app.router,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "path": "/",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "query_string": b"",
-        "session": {},
-    }
-    request = Request(scope)
-    request.state.user = None
+    request = bare_request(app)
     with count_queries() as queries:
         html = await panel(request, "proposal", t.proposal.id)
     assert len(queries) == 2, queries
@@ -671,3 +677,33 @@ async def test_meeting_pages_have_unique_ids_for_every_role(client, db):
             twice = [i for i, n in parser.ids.items() if n > 1]
             assert twice == [], (username, path, twice)
             assert not audit_html(response.text), path
+
+
+async def test_an_agenda_item_about_a_deliberation_round_shows_on_its_panel(app, client, db):
+    from datetime import date
+
+    from consult.models import Deliberation
+    from consult.routes.meetings import panel
+
+    t = await town()
+    waste = await Deliberation.create(
+        title="Waste sorting", starts_on=date(2026, 9, 1), ends_on=date(2026, 12, 31)
+    )
+    meeting = await schedule(t.council, title="Waste talk")
+    await login(client, "council")
+    form = await client.get(f"/consult/meetings/{meeting.id}")
+    assert f'value="deliberation:{waste.id}"' in form.text
+    response = await post_form(
+        client,
+        f"/consult/meetings/{meeting.id}/agenda",
+        {"title": "What residents agree on", "link": f"deliberation:{waste.id}"},
+    )
+    assert response.status_code == 303
+    item = await AgendaItem.get(meeting_id=meeting.id)
+    assert (item.subject_type, item.subject_id) == ("deliberation", waste.id)
+    text = page_text((await client.get(f"/consult/meetings/{meeting.id}")).text)
+    assert "Deliberation round: Waste sorting" in text
+
+    request = bare_request(app)
+    html = page_text(await panel(request, "deliberation", waste.id))
+    assert "Waste talk" in html and "On the agenda: What residents agree on" in html

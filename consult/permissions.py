@@ -40,7 +40,14 @@ DELIBERATION_ACTIONS = frozenset(
     }
 )
 MEETING_ACTIONS = frozenset(
-    {"schedule_meeting", "edit_meeting", "record_minutes", "manage_actions"}
+    {
+        "schedule_meeting",
+        "edit_meeting",
+        "cancel_meeting",
+        "manage_agenda",
+        "record_minutes",
+        "manage_actions",
+    }
 )
 
 
@@ -115,11 +122,15 @@ def _can_deliberate(user: User | None, action: str, subject: Any) -> bool:
 
 
 def _can_meet(user: User | None, action: str, subject: Any) -> bool:
-    """Meetings, their minutes and follow-up actions: the council's. `subject`: a Meeting
-    (none for scheduling one)."""
+    """Meetings, their agendas, minutes and follow-up actions: the council's; the public
+    reads. `subject`: a Meeting (none for scheduling one). A cancelled meeting is no longer
+    changed, but what happened at its meetings before the cancellation is still recorded
+    (which occurrences have begun is the service's check: it needs the time)."""
     match action, subject:
         case "schedule_meeting", _:
             return is_staff(user)
-        case "edit_meeting" | "record_minutes" | "manage_actions", Meeting():
+        case "edit_meeting" | "cancel_meeting" | "manage_agenda", Meeting() as meeting:
+            return is_staff(user) and meeting.cancelled_at is None
+        case "record_minutes" | "manage_actions", Meeting():
             return is_staff(user)
     return False

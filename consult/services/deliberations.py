@@ -483,7 +483,12 @@ async def list_page(filters: DeliberationFilters, number: int | None) -> Page:
 
 async def list_years() -> list[int]:
     """The years in which rounds started, newest first (for the year filter)."""
-    days = await Deliberation.all().distinct().values_list("starts_on", flat=True)
+    days = (
+        await Deliberation.all()
+        .order_by("starts_on")
+        .distinct()
+        .values_list("starts_on", flat=True)
+    )
     return sorted({d.year for d in days}, reverse=True)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import NoMatchFound, Route
 
 from consult.models import DeliberationPhase, SubjectType
 from consult.permissions import can, concerns
@@ -41,6 +41,14 @@ LINKED_SUBJECTS = (SubjectType.PROPOSAL, SubjectType.ROUND, SubjectType.MEETING)
 
 def detail_url(request: Request, deliberation_id: int) -> str:
     return str(request.url_for("consult:deliberation_detail", deliberation_id=deliberation_id))
+
+
+def meeting_url(request: Request, meeting_id: int) -> str | None:
+    """A meeting's page, once the meetings' routes name it `consult:meeting_detail`."""
+    try:
+        return str(request.url_for("consult:meeting_detail", meeting_id=meeting_id))
+    except NoMatchFound:
+        return None
 
 
 @with_user
@@ -77,6 +85,7 @@ async def round_page_context(request: Request, d: Any, **extra: Any) -> dict[str
         "voting": voting,
         "analysis": await analysis_of(d),
         "links": await service.decision_links(d) if published else [],
+        "meeting_url": lambda meeting_id: meeting_url(request, meeting_id),
         "values": {},
         "errors": {},
         **extra,

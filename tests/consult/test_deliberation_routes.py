@@ -10,10 +10,23 @@ import pytest
 from starlette.requests import Request
 
 from budget.models import Phase, ProposalStatus
-from consult.models import Deliberation, DeliberationLink, DeliberationPhase, Meeting
+from consult.models import Choice, Deliberation, DeliberationLink, DeliberationPhase, Meeting
 from consult.routes.deliberations import panel
-from tests.consult.deliberation_setup import district, make_deliberation
-from tests.helpers import app_client, login, make_proposal, make_round, page_text, post_form
+from tests.consult.deliberation_setup import (
+    district,
+    make_deliberation,
+    make_statement,
+    make_vote,
+)
+from tests.helpers import (
+    app_client,
+    login,
+    make_proposal,
+    make_round,
+    make_user,
+    page_text,
+    post_form,
+)
 from tests.querycount import count_queries
 
 LIST = "/consult/deliberations"
@@ -243,3 +256,23 @@ async def test_the_panel_is_one_query_and_empty_when_nothing_concerns_the_subjec
     with count_queries() as queries:
         assert await panel(request, "deliberation", published.id) == ""
     assert queries == []
+
+
+async def test_a_rounds_page_costs_the_same_queries_for_many_statements_and_votes(client, db):
+    s = await district()
+    first = await make_statement(s.d, s.bob, "First")
+    await make_vote(first, s.carol, Choice.AGREE)
+    await login(client, "alice")
+    await client.get(page_url(s.d))  # the analysis computed and kept
+    with count_queries() as few:
+        await client.get(page_url(s.d))
+    for i in range(15):
+        statement = await make_statement(s.d, s.bob, f"Statement {i}")
+        for j in range(3):
+            voter = await make_user(f"v{i}-{j}", area=s.east)
+            await make_vote(statement, voter, Choice.DISAGREE)
+    await Deliberation.filter(id=s.d.id).update(votes_version=99)
+    await client.get(page_url(s.d))
+    with count_queries() as many:
+        await client.get(page_url(s.d))
+    assert len(many) == len(few), many

@@ -16,6 +16,7 @@ from starlette.routing import NoMatchFound, Route
 from consult.models import DeliberationPhase, SubjectType
 from consult.permissions import can, concerns
 from consult.routes import statements as statement_routes
+from consult.services import decisions
 from consult.services import deliberations as service
 from consult.services.analysis import analysis_of
 from consult.services.statements import own_statements, status_counts
@@ -84,7 +85,7 @@ async def round_page_context(request: Request, d: Any, **extra: Any) -> dict[str
         "next": await next_statement(user, d) if voting else None,
         "voting": voting,
         "analysis": await analysis_of(d),
-        "links": await service.decision_links(d) if published else [],
+        "links": await decisions.decision_links(d) if published else [],
         "meeting_url": lambda meeting_id: meeting_url(request, meeting_id),
         "values": {},
         "errors": {},
@@ -179,7 +180,7 @@ async def deliberation_advance(request: Request) -> Response:
 async def _publish_page(
     request: Request, d: Any, values: dict, errors: dict, status_code: int = 200
 ) -> Response:
-    ctx = {"d": d, "values": values, "errors": errors, **await service.decision_choices()}
+    ctx = {"d": d, "values": values, "errors": errors, **await decisions.decision_choices()}
     return render(request, "consult/deliberation_publish.html", ctx, status_code=status_code)
 
 
@@ -192,15 +193,15 @@ async def deliberation_publish(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            d = await service.publish_decision(user, d.id, form)
+            d = await decisions.publish_decision(user, d.id, form)
         except ValidationError as exc:
             return await _publish_page(
-                request, d, service.decision_form_values(form), exc.errors, 422
+                request, d, decisions.decision_form_values(form), exc.errors, 422
             )
         flash(request, _("The decision on {title} is published.", title=d.title))
         return redirect(request, detail_url(request, d.id) + "#decision")
-    require(can(user, "publish_decision", d), service.publish_refusal(d))
-    return await _publish_page(request, d, service.decision_form_values(), {})
+    require(can(user, "publish_decision", d), decisions.publish_refusal(d))
+    return await _publish_page(request, d, decisions.decision_form_values(), {})
 
 
 async def panel(request: Request, subject_type: str, subject_id: int) -> str:
@@ -208,10 +209,10 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     decision concerns it ("" when none; one indexed query)."""
     if subject_type not in LINKED_SUBJECTS:
         return ""
-    decisions = await service.decisions_about(subject_type, subject_id)
-    if not decisions:
+    found = await decisions.decisions_about(subject_type, subject_id)
+    if not found:
         return ""
-    return render_fragment(request, "consult/_deliberation_panel.html", {"decisions": decisions})
+    return render_fragment(request, "consult/_deliberation_panel.html", {"decisions": found})
 
 
 routes: list[Route] = [

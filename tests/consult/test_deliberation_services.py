@@ -16,6 +16,7 @@ from consult.models import (
     DeliberationPhase,
     Meeting,
 )
+from consult.services import decisions
 from consult.services import deliberations as service
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
@@ -159,7 +160,7 @@ async def test_publishing_the_decision_with_its_links(db):
         "rounds": [str(rnd.id)],
         "meetings": [str(meeting.id)],
     }
-    d = await service.publish_decision(s.council, s.d.id, form)
+    d = await decisions.publish_decision(s.council, s.d.id, form)
     d = await Deliberation.get(id=d.id)
     assert d.phase == DeliberationPhase.PUBLISHED and d.published_at is not None
     assert (d.summary, d.decision) == (
@@ -179,7 +180,7 @@ async def test_publishing_the_decision_with_its_links(db):
     }
     entry = await AuditEntry.get(action="deliberation.publish")
     assert entry.public and entry.detail["proposals"] == sorted([proposal.id, other.id])
-    titles = [(i.kind.value, i.title) for i in await service.decision_links(d)]
+    titles = [(i.kind.value, i.title) for i in await decisions.decision_links(d)]
     assert titles == [
         ("proposal", "Bins with lids"),
         ("proposal", "Compost corner"),
@@ -187,7 +188,7 @@ async def test_publishing_the_decision_with_its_links(db):
         ("meeting", "Talk on the 16th"),
     ]
     with pytest.raises(Conflict):  # a second submission
-        await service.publish_decision(s.council, s.d.id, form)
+        await decisions.publish_decision(s.council, s.d.id, form)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +207,7 @@ async def test_a_bad_decision_is_refused_and_nothing_is_published(db, change, fi
     s, *_rest = await _decision_world()
     form = {"summary": "Summary", "decision": "Decision", **change}
     with pytest.raises(ValidationError) as refused:
-        await service.publish_decision(s.council, s.d.id, form)
+        await decisions.publish_decision(s.council, s.d.id, form)
     assert message in refused.value.errors[field]
     d = await Deliberation.get(id=s.d.id)
     assert d.phase == DeliberationPhase.DECIDING and d.decision == ""
@@ -218,12 +219,12 @@ async def test_a_proposal_of_an_imported_election_is_no_subject_of_a_decision(db
     study = await make_round("Imported", phase=Phase.CLOSED, is_study=True)
     imported = await make_proposal(study, None, "Someone else's park")
     with pytest.raises(ValidationError) as refused:
-        await service.publish_decision(
+        await decisions.publish_decision(
             s.council, s.d.id, {"summary": "S", "decision": "D", "proposals": str(imported.id)}
         )
     assert "imported election" in refused.value.errors["proposals"]
     with pytest.raises(ValidationError):
-        await service.publish_decision(
+        await decisions.publish_decision(
             s.council, s.d.id, {"summary": "S", "decision": "D", "rounds": [str(study.id)]}
         )
 
@@ -232,24 +233,24 @@ async def test_the_decision_is_published_only_in_the_deciding_phase_by_the_counc
     s = await district(phase=DeliberationPhase.DISCUSSING)
     form = {"summary": "S", "decision": "D"}
     with pytest.raises(PermissionDenied) as refused:
-        await service.publish_decision(s.council, s.d.id, form)
+        await decisions.publish_decision(s.council, s.d.id, form)
     assert "deciding phase" in refused.value.message
     deciding = await make_deliberation(phase=DeliberationPhase.DECIDING)
     resident = await make_user("eve", role=Role.RESIDENT, area=s.east)
     with pytest.raises(PermissionDenied):
-        await service.publish_decision(resident, deciding.id, form)
+        await decisions.publish_decision(resident, deciding.id, form)
     assert await Deliberation.filter(phase=DeliberationPhase.PUBLISHED).count() == 0
 
 
 async def test_decisions_about_a_subject_are_the_published_ones_only(db):
     s, rnd, proposal, _other, _meeting = await _decision_world()
-    await service.publish_decision(
+    await decisions.publish_decision(
         s.council, s.d.id, {"summary": "S", "decision": "D", "proposals": str(proposal.id)}
     )
     unpublished = await make_deliberation("Draft", phase=DeliberationPhase.DECIDING)
     await DeliberationLink.create(
         deliberation=unpublished, subject_type="proposal", subject_id=proposal.id
     )
-    found = await service.decisions_about("proposal", proposal.id)
+    found = await decisions.decisions_about("proposal", proposal.id)
     assert [d.id for d in found] == [s.d.id]
-    assert await service.decisions_about("round", rnd.id) == []
+    assert await decisions.decisions_about("round", rnd.id) == []

@@ -104,13 +104,12 @@ async def vote_statement(actor: User | None, statement_id: int, choice: object) 
     await with_area_ids(statement.deliberation)
     if not can(actor, "vote_statement", statement):
         raise PermissionDenied(vote_refusal(actor, statement))
-    for attempt in range(3):
-        try:
-            return await _save_vote(actor, statement, value)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return await _save_vote(actor, statement, value)
+    except IntegrityError:
+        # The same resident's simultaneous vote inserted the row first (PostgreSQL reports the
+        # clash once that vote has committed): this one becomes a change of that row.
+        return await _save_vote(actor, statement, value)
 
 
 async def _save_vote(actor: User, statement: Statement, choice: Choice) -> StatementVote:

@@ -36,7 +36,9 @@ DELIBERATION_ACTIONS = frozenset(
         "publish_decision",
         "submit_statement",
         "moderate_statement",
+        "moderate_statements",
         "vote_statement",
+        "vote_in_deliberation",
     }
 )
 MEETING_ACTIONS = frozenset(
@@ -93,18 +95,27 @@ def _can_discuss(user: User | None, action: str, subject: Any, now: datetime) ->
 
 def _can_deliberate(user: User | None, action: str, subject: Any) -> bool:
     """Deliberation rounds and statements. `subject`: a Deliberation, or a Statement with its
-    `deliberation` loaded."""
+    `deliberation` loaded; a round's `area_ids` (the areas it concerns, empty for the whole
+    district) are set by the service that loads it (`consult.services.deliberations`).
+
+    A round reaches "published" only by publishing its decision, never by a bare phase move."""
     match action, subject:
         case "create_deliberation", _:
             return is_staff(user)
         case "edit_deliberation", Deliberation() as d:
             return is_staff(user) and d.phase != DeliberationPhase.PUBLISHED
         case "advance_deliberation", Deliberation() as d:
-            return is_staff(user) and d.phase_enum.next is not None
+            return is_staff(user) and d.phase_enum.next not in (None, DeliberationPhase.PUBLISHED)
         case "publish_decision", Deliberation() as d:
             return is_staff(user) and d.phase == DeliberationPhase.DECIDING
         case "submit_statement", Deliberation() as d:
-            return is_verified_resident(user) and d.phase == DeliberationPhase.COLLECTING
+            return (
+                is_verified_resident(user)
+                and d.phase == DeliberationPhase.COLLECTING
+                and concerns(d, user)
+            )
+        case "moderate_statements", Deliberation():  # the round's queue of statements
+            return is_staff(user)
         case "moderate_statement", Statement() as s:
             return (
                 is_staff(user)
@@ -117,8 +128,18 @@ def _can_deliberate(user: User | None, action: str, subject: Any) -> bool:
                 and s.status == StatementStatus.APPROVED
                 and s.author_id != user.id
                 and s.deliberation.open_for_votes
+                and concerns(s.deliberation, user)
             )
+        case "vote_in_deliberation", Deliberation() as d:  # the round's voting page
+            return is_verified_resident(user) and d.open_for_votes and concerns(d, user)
     return False
+
+
+def concerns(d: Deliberation, user: User | None) -> bool:
+    """Whether the round concerns the user's area: one of its areas, or any area when it is
+    district-wide. Its `area_ids` must have been loaded (a round without them is a bug)."""
+    area_ids = d.area_ids  # type: ignore[attr-defined]
+    return user is not None and (not area_ids or user.area_id in area_ids)
 
 
 def _can_meet(user: User | None, action: str, subject: Any) -> bool:

@@ -121,8 +121,10 @@ async def _seed(upload_dir):
     await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
     money = await _seed_money(east, resident, upload_dir)
     meetings = await seed_meetings(council, proposal)
+    deliberation = await _seed_deliberation(east, worker)
     return {
         **meetings,
+        **deliberation,
         **delivered,
         **money,
         "study_id": study.id,
@@ -211,9 +213,25 @@ async def _seed_money(east, resident, upload_dir) -> dict:
     }
 
 
+async def _seed_deliberation(east, author) -> dict:
+    """A deliberation round of East collecting statements, with an approved statement (the
+    vote card for East's resident) and a pending one (the council's queue)."""
+    from consult.models import Deliberation, DeliberationArea, Statement, StatementStatus
+
+    d = await Deliberation.create(
+        title="Waste sorting", starts_on=date(2026, 3, 1), ends_on=date(2026, 4, 30)
+    )
+    await DeliberationArea.create(deliberation=d, area=east)
+    approved = await Statement.create(
+        deliberation=d, author=author, body="Bins", status=StatementStatus.APPROVED
+    )
+    await Statement.create(deliberation=d, author=author, body="Lids")
+    return {"deliberation_id": d.id, "statement_id": approved.id}
+
+
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
-_IDS += ("meeting_id", "agenda_id", "action_id")
+_IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
 
 
 def _fill(path: str, ids: dict) -> str:

@@ -24,6 +24,7 @@ from budget.services import ledger, procurement_caps, procurement_files, procure
 from budget.services.pabulib_import import import_pabulib
 from budget.services.photos import Upload
 from budget.services.studies import set_study_public
+from consult.services.comments import post_comment
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
 from tests.helpers import login, make_area, make_proposal, make_round, make_user, tiny_png
@@ -119,7 +120,11 @@ async def _seed(upload_dir):
     study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
     await set_study_public(council, study.id, True, confirmed=True)  # pages for everyone
     money = await _seed_money(east, resident, upload_dir)
+    comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
     return {
+        "comment_id": comment.id,
+        "subject_type": "proposal",
+        "subject_id": proposal.id,
         **delivered,
         **money,
         "study_id": study.id,
@@ -210,6 +215,7 @@ async def _seed_money(east, resident, upload_dir) -> dict:
 
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
+_IDS += ("comment_id", "subject_id")
 
 
 def _fill(path: str, ids: dict) -> str:
@@ -219,6 +225,7 @@ def _fill(path: str, ids: dict) -> str:
         path = path.replace("{round_id:int}", str(ids["money_round_id"]))
     for key in _IDS:
         path = path.replace("{" + key + ":int}", str(ids[key]))
+    path = path.replace("{subject_type}", ids["subject_type"])
     return path.replace("{to_status}", ids["to_status"])
 
 

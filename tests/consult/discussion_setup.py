@@ -77,3 +77,77 @@ async def many_threads(subject_type: str, subject_id: int, author: User, n: int)
         ]
     )
     return await Comment.filter(subject_type=subject_type, subject_id=subject_id).order_by("id")
+
+
+def _root_of_reply(roots: list[int], i: int) -> int:
+    """A third of the replies on the first thread, a third on the next 60, a third spread."""
+    match i % 3:
+        case 0:
+            return roots[0]
+        case 1:
+            return roots[(i * 7) % min(60, len(roots))]
+    return roots[(i * 7919) % len(roots)]
+
+
+async def big_discussion(subject_type: str, subject_id: int, authors: list[User], n: int) -> None:
+    """`n` comments on one subject, as a busy discussion has them: three in five top-level,
+    the rest replies (a quarter of them two deep), most on the first threads, and one thread
+    holding a third of all replies. Written in bulk, with each thread's `reply_count`."""
+    from consult.models import Comment, Stance
+
+    stances = list(Stance)
+    n_roots = n * 3 // 5
+    await Comment.bulk_create(
+        [
+            Comment(
+                subject_type=subject_type,
+                subject_id=subject_id,
+                author=authors[i % len(authors)],
+                stance=stances[i % 3],
+                body=f"评论 {i}：" + "长椅、路灯和健身器材。" * (1 + i % 4),
+            )
+            for i in range(n_roots)
+        ],
+        batch_size=1000,
+    )
+    roots = await Comment.filter(
+        subject_type=subject_type, subject_id=subject_id, depth=0
+    ).values_list("id", flat=True)
+    n_replies = n - n_roots
+    firsts = [
+        Comment(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            parent_id=(root := _root_of_reply(roots, i)),
+            root_id=root,
+            depth=1,
+            author=authors[(i + 1) % len(authors)],
+            stance=stances[(i + 1) % 3],
+            body=f"回复 {i}",
+        )
+        for i in range(n_replies * 3 // 4)
+    ]
+    await Comment.bulk_create(firsts, batch_size=1000)
+    firsts = await Comment.filter(subject_type=subject_type, subject_id=subject_id, depth=1).values(
+        "id", "root_id"
+    )
+    seconds = [
+        Comment(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            parent_id=(parent := firsts[(i * 13) % len(firsts)])["id"],
+            root_id=parent["root_id"],
+            depth=2,
+            author=authors[(i + 2) % len(authors)],
+            body=f"再回复 {i}",
+        )
+        for i in range(n_replies - len(firsts))
+    ]
+    await Comment.bulk_create(seconds, batch_size=1000)
+    threads: dict[int, int] = {}
+    for root_id in await Comment.filter(
+        subject_type=subject_type, subject_id=subject_id, depth__gt=0
+    ).values_list("root_id", flat=True):
+        threads[root_id] = threads.get(root_id, 0) + 1
+    for root_id, count in threads.items():
+        await Comment.filter(id=root_id).update(reply_count=count)

@@ -15,9 +15,13 @@ Without JavaScript, "load more" is the subject's own page with `?comments_after=
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
+from markupsafe import escape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -25,11 +29,11 @@ from starlette.routing import Route
 
 from consult.models import Comment, CommentReport, Stance, SubjectType
 from consult.permissions import EDIT_WINDOW, can, may_post
-from consult.rules.comments import MAX_BODY, MAX_REASON, Reply, assemble_threads
+from consult.rules.comments import MAX_BODY, MAX_REASON, Reply, Thread, assemble_threads
 from consult.services import comments as svc
 from consult.services import discussion
 from core.errors import Conflict, NotFound, RateLimited, ValidationError
-from core.i18n import _
+from core.i18n import _, label, per_locale
 from core.permissions import is_staff
 from core.web import (
     flash,
@@ -43,6 +47,7 @@ from core.web import (
     render_fragment,
     require,
     route_url,
+    route_url_around,
     with_user,
 )
 
@@ -92,10 +97,64 @@ async def comment_url(request: Request, comment: Comment) -> str:
     return thread_url(request, place.root_id, place.after) + f"#comment-{comment.id}"
 
 
+@per_locale
+def _comment_text() -> SimpleNamespace:
+    """What every comment says whatever the comment (templates/consult/_comments.html),
+    translated and escaped once per locale instead of once per comment."""
+    return SimpleNamespace(
+        reply=escape(_("Reply")),
+        edit=escape(_("Edit")),
+        report=escape(_("Report")),
+        hide=escape(_("Hide")),
+        edited=escape(_("(edited)")),
+        council=escape(_("Council")),
+        former=escape(_("a former resident")),
+        stance={s: escape(label(s)) for s in Stance},
+    )
+
+
+def _comment_urls(request: Request) -> SimpleNamespace:
+    """The start of each comment's addresses, to which the template adds its id and the
+    action (…/comments/12/reply): a page of a hundred comments builds no URL one by one."""
+    before, after = route_url_around(request, "consult:comment_thread", "comment_id")
+    return SimpleNamespace(comment=before, end=after)
+
+
+def _with_controls(
+    request: Request, threads: Iterable[Thread], is_open: bool = True
+) -> list[Thread]:
+    """Mark each comment of `threads` with what the signed-in user may do to it (reply, edit,
+    report, hide), asked of the permissions table here rather than four times per comment in
+    the template. Nothing for the public, who may do none of it."""
+    threads = list(threads)
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return threads
+    now = datetime.now(UTC)
+    for thread in threads:
+        for c in _thread_comments(thread):
+            c.controls = (
+                is_open and can(user, "reply", c, now),
+                can(user, "edit_comment", c, now),
+                can(user, "report_comment", c, now),
+                can(user, "hide_comment", c, now),
+            )
+    return threads
+
+
+def _thread_comments(thread: Thread) -> Iterator[Comment]:
+    yield thread.root
+    for reply in thread.replies:
+        yield reply.comment
+        yield from reply.replies
+
+
 def _ctx(request: Request, **ctx: Any) -> dict[str, Any]:
     """What every discussion template uses."""
     return {
         "can": can,
+        "text": _comment_text(),
+        "urls": _comment_urls(request),
         "Stance": Stance,
         "subject_url": partial(subject_url, request),
         "thread_url": partial(thread_url, request),
@@ -142,13 +201,15 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     after = int_param(request.query_params.get("comments_after"))
     counts = await discussion.stance_counts(subject_type, subject_id)
     page = await discussion.thread_page(subject_type, subject_id, after)
+    is_open = await discussion.subject_is_open(subject_type, subject_id)
+    _with_controls(request, page.threads, is_open)
     ctx = _ctx(
         request,
         subject_type=subject_type,
         subject_id=subject_id,
         counts=counts,
         page=page,
-        discussion_open=await discussion.subject_is_open(subject_type, subject_id),
+        discussion_open=is_open,
         may_post=may_post(getattr(request.state, "user", None)),
         inline=True,
         first_page=request.url.path + "#comments",
@@ -169,7 +230,10 @@ async def comment_threads(request: Request) -> Response:
         return RedirectResponse(subject_url(request, subject_type, subject_id, after), 303)
     page = await discussion.thread_page(subject_type, subject_id, after)
     posted = {int_param(v) for v in request.query_params.getlist("posted")}
-    page.threads = [t for t in page.threads if t.root.id not in posted]
+    is_open = await discussion.subject_is_open(subject_type, subject_id)
+    page.threads = _with_controls(
+        request, (t for t in page.threads if t.root.id not in posted), is_open
+    )
     more_page = subject_url(request, subject_type, subject_id, page.next_after)
     return _fragment(
         request,
@@ -178,7 +242,7 @@ async def comment_threads(request: Request) -> Response:
             "subject_type": subject_type,
             "subject_id": subject_id,
             "page": page,
-            "discussion_open": await discussion.subject_is_open(subject_type, subject_id),
+            "discussion_open": is_open,
             "inline": True,
             "more_page": more_page,
         },
@@ -230,7 +294,8 @@ async def _posted(
     """The htmx answer to a comment or reply just posted: the comment (appended where it
     belongs by the form's hx-target), and out of band the counts and a fresh form."""
     comment = await discussion.comment_with_author(comment.id)
-    (thread,) = assemble_threads([comment], []) if comment.depth == 0 else (None,)
+    (alone,) = _with_controls(request, assemble_threads([comment], []), is_open)
+    thread = alone if comment.depth == 0 else None
     return _fragment(
         request,
         "consult/_comment_posted.html",
@@ -419,6 +484,7 @@ async def comment_thread(request: Request) -> Response:
         url = thread_url(request, comment.root_id) + f"#comment-{comment.id}"
         return RedirectResponse(url, 303)
     view = await discussion.thread_view(comment.id, int_param(request.query_params.get("after")))
+    _with_controls(request, [view.thread], view.subject.open)
     ctx = _ctx(
         request,
         view=view,

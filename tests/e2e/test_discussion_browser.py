@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from consult.models import Comment
 from consult.services import comments as svc
-from tests.consult.discussion_setup import form, setup
+from consult.services import discussion
+from tests.consult.discussion_setup import form, many_threads, setup
 from tests.helpers import PASSWORD
 
 
@@ -88,3 +89,34 @@ async def test_a_council_member_hides_a_comment_with_a_reason(page):
     assert "Please stay polite." in text
     hidden = await Comment.get(id=rude.id)
     assert (hidden.body, hidden.hidden_reason) == ("", "personal attack")
+
+
+async def test_load_more_comments(page):
+    """Twenty threads a page: "Load more" appends the next ones in place (htmx) or opens the
+    page after them (no JavaScript); a comment just posted is not shown twice."""
+    s = await setup()
+    size = discussion.PAGE_SIZE
+    roots = await many_threads("proposal", s.proposal.id, s.council, size + 5)
+    await _sign_in(page, "alice")
+    url = f"/budget/proposals/{s.proposal.id}"
+    await page.goto(url)
+    threads = page.locator("#threads > li.thread")
+    assert await threads.count() == size
+    if page.js_enabled:  # post first: the new comment shows below the list, once
+        await page.fill("#comment-body", "Posted before loading more")
+        await page.click("#comment-form button[type=submit]")
+        await page.wait_for_selector("#posted .thread")
+    await page.click("text=Load more comments")
+    if page.js_enabled:
+        await page.wait_for_selector(f"#thread-{roots[-1].id}")
+        assert await threads.count() == size + 5  # appended to the same list
+        assert page.url.endswith(url)
+        assert await page.locator(".thread:has-text('Posted before loading more')").count() == 1
+        assert await page.locator("text=Load more comments").count() == 0
+    else:
+        await page.wait_for_selector(f"#thread-{roots[-1].id}")
+        assert f"?comments_after={roots[size - 1].id}" in page.url
+        assert await threads.count() == 5
+        assert await page.locator("text=Load more comments").count() == 0
+        await page.click("text=Back to the first comments")
+        await page.wait_for_selector(f"#thread-{roots[0].id}")

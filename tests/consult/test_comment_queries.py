@@ -60,6 +60,9 @@ async def test_a_page_of_10000_comments_runs_the_queries_of_a_page_of_10(client,
     conn = connections.get("default")
     await conn.execute_script("ANALYZE")
 
+    empty = await make_proposal(s.round, s.alice, "Trees", area=s.east)
+    none, _html = await _panel_queries(client, f"/budget/proposals/{empty.id}")
+    assert len(none) == 1, none  # the counts say there is nothing to read
     few, _html = await _panel_queries(client, f"/budget/proposals/{small.id}")
     many, html = await _panel_queries(client, f"/budget/proposals/{s.proposal.id}")
     # the counts, a page of threads, their replies

@@ -26,7 +26,15 @@ from core.permissions import is_staff, is_verified_resident
 EDIT_WINDOW = timedelta(minutes=15)  # an author may edit a comment this long after posting
 
 COMMENT_ACTIONS = frozenset(
-    {"comment", "reply", "edit_comment", "report_comment", "hide_comment", "see_reports"}
+    {
+        "comment",
+        "reply",
+        "edit_comment",
+        "report_comment",
+        "hide_comment",
+        "dismiss_reports",
+        "see_reports",
+    }
 )
 DELIBERATION_ACTIONS = frozenset(
     {
@@ -88,6 +96,8 @@ def _can_discuss(user: User | None, action: str, subject: Any, now: datetime) ->
             return may_post(user) and comment.author_id != user.id and not comment.hidden
         case "hide_comment", Comment() as comment:
             return is_staff(user) and not comment.hidden
+        case "dismiss_reports", Comment() as comment:  # keep a reported comment
+            return is_staff(user) and not comment.hidden and comment.report_count > 0
         case "see_reports", _:
             return is_staff(user)
     return False

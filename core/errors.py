@@ -36,3 +36,10 @@ class Conflict(DomainError):
     """A concurrent change won (e.g. a second ballot); status 409."""
 
     status_code = 409
+
+
+class RateLimited(DomainError):
+    """Too many of one thing in a short time (e.g. comments a minute); status 429. The
+    message says what to wait for."""
+
+    status_code = 429

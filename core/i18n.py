@@ -238,7 +238,63 @@ def format_dt(value, format: str = "medium", locale: str | None = None) -> str: 
 
     if value is None:
         return ""
-    return format_datetime(value, format=format, tzinfo=_display_tz(), locale=_current(locale))
+    locale = _current(locale)
+    plain = _plain_dt_pattern(locale, format)
+    if plain is not None and type(value) is datetime and value.tzinfo is not None:
+        text, months, periods = plain
+        local = value.astimezone(_display_tz())
+        hour12 = local.hour % 12 or 12
+        return text % {
+            "y": local.year,
+            "yyyy": f"{local.year:04d}",
+            "yy": f"{local.year % 100:02d}",
+            "M": local.month,
+            "MM": f"{local.month:02d}",
+            "MMM": months[local.month],
+            "d": local.day,
+            "dd": f"{local.day:02d}",
+            "H": local.hour,
+            "HH": f"{local.hour:02d}",
+            "h": hour12,
+            "hh": f"{hour12:02d}",
+            "mm": f"{local.minute:02d}",
+            "ss": f"{local.second:02d}",
+            "a": periods[local.hour >= 12],
+        }
+    return format_datetime(value, format=format, tzinfo=_display_tz(), locale=locale)
+
+
+# the date and time fields `format_dt` writes itself; any other goes to Babel
+_PLAIN_DT_FIELDS = {
+    *("y", "yyyy", "yy", "M", "MM", "MMM", "d", "dd"),
+    *("H", "HH", "h", "hh", "mm", "ss", "a"),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_dt_pattern(
+    locale: Locale,
+    format: str,  # noqa: A002
+) -> tuple[str, dict[int, str], tuple[str, str]] | None:
+    """A named date-and-time format of a locale as one %-format string, its abbreviated month
+    names and its (am, pm) marks, when it uses only plain fields: a discussion page writes a
+    time on every comment, and Babel's general formatter costs ~50 µs each. None otherwise."""
+    import re
+
+    from babel.dates import get_date_format, get_datetime_format, get_period_names, get_time_format
+
+    if format not in ("short", "medium", "long", "full"):
+        return None
+    pattern = get_datetime_format(format, locale=locale)
+    day = get_date_format(format, locale=locale).format
+    time_ = get_time_format(format, locale=locale).format
+    if "%" in pattern or "{0}" not in pattern or "{1}" not in pattern:
+        return None
+    text = pattern.replace("{0}", time_).replace("{1}", day)
+    if not set(re.findall(r"%\((\w+)\)s", text)) <= _PLAIN_DT_FIELDS:
+        return None
+    names = get_period_names(width="abbreviated", context="format", locale=locale)
+    return text, dict(locale.months["format"]["abbreviated"]), (names["am"], names["pm"])
 
 
 def format_day(value, format: str = "medium", locale: str | None = None) -> str:  # noqa: A002

@@ -24,6 +24,7 @@ from budget.services import ledger, procurement_caps, procurement_files, procure
 from budget.services.pabulib_import import import_pabulib
 from budget.services.photos import Upload
 from budget.services.studies import set_study_public
+from consult.services.comments import post_comment
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
 from tests.consult.meetings_setup import seed_for_pages as seed_meetings
@@ -122,9 +123,13 @@ async def _seed(upload_dir):
     money = await _seed_money(east, resident, upload_dir)
     meetings = await seed_meetings(council, proposal)
     deliberation = await _seed_deliberation(east, worker)
+    comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
     return {
         **meetings,
         **deliberation,
+        "comment_id": comment.id,
+        "subject_type": "proposal",
+        "subject_id": proposal.id,
         **delivered,
         **money,
         "study_id": study.id,
@@ -232,6 +237,7 @@ async def _seed_deliberation(east, author) -> dict:
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
+_IDS += ("comment_id", "subject_id")
 
 
 def _fill(path: str, ids: dict) -> str:
@@ -242,6 +248,7 @@ def _fill(path: str, ids: dict) -> str:
     for key in _IDS:
         path = path.replace("{" + key + ":int}", str(ids[key]))
     path = path.replace("{occurrence}", ids["occurrence"])
+    path = path.replace("{subject_type}", ids["subject_type"])
     return path.replace("{to_status}", ids["to_status"])
 
 

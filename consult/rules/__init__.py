@@ -1,5 +1,7 @@
 """Consultation's pure rules: no I/O, no database; tested against hand-worked examples.
 
+- `comments`: what a comment's text may hold, and threads put together from a page of
+  comments and their replies;
 - `opinion`: common ground, opinion groups and divisive statements of a deliberation round
   (`clustering`: PCA, seeded k-means and silhouette, with numpy);
 - `recurrence`: meetings' recurrence rules, bounded and expanded in the district's time zone.

@@ -18,6 +18,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
         404: _("Page not found"),
         409: _("Conflict"),
         422: _("Cannot do that"),
+        429: _("Too many at once"),
     }
     try:
         return render(

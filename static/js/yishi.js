@@ -8,3 +8,12 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 }, true);
+
+// A 429 (too many comments a minute) answers an htmx form with the form again, its message
+// and the typed text: show it like a 422 (htmx's configuration swaps only 2xx and 422).
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -54,3 +54,22 @@ def test_format_day_writes_what_babel_writes():
             while day < date(2026, 1, 1):
                 assert format_day(day, fmt, locale) == format_date(day, format=fmt, locale=locale)
                 day += timedelta(days=3)
+
+
+def test_format_dt_writes_what_babel_writes():
+    """Its own formatting of plain date-and-time patterns gives Babel's text, in the district's
+    time zone, at every hour (midnight, noon, AM and PM) across years and months."""
+    from datetime import UTC, datetime, timedelta
+
+    from babel.dates import format_datetime
+
+    from core.i18n import DISPLAY_TIMEZONE, format_dt
+
+    for locale in ("en", "zh_CN"):
+        for fmt in ("short", "medium", "long", "full"):
+            moment = datetime(2024, 12, 31, 15, 59, 7, tzinfo=UTC)
+            while moment < datetime(2026, 3, 1, tzinfo=UTC):
+                assert format_dt(moment, fmt, locale) == format_datetime(
+                    moment, format=fmt, tzinfo=DISPLAY_TIMEZONE, locale=locale
+                ), (locale, fmt, moment)
+                moment += timedelta(hours=7, minutes=13, seconds=1)

@@ -23,6 +23,7 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from budget.demo import DEMO_LOGINS, load_demo_data
+from consult.demo import load_consult_demo
 from budget.services.pabulib_import import import_pabulib
 from core.db import migrate_database
 from core.errors import DomainError
@@ -59,6 +60,7 @@ async def _demo(url: str, args: argparse.Namespace) -> int:
             print("The database already has accounts: demo data not loaded.")
             return 0
         await load_demo_data(password=DEMO_PASSWORD)
+        await load_consult_demo()
         print("Demo data loaded.")
     finally:
         await Tortoise.close_connections()

@@ -23,8 +23,8 @@ from pathlib import Path
 from tortoise import Tortoise
 
 from budget.demo import DEMO_LOGINS, load_demo_data
-from consult.demo import load_consult_demo
 from budget.services.pabulib_import import import_pabulib
+from consult.demo import load_consult_demo
 from core.db import migrate_database
 from core.errors import DomainError
 from core.models import User

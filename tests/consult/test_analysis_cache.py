@@ -23,14 +23,22 @@ async def test_no_votes_yet_is_said_plainly(client, db):
     assert "Opinion groups" not in text
 
 
+async def _four_neighbours(s) -> list:
+    """Four more residents of East: a statement is listed in common ground from five votes."""
+    return [await make_user(f"east{i}", area=s.east) for i in range(4)]
+
+
 async def test_the_page_follows_votes_that_change_under_its_cache(client, db):
     s = await district()
     lids = await make_statement(s.d, s.bob, "Bins need lids")
+    for neighbour in await _four_neighbours(s):
+        await votes.vote_statement(neighbour, lids.id, "agree")
     await votes.vote_statement(s.alice, lids.id, "agree")
 
     text = page_text((await client.get(page_url(s.d))).text)
-    assert "1 resident has voted so far." in text
-    assert "Bins need lids Consensus score: 0.67 East Gate: 1 of 1 agree" in text
+    assert "5 residents have voted so far." in text
+    # one area voted: (5 + 1) / (5 + 2)
+    assert "Bins need lids Consensus score: 0.86 East Gate: 5 of 5 agree" in text
     cached = await DeliberationAnalysis.get(deliberation_id=s.d.id)
     version = (await Deliberation.get(id=s.d.id)).votes_version
     assert cached.votes_version == version
@@ -44,14 +52,14 @@ async def test_the_page_follows_votes_that_change_under_its_cache(client, db):
     # A vote changes: the very next page counts it.
     await votes.vote_statement(s.alice, lids.id, "disagree")
     text = page_text((await client.get(page_url(s.d))).text)
-    assert "1 resident has voted so far." in text
-    assert "East Gate: 0 of 1 agree" in text
+    assert "5 residents have voted so far." in text
+    assert "East Gate: 4 of 5 agree" in text
 
-    # Another resident votes: two voters, one agrees.
+    # Another resident votes: six voters, five agree.
     eve = await make_user("eve", area=s.east)
     await votes.vote_statement(eve, lids.id, "agree")
     text = page_text((await client.get(page_url(s.d))).text)
-    assert "2 residents have voted so far." in text and "East Gate: 1 of 2 agree" in text
+    assert "6 residents have voted so far." in text and "East Gate: 5 of 6 agree" in text
     assert (await DeliberationAnalysis.get(deliberation_id=s.d.id)).votes_version == (
         await Deliberation.get(id=s.d.id)
     ).votes_version
@@ -59,12 +67,15 @@ async def test_the_page_follows_votes_that_change_under_its_cache(client, db):
 
 async def test_an_approval_changes_the_analysis_too(client, db):
     s = await district()
+    neighbours = await _four_neighbours(s)
     first = await make_statement(s.d, s.bob, "First statement")
-    await votes.vote_statement(s.alice, first.id, "agree")
-    assert "Second statement" not in (await client.get(page_url(s.d))).text
+    for voter in [s.alice, *neighbours]:
+        await votes.vote_statement(voter, first.id, "agree")
+    assert "First statement" in page_text((await client.get(page_url(s.d))).text)
     second = await make_statement(s.d, s.bob, "Second statement", StatementStatus.PENDING)
-    # a vote on a pending statement cannot happen through the pages; it counts once approved
-    await make_vote(second, s.alice, Choice.AGREE)
+    # votes on a pending statement cannot happen through the pages; they count once approved
+    for voter in [s.alice, *neighbours]:
+        await make_vote(second, voter, Choice.AGREE)
     assert "Second statement" not in (await client.get(page_url(s.d))).text
     await statements.approve_statement(s.council, second.id)
     assert "Second statement" in page_text((await client.get(page_url(s.d))).text)

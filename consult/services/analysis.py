@@ -130,9 +130,10 @@ class AnalysisView:
     divisive: list[DivisiveRow] = field(default_factory=list)
 
 
-def group_label(index: int) -> str:
+def group_label(number: int) -> str:
+    """Group 1, 2, … of consult.rules.opinion (numbered from the largest) as A, B, …"""
     letters = string.ascii_uppercase
-    return letters[index] if index < len(letters) else str(index + 1)
+    return letters[number - 1] if 1 <= number <= len(letters) else str(number)
 
 
 async def analysis_of(d: Deliberation) -> AnalysisView:
@@ -161,14 +162,14 @@ async def analysis_of(d: Deliberation) -> AnalysisView:
     ]
     groups = [
         Group(
-            group_label(i),
+            group_label(g["group"]),
             g["size"],
             [
                 GroupStatement(texts.get(s["statement"], ""), s["agree"], s["others_agree"])
                 for s in g["statements"][:GROUP_STATEMENTS_SHOWN]
             ],
         )
-        for i, g in enumerate(result.get("groups", []))
+        for g in result.get("groups", [])
     ]
     divisive = [
         DivisiveRow(

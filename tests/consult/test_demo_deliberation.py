@@ -27,6 +27,7 @@ from consult.models import (
     StatementStatus,
     StatementVote,
 )
+from consult.services import analysis
 from consult.services.analysis import compute
 from core.models import Area, User
 from tests.helpers import PASSWORD, page_text
@@ -104,10 +105,16 @@ async def test_two_opinion_groups_and_common_ground_in_every_area(demo):
     best = {s.id: s.body for s in await Statement.filter(deliberation_id=d.id)}
     top = [kind[best[g["statement"]]] for g in result["common_ground"][:10]]
     assert top.count(CONSENSUS) >= 8
-    if not result["groups"]:
-        pytest.skip("consult.rules.opinion finds no groups yet (its clustering is not merged)")
     assert result["k"] == 2
     assert min(g["size"] for g in result["groups"]) >= 0.3 * result["voters"]
+    # the page names the groups A and B, in its group cards and its divisive statements alike
+    view = await analysis.analysis_of(d)
+    assert [g.label for g in view.groups] == ["A", "B"]
+    assert view.divisive
+    assert {(row.agree_group, row.disagree_group) for row in view.divisive} <= {
+        ("A", "B"),
+        ("B", "A"),
+    }
 
 
 async def test_the_earlier_round_published_its_decision_with_links(demo, client):

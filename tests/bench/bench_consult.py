@@ -55,7 +55,9 @@ BENCH_DB = "yishi_bench_consult"
 VOTERS = 64  # residents voting on statements at once
 # Where the app takes a statement vote and the next page of a thread (consult/routes/).
 VOTE_PATH = "/consult/statements/{statement_id}/vote"
-LOAD_MORE_PATH = "/consult/comments/proposal/{proposal_id}?after={cursor}"
+# "load more" answers htmx with the next threads (without HX-Request: 303 to the proposal page)
+LOAD_MORE_PATH = "/consult/discussions/proposal/{proposal_id}/threads?after={cursor}"
+HTMX = {"HX-Request": "true"}
 
 
 def vote_at_once(base: str, consult: Consult, *, tmp: Path, seconds: float) -> tuple[Load, dict]:
@@ -183,7 +185,11 @@ async def run(args: argparse.Namespace) -> int:
         ) as client:
             for key, page_url in (("big", big), ("small", small), ("more", more[len(more) // 2])):
                 queries[key], lines = await inspect_page(
-                    client, page_url, postgres=postgres, explain=args.explain
+                    client,
+                    page_url,
+                    postgres=postgres,
+                    explain=args.explain,
+                    extra=HTMX if key == "more" else None,
                 )
                 report.plans += lines
             fresh, cached, status = await time_analysis(client, consult)
@@ -237,7 +243,16 @@ async def run(args: argparse.Namespace) -> int:
                 (f"proposal with {sizes.small_thread} comments", [small], "small"),
                 ("load more, deep in the long thread", more, "more"),
             ):
-                pages(report, base, label, paths, tmp=tmp, seconds=seconds, queries=queries[key])
+                pages(
+                    report,
+                    base,
+                    label,
+                    paths,
+                    tmp=tmp,
+                    seconds=seconds,
+                    queries=queries[key],
+                    extra=HTMX if key == "more" else None,
+                )
             step(f"statement votes, {VOTERS} residents at a time")
             load, sent = vote_at_once(base, consult, tmp=tmp, seconds=5 if args.small else 15)
         report.load(load, "printed", None, unit=" votes")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from budget.models import Phase, ProposalStatus
 from consult.models import DeliberationPhase, Statement, StatementStatus, StatementVote
+from consult.services import votes
 from core.models import Role
 from tests.consult.deliberation_setup import make_deliberation, make_statement
 from tests.helpers import PASSWORD, make_area, make_proposal, make_round, make_user
@@ -32,8 +33,13 @@ async def _world():
     bob = await make_user("bob", area=west, display_name="周丽")
     waste = await make_deliberation("生活垃圾分类怎么做", DeliberationPhase.DISCUSSING)
     bodies = ["楼下的垃圾桶不能撤", "希望有志愿者在投放点做分类指导", "定时定点投放更干净"]
-    for body in bodies:
-        await make_statement(waste, bob, body)
+    made = [await make_statement(waste, bob, body) for body in bodies]
+    # four neighbours of the resident have agreed with each statement already: common ground
+    # lists a statement from five votes
+    for i in range(4):
+        neighbour = await make_user(f"east{i}", area=east)
+        for statement in made:
+            await votes.vote_statement(neighbour, statement.id, "agree")
     pending = await make_statement(waste, bob, "垃圾桶需要加盖", StatementStatus.PENDING)
     rnd = await make_round("2026年度社区微实事项目", phase=Phase.VOTING)
     proposal = await make_proposal(rnd, bob, "停车位划线与标识", status=ProposalStatus.FEASIBLE)
@@ -64,8 +70,11 @@ async def test_votes_one_at_a_time_then_a_decision_linked_to_a_proposal(page, tm
     # common ground, per area
     await page.goto(round_url)
     analysis = await page.inner_text("#analysis")
-    assert "1 resident has voted so far." in analysis
-    assert "希望有志愿者在投放点做分类指导" in analysis and "东门社区: 1 of 1 agree" in analysis
+    assert "5 residents have voted so far." in analysis
+    guidance = await StatementVote.get(voter_id=alice.id, statement__body=bodies[1])
+    agreed = 4 + (guidance.choice == "agree")
+    assert "希望有志愿者在投放点做分类指导" in analysis
+    assert f"东门社区: {agreed} of 5 agree" in analysis
 
     # and the votes can be changed from the list of one's votes
     await page.click("text=See and change my votes")

@@ -26,7 +26,7 @@ from consult.models import (
 from consult.permissions import can
 from consult.services.deliberations import MAX_TEXT, getlist
 from core.audit import record
-from core.db import lock_rows
+from core.db import lock_rows, select_named
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.forms import text
 from core.i18n import _
@@ -220,7 +220,12 @@ async def decision_links(d: Deliberation) -> list[LinkedItem]:
 
 async def decisions_about(subject_type: str, subject_id: int) -> list[Deliberation]:
     """The rounds whose published decision links to this subject, newest first: one indexed
-    query (deliberation_link (subject_type, subject_id), joined to its round)."""
+    query (deliberation_link (subject_type, subject_id), joined to its round). Most subjects
+    have none: a plain indexed probe answers them first (building the ORM's join alone costs
+    more than the probe runs, on every proposal page)."""
+    probe = "SELECT 1 FROM deliberation_link WHERE subject_type = :t AND subject_id = :id LIMIT 1"
+    if not await select_named(probe, {"t": str(subject_type), "id": subject_id}):
+        return []
     links = (
         await DeliberationLink.filter(
             subject_type=subject_type,

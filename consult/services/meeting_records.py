@@ -22,6 +22,7 @@ from consult.permissions import can
 from consult.rules import recurrence
 from consult.services.meeting_agenda import parse_subject
 from core.audit import record
+from core.db import select_named
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.forms import parse_date, parse_int, text
 from core.i18n import _, format_day, format_dt
@@ -194,8 +195,17 @@ async def subject_items(
     subject_type: str, subject_id: int
 ) -> tuple[list[Any], list[FollowUpAction]]:
     """The agenda items about a subject (with their meeting) and the follow-up actions about
-    it (with their meeting and record): two indexed queries, for a panel on its page."""
+    it (with their meeting and record): two indexed queries, for a panel on its page. Most
+    subjects have neither: one plain indexed probe answers them first (building the ORM's
+    joins alone costs more than the probe runs, on every proposal page)."""
     kind = SubjectType(subject_type)
+    probe = (
+        "SELECT 1 FROM agenda_item WHERE subject_type = :t AND subject_id = :id"
+        " UNION ALL SELECT 1 FROM follow_up_action WHERE subject_type = :t AND subject_id = :id"
+        " LIMIT 1"
+    )
+    if not await select_named(probe, {"t": str(kind), "id": subject_id}):
+        return [], []
     agenda = await AgendaItem.filter(subject_type=kind, subject_id=subject_id).select_related(
         "meeting"
     )

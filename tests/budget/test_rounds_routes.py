@@ -201,6 +201,7 @@ async def test_round_pages_run_a_fixed_number_of_queries(client, db):
     assert len(queries) <= 3, queries
     with count_queries() as queries:
         assert (await client.get(f"/budget/rounds/{rnd.id}")).status_code == 200
-    # its own 4, and consultation's panels (core.web.panels): the meetings about the round and
-    # their actions (2), its discussion's stance counts (1; none yet, so no threads to read)
+    # its own 4, and consultation's panels (core.web.panels), each one indexed probe when there
+    # is nothing to show: decisions about the round, meetings and actions about it, its
+    # discussion (no comment yet, so no threads to read)
     assert len(queries) <= 7, queries

@@ -127,10 +127,12 @@ async def test_groups_and_divisive_statements_are_lettered_never_named(client, d
             ],
             "groups": [
                 {
+                    "group": 1,  # numbered from 1, the largest first (consult.rules.opinion)
                     "size": 22,
                     "statements": [{"statement": fixed.id, "agree": 0.9, "others_agree": 0.1}],
                 },
                 {
+                    "group": 2,
                     "size": 18,
                     "statements": [{"statement": door.id, "agree": 0.8, "others_agree": 0.2}],
                 },
@@ -140,9 +142,9 @@ async def test_groups_and_divisive_statements_are_lettered_never_named(client, d
             "divisive": [
                 {
                     "statement": fixed.id,
-                    "agree_group": 0,
+                    "agree_group": 1,
                     "agree_rate": 0.9,
-                    "disagree_group": 1,
+                    "disagree_group": 2,
                     "disagree_rate": 0.85,
                 }
             ],

@@ -180,8 +180,13 @@ async def statement_vote(request: Request) -> Response:
         return redirect(
             request, _url(request, "deliberation_detail", deliberation_id=statement.deliberation_id)
         )
-    d = await get_deliberation(vote.deliberation_id)
     saved = _("Saved: {choice}.", choice=Choice(vote.choice).label)
+    if not from_list and not is_htmx(request):  # the next statement's page (the common case)
+        flash(request, saved)
+        return redirect(
+            request, _url(request, "statement_next", deliberation_id=vote.deliberation_id)
+        )
+    d = await get_deliberation(vote.deliberation_id)
     if from_list:
         if is_htmx(request):
             rows = await votes.own_votes(user, d, vote.statement_id)
@@ -195,11 +200,8 @@ async def statement_vote(request: Request) -> Response:
         flash(request, saved)
         url = _url(request, "my_votes", deliberation_id=d.id)
         return redirect(request, f"{url}#vote-{vote.statement_id}")
-    if is_htmx(request):
-        ctx = {"d": d, "next": await votes.next_statement(user, d), "saved": saved}
-        return render(request, "consult/statement_next.html", ctx, block="card")
-    flash(request, saved)
-    return redirect(request, _url(request, "statement_next", deliberation_id=d.id))
+    ctx = {"d": d, "next": await votes.next_statement(user, d), "saved": saved}
+    return render(request, "consult/statement_next.html", ctx, block="card")
 
 
 @login_required

@@ -38,9 +38,9 @@ from consult.rules.comments import Thread, assemble_threads
 from core.errors import NotFound
 from core.i18n import _
 
-PAGE_SIZE = 20  # threads per page
-REPLIES_SHOWN = 5  # replies of a thread shown under it on the subject's page (the rest:
-# on the thread's own page), so that a page of threads shows at most 20 × 6 comments
+PAGE_SIZE = 10  # threads per page (what a page costs grows with what it shows, not the thread)
+REPLIES_SHOWN = 3  # replies of a thread shown under it on the subject's page (the rest:
+# on the thread's own page), so that a page of threads shows at most 10 × 4 comments
 THREAD_PAGE_SIZE = 100  # replies per page on a thread's own page
 QUEUE_PAGE_SIZE = 30
 

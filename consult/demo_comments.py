@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from budget.models import Proposal, Round
 from consult.models import Comment, CommentReport, Stance
+from consult.services.comment_tally import recount_tallies
 from core.i18n import DISPLAY_TIMEZONE
 from core.models import AuditEntry, Role, User
 
@@ -364,6 +365,7 @@ async def load_comments_demo() -> None:
                     row.comment.body = ""
             before = await Comment.all().using_db(conn).order_by("-id").first()
             await Comment.bulk_create([r.comment for r in rows], using_db=conn)
+            await recount_tallies(using_db=conn)  # the stance counts of what was written in bulk
             ids = await (
                 Comment.filter(id__gt=before.id if before else 0)
                 .using_db(conn)

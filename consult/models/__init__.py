@@ -9,6 +9,7 @@ from consult.models.comments import (
     SUBJECT_LABELS,
     Comment,
     CommentReport,
+    CommentTally,
     Stance,
     SubjectType,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Choice",
     "Comment",
     "CommentReport",
+    "CommentTally",
     "Deliberation",
     "DeliberationAnalysis",
     "DeliberationArea",

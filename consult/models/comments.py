@@ -107,6 +107,25 @@ class Comment(Model):
         return bool(self.hidden_reason)
 
 
+class CommentTally(Model):
+    """How many comments on a subject take each stance, replies and hidden ones included.
+
+    Kept in the transaction that posts a comment or changes its stance (an atomic upsert), so
+    a page reads one row instead of counting a long thread (consult.services.comment_tally).
+    """
+
+    id = fields.IntField(primary_key=True)
+    subject_type = fields.CharEnumField(SubjectType, max_length=16)
+    subject_id = fields.IntField()
+    in_favour = fields.IntField(default=0)
+    against = fields.IntField(default=0)
+    neutral = fields.IntField(default=0)
+
+    class Meta:
+        table = "comment_tally"
+        unique_together = [("subject_type", "subject_id")]
+
+
 class CommentReport(Model):
     """A report of a comment to the council by a resident, one per resident and comment."""
 

@@ -31,6 +31,7 @@ from tortoise.transactions import in_transaction
 from consult.models import MAX_DEPTH, Comment, CommentReport, Deliberation, Stance, SubjectType
 from consult.permissions import EDIT_WINDOW, can, may_post
 from consult.rules.comments import MAX_BODY, MAX_REASON, clean_body, clean_line
+from consult.services.comment_tally import count_stance
 from consult.services.discussion import load_subject
 from core.audit import record
 from core.db import lock_rows
@@ -97,6 +98,7 @@ async def post_comment(
             body=body,
             using_db=conn,
         )
+        await count_stance(conn, subject.type, subject.id, stance)
         await record(
             user,
             "comment.posted",
@@ -149,6 +151,7 @@ async def reply_to_comment(user: User | None, parent_id: int, form: Mapping[str,
             .using_db(conn)
             .update(reply_count=F("reply_count") + 1)
         )
+        await count_stance(conn, parent.subject_type, parent.subject_id, stance)
         await record(
             user,
             "comment.posted",
@@ -217,6 +220,9 @@ async def edit_comment(user: User | None, comment_id: int, form: Mapping[str, An
         old_body, old_stance = comment.body, comment.stance
         comment.body, comment.stance, comment.edited_at = body, stance, now
         await comment.save(using_db=conn, update_fields=["body", "stance", "edited_at"])
+        if stance != old_stance:
+            await count_stance(conn, comment.subject_type, comment.subject_id, old_stance, -1)
+            await count_stance(conn, comment.subject_type, comment.subject_id, stance)
         await record(
             user,
             "comment.edited",

@@ -35,6 +35,7 @@ from consult.models import (
     SubjectType,
 )
 from consult.rules.comments import Thread, assemble_threads
+from consult.services.comment_tally import read_tally
 from core.errors import NotFound
 from core.i18n import _
 
@@ -133,17 +134,13 @@ class StanceCounts:
 
 
 async def stance_counts(subject_type: str, subject_id: int) -> StanceCounts:
-    """Comments (replies included, hidden ones too) per stance: one grouped count."""
-    rows = await _select(
-        "SELECT stance, COUNT(*) AS n FROM comment"
-        " WHERE subject_type = {} AND subject_id = {} GROUP BY stance",
-        [str(subject_type), subject_id],
-    )
-    by = {row["stance"]: row["n"] for row in rows}
+    """Comments (replies included, hidden ones too) per stance: the subject's tally, one row
+    (consult.services.comment_tally keeps it with every comment)."""
+    by = await read_tally(subject_type, subject_id)
     return StanceCounts(
-        favour=by.get(Stance.FOR, 0),
-        against=by.get(Stance.AGAINST, 0),
-        neutral=by.get(Stance.NEUTRAL, 0),
+        favour=by[Stance.FOR],
+        against=by[Stance.AGAINST],
+        neutral=by[Stance.NEUTRAL],
     )
 
 

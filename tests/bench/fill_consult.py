@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.models import Model
 
-from consult.models import Comment, Deliberation, Statement, StatementVote
+from consult.models import Comment, CommentTally, Deliberation, Statement, StatementVote
 from core.db import is_postgres
 from tests.bench.fill import District, _now, table_rows, write_postgres, write_sqlite
 
@@ -112,6 +112,15 @@ def generate_consult(
     for c in comments:
         c["reply_count"] = replies.get(c["id"], 0)
     rows[Comment] = comments
+    tallies: dict[int, dict[str, int]] = {}  # what the services keep with every comment
+    column = {"for": "in_favour", "against": "against", "neutral": "neutral"}
+    for c in comments:
+        tally = tallies.setdefault(c["subject_id"], {"in_favour": 0, "against": 0, "neutral": 0})
+        tally[column[c["stance"]]] += 1
+    rows[CommentTally] = [
+        {"id": i, "subject_type": "proposal", "subject_id": pid, **tally}
+        for i, (pid, tally) in enumerate(sorted(tallies.items()), start=1)
+    ]
 
     start = now.date() - timedelta(days=20)
     rows[Deliberation] = [

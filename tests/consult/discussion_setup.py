@@ -9,6 +9,7 @@ from datetime import date
 
 from budget.models import Phase, Proposal, ProposalStatus, Round
 from consult.models import Deliberation, DeliberationPhase, Meeting
+from consult.services.comment_tally import recount_tallies
 from core.models import Area, Role, User
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
@@ -76,6 +77,7 @@ async def many_threads(subject_type: str, subject_id: int, author: User, n: int)
             for i in range(n)
         ]
     )
+    await recount_tallies()  # written in bulk: count the stances again
     return await Comment.filter(subject_type=subject_type, subject_id=subject_id).order_by("id")
 
 
@@ -110,6 +112,7 @@ async def big_discussion(subject_type: str, subject_id: int, authors: list[User]
         ],
         batch_size=1000,
     )
+    await recount_tallies()  # written in bulk: count the stances again
     roots = await Comment.filter(
         subject_type=subject_type, subject_id=subject_id, depth=0
     ).values_list("id", flat=True)
@@ -128,6 +131,7 @@ async def big_discussion(subject_type: str, subject_id: int, authors: list[User]
         for i in range(n_replies * 3 // 4)
     ]
     await Comment.bulk_create(firsts, batch_size=1000)
+    await recount_tallies()  # written in bulk: count the stances again
     firsts = await Comment.filter(subject_type=subject_type, subject_id=subject_id, depth=1).values(
         "id", "root_id"
     )
@@ -144,6 +148,7 @@ async def big_discussion(subject_type: str, subject_id: int, authors: list[User]
         for i in range(n_replies - len(firsts))
     ]
     await Comment.bulk_create(seconds, batch_size=1000)
+    await recount_tallies()  # written in bulk: count the stances again
     threads: dict[int, int] = {}
     for root_id in await Comment.filter(
         subject_type=subject_type, subject_id=subject_id, depth__gt=0

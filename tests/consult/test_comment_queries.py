@@ -12,7 +12,7 @@ from tortoise import connections
 
 from consult.models import Comment
 from consult.services import discussion
-from tests.consult.discussion_setup import big_discussion, setup
+from tests.consult.discussion_setup import big_discussion, form, setup
 from tests.helpers import make_proposal, make_user
 from tests.querycount import count_queries
 
@@ -117,8 +117,41 @@ async def test_the_discussion_queries_use_their_indexes(db, capsys):
     if conn.capabilities.dialect != "sqlite":
         pytest.skip("PostgreSQL's plans are printed, not checked: they depend on its statistics")
     counts, threads, replies = (p for _sql, p in plans[:3])
-    assert any("COVERING INDEX idx_comment_subject_" in line for line in counts), counts
+    # the stance counts: one row of the tally, by its unique index (no count of the thread)
+    assert any("comment_tally USING INDEX" in line for line in counts), counts
     assert any("subject_type=? AND subject_id=? AND depth=? AND id>?" in x for x in threads)
     assert any("INDEX idx_comment_root_id" in line for line in replies), replies
     for _sql, plan in plans:
         assert not any(line.startswith("SCAN c") or line == "SCAN comment" for line in plan), plan
+
+
+async def test_the_tally_always_equals_a_count_of_the_comments(db):
+    """The stance counts a page reads (the tally, kept by the services) against a count of
+    the rows, after posts, replies, stance changes and a hidden comment."""
+    from consult.services import comments as svc
+
+    s = await setup()
+    posted = []
+    for i, (author, stance) in enumerate(
+        [(s.alice, "for"), (s.bob, "against"), (s.alice, "neutral"), (s.council, "for")]
+    ):
+        posted.append(
+            await svc.post_comment(author, "proposal", s.proposal.id, form(f"c{i}", stance))
+        )
+    await svc.reply_to_comment(s.bob, posted[0].id, form("reply", "against"))
+    await svc.edit_comment(s.alice, posted[0].id, form("changed my mind", "against"))
+    await svc.hide_comment(s.council, posted[1].id, {"reason": "personal attack"})
+
+    rows = await Comment.filter(subject_type="proposal", subject_id=s.proposal.id).values_list(
+        "stance", flat=True
+    )
+    counts = await discussion.stance_counts("proposal", s.proposal.id)
+    assert (
+        (counts.favour, counts.against, counts.neutral)
+        == (
+            rows.count("for"),
+            rows.count("against"),
+            rows.count("neutral"),
+        )
+        == (1, 3, 1)
+    )

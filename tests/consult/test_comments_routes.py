@@ -14,6 +14,7 @@ import pytest
 from consult.models import Comment, CommentReport, DeliberationPhase
 from consult.services import comments as svc
 from consult.services import discussion
+from consult.services.comment_tally import recount_tallies
 from core.models import AuditEntry
 from tests.consult.discussion_setup import form, make_deliberation, many_threads, setup
 from tests.helpers import app_client, login, page_text, post_form
@@ -503,6 +504,7 @@ async def test_a_long_thread_links_to_its_own_page(client, db):
             for i in range(discussion.REPLIES_SHOWN + 4)
         ]
     )
+    await recount_tallies()  # written in bulk: count the stances again
     await Comment.filter(id=top.id).update(reply_count=discussion.REPLIES_SHOWN + 4)
     text = discussion_text((await client.get(proposal_url(s))).text)
     assert f"reply {discussion.REPLIES_SHOWN - 1}" in text

@@ -8,6 +8,7 @@ from datetime import date
 from html.parser import HTMLParser
 
 import httpx
+from starlette.requests import Request
 
 from budget.models import BallotType, Envelope, Phase, Proposal, ProposalStatus, Round
 from core.models import Area, Role, User
@@ -190,3 +191,23 @@ def tiny_jpeg() -> bytes:
         "c2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda"
         "0008010100003f00fbd3ffd9"
     )
+
+
+def bare_request(app) -> Request:
+    """A GET of / by an anonymous visitor, outside any client: for calling a panel or
+    `url_for` directly."""
+    scope = {
+        "type": "http",
+        "app": app,
+        "router": app.router,
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": "/",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "query_string": b"",
+        "session": {},
+    }
+    request = Request(scope)
+    request.state.user = None
+    return request

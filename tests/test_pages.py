@@ -28,7 +28,15 @@ from consult.services.comments import post_comment
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
 from tests.consult.meetings_setup import seed_for_pages as seed_meetings
-from tests.helpers import login, make_area, make_proposal, make_round, make_user, tiny_png
+from tests.helpers import (
+    bare_request,
+    login,
+    make_area,
+    make_proposal,
+    make_round,
+    make_user,
+    tiny_png,
+)
 
 
 class _PageAudit(HTMLParser):
@@ -301,23 +309,10 @@ def test_the_page_audit_catches_what_it_should():
 
 
 def test_cached_url_for_builds_the_same_urls_as_starlette(app):
-    from starlette.requests import Request
-
     from core.web.templates import url_for
     from core.web.urls import _route_index
 
-    scope = {
-        "type": "http",
-        "app": app,
-        "router": app.router,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "path": "/",
-        "root_path": "",
-        "headers": [],
-        "query_string": b"",
-    }
-    request = Request(scope)
+    request = bare_request(app)
     index = _route_index(app)
     assert "budget:proposal_detail" in index and "core:login" in index
     for name, (_path, convertors) in index.items():

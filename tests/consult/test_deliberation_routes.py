@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from starlette.requests import Request
 
 from budget.models import Phase, ProposalStatus
 from consult.models import Choice, Deliberation, DeliberationLink, DeliberationPhase, Meeting
@@ -20,6 +19,7 @@ from tests.consult.deliberation_setup import (
 )
 from tests.helpers import (
     app_client,
+    bare_request,
     login,
     make_proposal,
     make_round,
@@ -217,24 +217,6 @@ async def test_publishing_a_decision_shows_it_with_its_links_and_the_links_back(
             ), page_path
 
 
-def _request(app) -> Request:
-    scope = {
-        "type": "http",
-        "app": app,
-        "router": app.router,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "path": "/",
-        "root_path": "",
-        "headers": [],
-        "query_string": b"",
-        "session": {},
-    }
-    request = Request(scope)
-    request.state.user = None
-    return request
-
-
 async def test_the_panel_is_one_probe_when_nothing_concerns_the_subject(app, db):
     published = await make_deliberation(
         "Parking", DeliberationPhase.PUBLISHED, decision="Paint the lines."
@@ -245,7 +227,7 @@ async def test_the_panel_is_one_probe_when_nothing_concerns_the_subject(app, db)
     await DeliberationLink.create(
         deliberation=published, subject_type="meeting", subject_id=meeting.id
     )
-    request = _request(app)
+    request = bare_request(app)
     with count_queries() as queries:
         html = await panel(request, "meeting", meeting.id)
     assert len(queries) == 2  # the probe, then the links with their rounds

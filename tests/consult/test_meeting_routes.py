@@ -6,35 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from starlette.requests import Request
-
 from consult.models import AgendaItem, FollowUpAction, Meeting, MeetingRecord
 from core.i18n import local_today
 from core.models import AuditEntry
 from tests.consult.meetings_setup import key, meeting_form, schedule, sixteenth, town
-from tests.helpers import app_client, login, page_text, post_form
+from tests.helpers import app_client, bare_request, login, page_text, post_form
 from tests.test_pages import audit_html
 
 HX = {"HX-Request": "true"}
-
-
-def bare_request(app) -> Request:
-    """A GET request of an anonymous visitor, for calling a panel directly."""
-    scope = {
-        "type": "http",
-        "app": app,
-        "router": app.router,
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "path": "/",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "query_string": b"",
-        "session": {},
-    }
-    request = Request(scope)
-    request.state.user = None
-    return request
 
 
 async def test_a_council_member_schedules_a_monthly_talk_on_the_16th_without_javascript(client, db):

@@ -81,6 +81,11 @@ class Settings:
     ocds_buyer_name: str = field(
         default_factory=lambda: os.environ.get("OCDS_BUYER_NAME") or "yishi"
     )
+    # The domain of the meetings' iCalendar UIDs (meeting-12@<domain>): the district's own, so
+    # that two deployments' events never share a UID in a subscriber's calendar.
+    calendar_domain: str = field(
+        default_factory=lambda: os.environ.get("CALENDAR_DOMAIN") or "meetings.yishi"
+    )
 
     def __post_init__(self) -> None:
         if not self.secret_key:

@@ -85,6 +85,7 @@ async def calendar_feed(request: Request) -> Response:
         meetings,
         name,
         lambda i: str(route_url(request, "consult:meeting_detail", meeting_id=i)),
+        domain=request.app.state.settings.calendar_domain,
     )
     etag = '"' + sha256(body).hexdigest()[:32] + '"'
     headers = {

@@ -25,15 +25,17 @@ from consult.rules import recurrence
 from consult.services.meeting_pages import meetings_query
 from core.i18n import _
 
-UID_DOMAIN = "meetings.yishi"  # fixed: the same UIDs whatever host or proxy serves the feed
+# The UIDs' domain is the deployment's setting (CALENDAR_DOMAIN), never the request's host: the
+# same UIDs whatever host or proxy serves the feed, and two districts' meetings never clash.
+UID_DOMAIN = "meetings.yishi"
 PRODID = "-//yishi//meetings//ZH"
 # Meetings whose last occurrence ended more than this long ago leave the feed.
 KEEP_PAST = timedelta(days=400)
 _VTIMEZONE_FROM = date(2000, 1, 1)  # Shanghai has kept +08:00 without summer time since 1991
 
 
-def uid(meeting_id: int) -> str:
-    return f"meeting-{meeting_id}@{UID_DOMAIN}"
+def uid(meeting_id: int, domain: str = UID_DOMAIN) -> str:
+    return f"meeting-{meeting_id}@{domain}"
 
 
 def _vtimezone() -> icalendar.Timezone:
@@ -42,7 +44,7 @@ def _vtimezone() -> icalendar.Timezone:
     )
 
 
-def _event(meeting: Meeting, page_url: str, now: datetime) -> icalendar.Event | None:
+def _event(meeting: Meeting, page_url: str, now: datetime, domain: str) -> icalendar.Event | None:
     moments = recurrence.occurrences(meeting.starts_at, meeting.rrule)
     duration = timedelta(minutes=meeting.duration_minutes)
     if moments[-1] + duration < now - KEEP_PAST:
@@ -60,7 +62,7 @@ def _event(meeting: Meeting, page_url: str, now: datetime) -> icalendar.Event | 
     notes.append(page_url)
     start = meeting.starts_at.astimezone(recurrence.DISTRICT_TZ)
     event = icalendar.Event()
-    event.add("uid", uid(meeting.id))
+    event.add("uid", uid(meeting.id, domain))
     event.add("dtstamp", meeting.updated_at.astimezone(UTC))
     event.add("sequence", meeting.sequence)
     event.add("dtstart", start)
@@ -82,8 +84,9 @@ def build_calendar(
     name: str,
     page_url: Callable[[int], str],
     now: datetime | None = None,
+    domain: str = UID_DOMAIN,
 ) -> bytes:
-    """The feed of `meetings` (with their `area` loaded)."""
+    """The feed of `meetings` (with their `area` loaded); UIDs `meeting-<id>@<domain>`."""
     now = now or datetime.now(UTC)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -94,7 +97,7 @@ def build_calendar(
     cal.add("x-wr-timezone", recurrence.DISTRICT_TZ.key)
     cal.add_component(_vtimezone())
     for meeting in meetings:
-        event = _event(meeting, page_url(meeting.id), now)
+        event = _event(meeting, page_url(meeting.id), now, domain)
         if event is not None:
             cal.add_component(event)
     return cal.to_ical()

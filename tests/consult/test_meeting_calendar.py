@@ -139,3 +139,20 @@ async def test_the_feed_is_one_query_whatever_the_number_of_meetings(client, db)
     with count_queries() as queries:
         await client.get(f"/meetings.ics?area={t.west.id}")
     assert len(queries) == 2, queries  # the area (its name), then the meetings
+
+
+async def test_the_uids_name_the_deployments_calendar_domain(settings, db):
+    """CALENDAR_DOMAIN (Settings.calendar_domain) names the UIDs, whatever host serves the
+    feed: two districts' meetings never share a UID in one subscriber's calendar."""
+    from app import create_app
+    from tests.helpers import app_client
+
+    t = await town()
+    talk = await schedule(t.council, title="Talk")
+    settings.calendar_domain = "calendar.dongmen.example"
+    async with app_client(create_app(settings)) as client:
+        response = await client.get("/meetings.ics", headers={"Host": "other.example"})
+    assert response.status_code == 200
+    assert [str(e["UID"]) for e in _events(response.content).values()] == [
+        f"meeting-{talk.id}@calendar.dongmen.example"
+    ]

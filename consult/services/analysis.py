@@ -14,6 +14,7 @@ other order could mark old votes with a new version and keep them.
 
 from __future__ import annotations
 
+import asyncio
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,9 @@ async def compute(d: Deliberation, statements: list[int] | None = None) -> dict[
             deliberation_id=d.id, status=StatementStatus.APPROVED
         ).values_list("id", flat=True)
     votes, areas = await load_votes(d.id)
-    result = analyse(votes, areas, sorted(statements))
+    # Pure numpy and Python work (~0.2 s for 2,000 voters on 200 statements): off the event
+    # loop, so that the other requests of this worker go on while it runs.
+    result = await asyncio.to_thread(analyse, votes, areas, sorted(statements))
     await _keep(d.id, version, result, cached is not None)
     return result
 

@@ -88,6 +88,7 @@ def _can_discuss(user: User | None, action: str, subject: Any, now: datetime) ->
         case "edit_comment", Comment() as comment:
             return (
                 user is not None
+                and user.is_active
                 and comment.author_id == user.id
                 and not comment.hidden
                 and now - comment.created_at <= EDIT_WINDOW

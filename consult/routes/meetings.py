@@ -72,7 +72,7 @@ async def calendar_feed(request: Request) -> Response:
     raw = request.query_params.get("area", "")
     area = None
     if raw:
-        if not raw.isdigit() or len(raw) > 9:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
             raise HTTPException(400, _("The area of the calendar must be given by its number."))
         area = await Area.get_or_none(id=int(raw))
         if area is None:

@@ -168,7 +168,7 @@ def _checked_values(parts: dict[str, str]) -> dict[str, str]:
             if "," in value:
                 raise RecurrenceError(BAD_VALUE, part=name, value=value)
         elif name == "COUNT":
-            if not value.isdigit() or len(value) > 6 or int(value) < 1:
+            if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
                 raise RecurrenceError(BAD_VALUE, part=name, value=value)
             if int(value) > MAX_COUNT:
                 raise RecurrenceError(TOO_MANY, count=int(value), max=MAX_COUNT)

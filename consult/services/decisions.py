@@ -56,7 +56,7 @@ def _numbers(raw: str, field: str, errors: dict[str, str]) -> list[int]:
 
 
 def _ids(values: list[str], field: str, errors: dict[str, str]) -> list[int]:
-    if any(not v.isdigit() or len(v) > 9 for v in values):
+    if any(not (v.isascii() and v.isdigit()) or len(v) > 9 for v in values):
         errors[field] = _("Choose from the list.")
         return []
     return sorted({int(v) for v in values})

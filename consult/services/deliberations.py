@@ -93,7 +93,7 @@ def parse_deliberation_input(data: Mapping[str, Any], areas: list[Area]) -> Deli
     known = {a.id for a in areas}
     area_ids: list[int] = []
     for raw in getlist(data, "areas"):
-        if not raw.isdigit() or int(raw) not in known:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
             errors["areas"] = _("Choose the areas from the list.")
             break
         area_ids.append(int(raw))
@@ -259,14 +259,15 @@ class DeliberationFilters:
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> DeliberationFilters:
         area = params.get("area", "")
-        if area != DISTRICT and not area.isdigit():
-            area = ""
+        if area != DISTRICT and not (area.isascii() and area.isdigit() and len(area) <= 9):
+            area = ""  # an id the database's integer column can hold
         phase = params.get("phase", "")
         year = params.get("year", "")
+        year_n = int(year) if year.isascii() and year.isdigit() and len(year) == 4 else 0
         return cls(
             area=area,
             phase=phase if phase in DeliberationPhase._value2member_map_ else "",
-            year=int(year) if year.isdigit() and 1900 < int(year) < 3000 else None,
+            year=year_n if 1900 < year_n < 3000 else None,
             q=params.get("q", "").strip()[:200],
         )
 

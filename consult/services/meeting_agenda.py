@@ -63,7 +63,7 @@ async def parse_subject(
         return None
     if link == LINK_PROPOSAL:
         raw = str(form.get("number") or "").strip().lstrip("#＃")
-        number = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        number = int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
         if number is None:
             errors["number"] = _("Give the proposal's number, for example 12.")
             return None
@@ -73,7 +73,7 @@ async def parse_subject(
             return None
         return Subject(SubjectType.PROPOSAL, number)
     kind, _sep, raw = link.partition(":")
-    ident = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    ident = int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) < 10 else None
     if kind == "round" and ident is not None:
         if await Round.filter(id=ident, is_study=False).using_db(conn).exists():
             return Subject(SubjectType.ROUND, ident)

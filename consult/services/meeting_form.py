@@ -267,7 +267,7 @@ async def _parse_area(value: object, errors: dict[str, str], conn: Any) -> int |
     raw = str(value or "").strip()
     if raw == DISTRICT:
         return None
-    area_id = int(raw) if raw.isdigit() else None
+    area_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
     if area_id is None or not await Area.filter(id=area_id).using_db(conn).exists():
         errors["area"] = _("Choose an area, or the whole district.")
         return None

@@ -120,7 +120,7 @@ class ListFilters:
     def from_query(cls, params: Mapping[str, str], area_ids: set[int]) -> ListFilters:
         """The list's filters; values that mean nothing are ignored (the list shows all)."""
         area = str(params.get("area") or "")
-        if area != DISTRICT and not (area.isdigit() and int(area) in area_ids):
+        if area != DISTRICT and not (area.isascii() and area.isdigit() and int(area) in area_ids):
             area = ""
         kind = str(params.get("kind") or "")
         if kind not in {k.value for k in MeetingKind}:
@@ -129,7 +129,7 @@ class ListFilters:
 
     @property
     def area_id(self) -> int | None:
-        return int(self.area) if self.area.isdigit() else None
+        return int(self.area) if (self.area.isascii() and self.area.isdigit()) else None
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from budget.models import Phase, ProposalStatus
 from consult.models import Choice, Deliberation, DeliberationLink, DeliberationPhase, Meeting
 from consult.routes.deliberations import panel
+from consult.services import comments
 from tests.consult.deliberation_setup import (
     district,
     make_deliberation,
@@ -258,3 +259,26 @@ async def test_a_rounds_page_costs_the_same_queries_for_many_statements_and_vote
     with count_queries() as many:
         await client.get(page_url(s.d))
     assert len(many) == len(few), many
+
+
+async def test_list_and_discussion_parameters_that_mean_nothing_are_ignored(client, db):
+    """Superscript digits (str.isdigit() says yes, int() says no), numbers past the
+    database's integers and year 0: each page answers 200 as if the value were not given."""
+    s = await district()
+    proposal = await make_proposal(await make_round(), s.alice, "Benches", area=s.east)
+    await comments.post_comment(s.alice, "proposal", proposal.id, {"body": "Yes", "stance": "for"})
+    huge = "9" * 20
+    for path in (
+        "/consult/deliberations?area=²",
+        f"/consult/deliberations?area={huge}",
+        "/consult/deliberations?year=²",
+        "/consult/deliberations?year=0000",
+        "/consult/meetings?area=²",
+        f"/budget/proposals/{proposal.id}?comments_after={huge}",
+        f"/budget/proposals/{proposal.id}?comments_after=²",
+        f"/consult/discussions/proposal/{proposal.id}/threads?after={huge}",
+    ):
+        response = await client.get(path, headers={"HX-Request": "true"})
+        assert response.status_code == 200, path
+    feed = await client.get("/meetings.ics?area=²")
+    assert feed.status_code == 400

@@ -30,7 +30,7 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.forms import text
 from core.i18n import _
 from core.models import User
-from core.permissions import is_verified_resident
+from core.permissions import is_staff, is_verified_resident
 
 MAX_REASON = 200  # Statement.reject_reason
 MAX_WAITING = 10  # statements of one resident waiting for approval in one round
@@ -128,6 +128,8 @@ async def approve_statement(actor: User | None, statement_id: int) -> Statement:
     round's votes version goes up (the analysis counts approved statements)."""
     async with in_transaction() as conn:
         statement = await _locked_pending(conn, statement_id)
+        if not is_staff(actor):  # the role first: a resident learns nothing of the statement
+            raise PermissionDenied(_("Only council members approve or reject statements."))
         if statement.status != StatementStatus.PENDING:  # a second click, another member
             raise Conflict(_("This statement has already been moderated."))
         if not can(actor, "moderate_statement", statement):
@@ -156,6 +158,8 @@ async def reject_statement(
     reason = text(data.get("reason"), "reason", errors, max_length=MAX_REASON)
     async with in_transaction() as conn:
         statement = await _locked_pending(conn, statement_id)
+        if not is_staff(actor):  # the role first: a resident learns nothing of the statement
+            raise PermissionDenied(_("Only council members approve or reject statements."))
         if statement.status != StatementStatus.PENDING:  # a second click, another member
             raise Conflict(_("This statement has already been moderated."))
         if not can(actor, "moderate_statement", statement):

@@ -213,6 +213,10 @@ async def edit_comment(user: User | None, comment_id: int, form: Mapping[str, An
         now = datetime.now(UTC)
         if not can(user, "edit_comment", comment, now):
             raise PermissionDenied(edit_refusal(user, comment))
+        if comment.subject_type == SubjectType.DELIBERATION:  # as posting and replying
+            deliberation = await Deliberation.get_or_none(id=comment.subject_id).using_db(conn)
+            if deliberation is None or not deliberation.open_for_votes:
+                raise PermissionDenied(closed_refusal())
         if errors:
             raise ValidationError(errors=errors)
         if (body, stance) == (comment.body, comment.stance):

@@ -117,7 +117,11 @@ async def test_a_closed_deliberation_round_refuses_comments_and_replies(db, phas
         await svc.post_comment(s.bob, "deliberation", d.id, form())
     with pytest.raises(PermissionDenied, match="closed"):
         await svc.reply_to_comment(s.bob, earlier.id, form())
+    # nor may its author edit it, within the 15 minutes though they are
+    with pytest.raises(PermissionDenied, match="closed"):
+        await svc.edit_comment(s.alice, earlier.id, form("changed after the round closed"))
     assert await Comment.all().count() == 1
+    assert (await Comment.get(id=earlier.id)).edited_at is None
 
 
 @pytest.mark.parametrize(

@@ -545,6 +545,31 @@ def ocds(report: Report, base: str, path: str, money: Money, *, tmp: Path, secon
     report.load(load, "< 1 s each (p99)", load.p99 < 1000 and load.clean and complete)
 
 
+# --- the scratch database ------------------------------------------------------------------
+
+
+async def open_scratch_database(name: str, tmp: Path) -> tuple[str, str]:
+    """(url, description) of an empty database for a benchmark: with DATABASE_URL pointing at
+    PostgreSQL, a database `name` created next to it; else a SQLite file under `tmp`."""
+    from core.db import create_postgres_database, is_postgres
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if is_postgres(admin_url):
+        return await create_postgres_database(
+            admin_url, name
+        ), f"PostgreSQL (scratch database {name})"
+    return f"sqlite://{tmp / 'bench.sqlite3'}", f"SQLite ({tmp / 'bench.sqlite3'})"
+
+
+async def close_scratch_database(url: str, name: str, tmp: Path) -> None:
+    """Drop what `open_scratch_database` made (`url` "" if it made nothing) and `tmp`."""
+    from core.db import drop_postgres_database, is_postgres
+
+    if url and is_postgres(url):
+        await drop_postgres_database(os.environ.get("DATABASE_URL", ""), name)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -553,16 +578,10 @@ async def run(args: argparse.Namespace) -> int:
 
     from app import create_app
     from budget.models import LedgerEntry
-    from core.db import (
-        create_postgres_database,
-        drop_postgres_database,
-        is_postgres,
-        migrate_database,
-    )
+    from core.db import is_postgres, migrate_database
     from core.settings import Settings, tortoise_config
 
-    admin_url = os.environ.get("DATABASE_URL", "")
-    postgres = is_postgres(admin_url)
+    postgres = is_postgres(os.environ.get("DATABASE_URL", ""))
     do_district = args.only in (None, "district")
     do_money = args.only in (None, "money")
     sizes = (
@@ -579,12 +598,7 @@ async def run(args: argparse.Namespace) -> int:
     load_before = 0.0
     money: Money | None = None
     try:
-        if postgres:
-            url = await create_postgres_database(admin_url, BENCH_DB)
-            where = f"PostgreSQL (scratch database {BENCH_DB})"
-        else:
-            url = f"sqlite://{tmp / 'bench.sqlite3'}"
-            where = f"SQLite ({tmp / 'bench.sqlite3'})"
+        url, where = await open_scratch_database(BENCH_DB, tmp)
         print(f"yishi bench on {where}", flush=True)
         load_before = os.getloadavg()[0]
         t = time.perf_counter()
@@ -852,9 +866,7 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             await Tortoise.close_connections()
     finally:
-        if postgres and url:
-            await drop_postgres_database(admin_url, BENCH_DB)
-        shutil.rmtree(tmp, ignore_errors=True)
+        await close_scratch_database(url, BENCH_DB, tmp)
 
     load_after = os.getloadavg()[0]
     report.notes.append(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -40,7 +39,9 @@ from tests.bench.bench_app import (
     SECRET_KEY,
     Report,
     Row,
+    close_scratch_database,
     inspect_page,
+    open_scratch_database,
     pages,
     print_table,
     server,
@@ -130,28 +131,17 @@ async def run(args: argparse.Namespace) -> int:
     from tortoise import Tortoise
 
     from app import create_app
-    from core.db import (
-        create_postgres_database,
-        drop_postgres_database,
-        is_postgres,
-        migrate_database,
-    )
+    from core.db import is_postgres, migrate_database
     from core.settings import Settings, tortoise_config
 
-    admin_url = os.environ.get("DATABASE_URL", "")
-    postgres = is_postgres(admin_url)
+    postgres = is_postgres(os.environ.get("DATABASE_URL", ""))
     sizes = ConsultSizes(comments=2_000, voters=400) if args.small else ConsultSizes()
     tmp = Path(tempfile.mkdtemp(prefix="yishi-bench-consult-"))
     url = ""
     report = Report()
     load_before = os.getloadavg()[0]
     try:
-        if postgres:
-            url = await create_postgres_database(admin_url, BENCH_DB)
-            where = f"PostgreSQL (scratch database {BENCH_DB})"
-        else:
-            url = f"sqlite://{tmp / 'bench.sqlite3'}"
-            where = f"SQLite ({tmp / 'bench.sqlite3'})"
+        url, where = await open_scratch_database(BENCH_DB, tmp)
         print(f"yishi consultation bench on {where}", flush=True)
         t = time.perf_counter()
         await migrate_database(tortoise_config(url))
@@ -273,9 +263,7 @@ async def run(args: argparse.Namespace) -> int:
         )
         report.notes.append(f"  statement votes: statuses {check['statuses']} (0: no answer)")
     finally:
-        if postgres and url:
-            await drop_postgres_database(admin_url, BENCH_DB)
-        shutil.rmtree(tmp, ignore_errors=True)
+        await close_scratch_database(url, BENCH_DB, tmp)
     load_after = os.getloadavg()[0]
     report.notes.append(
         f"  load average (1 min) before / after: {load_before:.1f} / {load_after:.1f}"

@@ -167,3 +167,43 @@ class AuditEntry(Model):
         table = "audit_entry"
         ordering = ["-created_at", "-id"]
         indexes = [("subject_type", "subject_id")]
+
+
+class Follow(Model):
+    """A user following a subject (a proposal, a round, a need, a consultation) to be told
+    what changes on it. Subjects are named as in comments: a type and an id."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="follows", on_delete=fields.CASCADE
+    )
+    subject_type = fields.CharField(max_length=32)
+    subject_id = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "follow"
+        unique_together = (("user", "subject_type", "subject_id"),)
+        indexes = [("subject_type", "subject_id")]
+
+
+class Notification(Model):
+    """One thing that changed, told to one user: a kind (its message is in
+    core.services.notifications) with its parameters, and where to look. Unread until seen."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "core.User", related_name="notifications", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=32)
+    subject_type = fields.CharField(max_length=32)
+    subject_id = fields.IntField()
+    params = fields.JSONField(default=dict)
+    url = fields.CharField(max_length=300)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notification"
+        ordering = ["-id"]
+        indexes = [("user", "read_at"), ("user", "id")]

@@ -24,6 +24,10 @@ class SubjectType(StrEnum):
     ROUND = "round"
     DELIBERATION = "deliberation"
     MEETING = "meeting"
+    NEED = "need"
+    CONSULTATION = "consultation"  # a rule consultation (a draft convention)
+    CLAUSE = "clause"  # one clause of a convention
+    QUESTIONNAIRE = "questionnaire"
 
     @property
     def label(self) -> str:
@@ -35,6 +39,10 @@ SUBJECT_LABELS = {
     SubjectType.ROUND: _l("Budgeting round"),
     SubjectType.DELIBERATION: _l("Deliberation round"),
     SubjectType.MEETING: _l("Meeting"),
+    SubjectType.NEED: _l("Need"),
+    SubjectType.CONSULTATION: _l("Rule consultation"),
+    SubjectType.CLAUSE: _l("Clause"),
+    SubjectType.QUESTIONNAIRE: _l("Questionnaire"),
 }
 
 

@@ -206,4 +206,4 @@ class Notification(Model):
     class Meta:
         table = "notification"
         ordering = ["-id"]
-        indexes = [("user", "read_at"), ("user", "id")]
+        indexes = [("user_id", "read_at"), ("user_id", "id")]

@@ -36,8 +36,32 @@ from consult.models.meetings import (
     MeetingKind,
     MeetingRecord,
 )
+from consult.models.needs import (
+    ANSWER_STATES,
+    NEED_CATEGORY_LABELS,
+    NEED_CHANNEL_LABELS,
+    NEED_STATE_LABELS,
+    Need,
+    NeedCategory,
+    NeedChannel,
+    NeedPhoto,
+    NeedResponseTime,
+    NeedStat,
+    NeedState,
+)
 
 __all__ = [
+    "ANSWER_STATES",
+    "NEED_CATEGORY_LABELS",
+    "NEED_CHANNEL_LABELS",
+    "NEED_STATE_LABELS",
+    "Need",
+    "NeedCategory",
+    "NeedChannel",
+    "NeedPhoto",
+    "NeedResponseTime",
+    "NeedStat",
+    "NeedState",
     "CHOICE_LABELS",
     "DELIBERATION_PHASE_LABELS",
     "MAX_DEPTH",

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'notification', 'app': 'core', 'indexes': [Index(fields=['user', 'read_at']), Index(fields=['user', 'id'])], 'pk_attr': 'id', 'table_description': 'One thing that changed, told to one user: a kind (its message is in'},
+            options={'table': 'notification', 'app': 'core', 'indexes': [Index(fields=['user_id', 'read_at']), Index(fields=['user_id', 'id'])], 'pk_attr': 'id', 'table_description': 'One thing that changed, told to one user: a kind (its message is in'},
             bases=['Model'],
         ),
     ]

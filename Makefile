@@ -9,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
 
-.PHONY: run serve test test-fast install install-test lock messages compile migrate demo bench bench-rules lint clean
+.PHONY: backup restore run serve test test-fast install install-test lock messages compile migrate demo bench bench-rules lint clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -73,6 +73,16 @@ run: compile demo
 serve: compile migrate
 	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) \
 		--workers $(WORKERS) --proxy-headers --no-server-header
+
+# A backup of the database (DATABASE_URL, else the embedded one) and the uploads, as
+# data/backups/yishi-<time>.tar.gz (BACKUP_DIR to put it elsewhere); `make restore FILE=…`
+# puts one back (stop the server first; FORCE=1 over a database that has accounts).
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup $(BACKUP_DIR)
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "make restore FILE=data/backups/yishi-….tar.gz"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(FORCE),--force)
 
 test: install-test compile
 	$(BIN)/ruff check .

@@ -6,6 +6,10 @@
                          or anywhere with DEMO=1)
     logins               print the demo accounts
     import-pb FILE.pb    import a Pabulib election
+    backup [DIR]         write the database and the uploads to DIR/yishi-<time>.tar.gz
+                         (default data/backups)
+    restore FILE         put a backup back (stop the server first; --force over a
+                         database that already has accounts)
 
 This module wires the packages together for the command line, as `app.py` does for the web;
 neither is imported by anything.
@@ -25,11 +29,18 @@ from tortoise import Tortoise
 from budget.demo import DEMO_LOGINS, load_demo_data
 from budget.services.pabulib_import import import_pabulib
 from consult.demo import load_consult_demo
+from core.backup import BackupError, create_backup, restore_backup, row_counts
 from core.db import migrate_database
 from core.errors import DomainError
 from core.models import User
 from core.services.accounts import create_admin
-from core.settings import database_url_from_env, default_database_url, tortoise_config
+from core.settings import (
+    DATA_DIR,
+    database_url_from_env,
+    default_database_url,
+    tortoise_config,
+    upload_dir_from_env,
+)
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -136,25 +147,71 @@ async def _import_pb(url: str, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _backup(url: str, args: argparse.Namespace) -> int:
+    dest = Path(args.name) if args.name else DATA_DIR / "backups"
+    try:
+        archive = await asyncio.to_thread(create_backup, url, upload_dir_from_env(), dest)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup written to {archive}")
+    return 0
+
+
+async def _restore(url: str, args: argparse.Namespace) -> int:
+    archive = Path(args.name)
+    if not await asyncio.to_thread(archive.is_file):
+        print(f"{archive}: no such file", file=sys.stderr)
+        return 2
+    try:
+        accounts = (await asyncio.to_thread(row_counts, url)).get("account", 0)
+    except BackupError:
+        accounts = 0  # no database yet
+    if accounts and not args.force:
+        print(
+            f"The database already has {accounts} accounts: restoring replaces everything in "
+            "it. Stop the server, then run again with --force.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        manifest = await asyncio.to_thread(restore_backup, archive, url, upload_dir_from_env())
+    except BackupError as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(manifest.row_counts.values())
+    print(f"Restored the backup of {manifest.created_at}: {rows} rows, uploads included.")
+    return 0
+
+
 COMMANDS = {
     "migrate": _migrate,
     "createadmin": _createadmin,
     "demo": _demo,
     "logins": _logins,
     "import-pb": _import_pb,
+    "backup": _backup,
+    "restore": _restore,
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python manage.py", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=list(COMMANDS))
-    parser.add_argument("name", nargs="?", help="createadmin: the username; import-pb: the file")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        help="createadmin: the username; import-pb, restore: the file; backup: the folder",
+    )
+    parser.add_argument("--force", action="store_true", help="restore over existing accounts")
     parser.add_argument("--display-name", help="createadmin: the name shown (default: username)")
     args = parser.parse_args()
     if args.command == "createadmin" and not args.name:
         parser.error("createadmin needs a username")
     if args.command == "import-pb" and not args.name:
         parser.error("import-pb needs a .pb file")
+    if args.command == "restore" and not args.name:
+        parser.error("restore needs a backup file")
     url = database_url_from_env()
     if url.startswith("sqlite://"):
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)

@@ -123,6 +123,7 @@ class LoginThrottle(Model):
 
     class Meta:
         table = "login_throttle"
+        indexes = [("window_started_at",)]  # pruning the stale rows
 
 
 class ResetCode(Model):

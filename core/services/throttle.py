@@ -153,6 +153,7 @@ async def reserve(
     (nothing counted) while the key must wait."""
     db = _db(using_db)
     now = _now()
+    await prune_stale(db, now)
     params: list[Any] = [key, now, now - policy.window]
     params += [now - wait for wait in policy.steps()]
     rows = await db.execute_query_dict(_reserve_sql(db.capabilities.dialect, policy), params)
@@ -163,6 +164,20 @@ async def reserve(
         raise Throttled(policy.base, field)
     wait = row.last_attempt_at + policy.wait_after(row.failures) - now
     raise Throttled(max(wait, timedelta(seconds=1)), field)
+
+
+# Rows whose window started longer ago than the longest window start again at their next
+# attempt anyway: forgetting them changes nothing, and keeps the table from growing with every
+# address that ever mistyped. Each reservation prunes them (one indexed DELETE).
+LONGEST_WINDOW = max(p.window for p in (SIGN_IN, SIGN_IN_ADDRESS, CODE_ADDRESS))
+
+
+async def prune_stale(using_db: Any = None, now: datetime | None = None) -> int:
+    """Delete the rows past the longest window; return how many went."""
+    cutoff = (now or _now()) - LONGEST_WINDOW
+    return await (
+        LoginThrottle.filter(window_started_at__lt=cutoff).using_db(_db(using_db)).delete()
+    )
 
 
 async def release(key: str, using_db: Any = None) -> None:

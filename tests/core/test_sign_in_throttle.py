@@ -212,3 +212,15 @@ async def test_sixty_simultaneous_guesses_at_sixty_accounts_are_counted_exactly(
     assert address.failures == 50
     # the ten refused attempts were given back to their accounts
     assert await LoginThrottle.filter(key__startswith="login:", failures=1).count() == 50
+
+
+async def test_rows_past_the_longest_window_are_pruned_by_the_next_attempt(db, checks, clock):
+    await make_user("li")
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        assert await _wrong("li", address) == "checked"
+    # an account+address row and an address row for each of the three addresses
+    assert await LoginThrottle.all().count() == 6
+    clock(24 * 3600 + 1)
+    assert await _wrong("li", "10.0.0.9") == "checked"
+    keys = sorted(await LoginThrottle.all().values_list("key", flat=True))
+    assert keys == ["login-addr:10.0.0.9", "login:li|10.0.0.9"]

@@ -66,13 +66,16 @@ demo: migrate
 run: compile demo
 	$(BIN)/python manage.py logins
 	@echo "yishi is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers
+	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers \
+		--no-access-log
 
 # Production: migrate, then serve WORKERS processes (no demo data). Set DATABASE_URL,
 # SECRET_KEY and HTTPS_ONLY=1; behind a reverse proxy on another host, FORWARDED_ALLOW_IPS.
+# yishi logs each request as a JSON line on stderr (LOG_LEVEL=warning: failures only), so
+# uvicorn's own access log (with query strings) is off.
 serve: compile migrate
 	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) \
-		--workers $(WORKERS) --proxy-headers --no-server-header
+		--workers $(WORKERS) --proxy-headers --no-server-header --no-access-log
 
 # A backup of the database (DATABASE_URL, else the embedded one) and the uploads, as
 # data/backups/yishi-<time>.tar.gz (BACKUP_DIR to put it elsewhere); `make restore FILE=…`

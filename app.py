@@ -27,12 +27,14 @@ import consult.routes
 import core.routes
 from budget.services.counting import shutdown_count_workers
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
-from core.settings import ROOT, Settings, tortoise_config
+from core.settings import ROOT, Settings, prepare_files, tortoise_config
 from core.web import (
     LocaleFromSessionUser,
     LocaleMiddleware,
+    RequestLogMiddleware,
     SameOriginMiddleware,
     SecurityHeadersMiddleware,
+    configure_logging,
     error_handlers,
     make_templates,
     register_panels,
@@ -45,7 +47,8 @@ async def homepage(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    prepare_files(settings)
+    configure_logging(settings.log_level)
     load_translations()
 
     @asynccontextmanager
@@ -61,7 +64,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         shutdown_count_workers()
 
     middleware = [
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(RequestLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, https_only=settings.https_only),
         Middleware(SameOriginMiddleware),
         Middleware(
             SessionMiddleware,

@@ -74,6 +74,8 @@ class Settings:
     https_only: bool = field(default_factory=lambda: os.environ.get("HTTPS_ONLY") == "1")
     max_photo_bytes: int = 5 * 1024 * 1024
     debug: bool = field(default_factory=lambda: os.environ.get("DEBUG") == "1")
+    # The request log (JSON lines on stderr): "info" logs every request, "warning" only failures.
+    log_level: str = field(default_factory=lambda: os.environ.get("LOG_LEVEL") or "info")
     secret_key_file: Path = DATA_DIR / "secret_key"
     # Open Contracting (OCDS) export: the registered ocid prefix ("ocds-" + six characters for
     # a real deployment) and the name of the district that buys and pays.
@@ -98,6 +100,27 @@ class Settings:
                     "print(secrets.token_urlsafe(48))')."
                 )
             self.secret_key = load_or_create_secret_key(self.secret_key_file)
+
+
+def prepare_files(settings: Settings) -> None:
+    """The upload folder and the embedded SQLite database, readable by the service user only
+    (they hold residents' photos, accounts and ballots). Best effort on storage that refuses
+    chmod (a shared mount keeps its own rights)."""
+    settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _chmod(settings.upload_dir, 0o700)
+    if settings.database_url.startswith("sqlite://"):
+        path = Path(settings.database_url.removeprefix("sqlite://"))
+        if str(path) and str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            _chmod(path, 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        os.chmod(path, mode)
+    except OSError:
+        pass
 
 
 def tortoise_config(database_url: str, apps: tuple[str, ...] = APPS) -> dict:

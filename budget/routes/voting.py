@@ -23,6 +23,7 @@ from core.web import (
     int_param,
     login_required,
     paginate,
+    private,
     read_form,
     redirect,
     render,
@@ -293,22 +294,25 @@ async def paper_ballot_receipt(request: Request) -> Response:
 
 
 routes = [
-    Route("/rounds/{round_id:int}/ballot", ballot, name="ballot", methods=["GET", "POST"]),
+    Route("/rounds/{round_id:int}/ballot", private(ballot), name="ballot", methods=["GET", "POST"]),
     Route(
-        "/rounds/{round_id:int}/ballot/total", ballot_total, name="ballot_total", methods=["POST"]
+        "/rounds/{round_id:int}/ballot/total",
+        private(ballot_total),
+        name="ballot_total",
+        methods=["POST"],
     ),
-    Route("/rounds/{round_id:int}/ballot/receipt", ballot_receipt, name="ballot_receipt"),
-    Route("/receipt", receipt_check, name="receipt_check", methods=["GET", "POST"]),
-    Route("/paper", paper_ballot_start, name="paper_ballot_start"),
+    Route("/rounds/{round_id:int}/ballot/receipt", private(ballot_receipt), name="ballot_receipt"),
+    Route("/receipt", private(receipt_check), name="receipt_check", methods=["GET", "POST"]),
+    Route("/paper", private(paper_ballot_start), name="paper_ballot_start"),
     Route(
         "/rounds/{round_id:int}/paper/{user_id:int}",
-        paper_ballot,
+        private(paper_ballot),
         name="paper_ballot",
         methods=["GET", "POST"],
     ),
     Route(
         "/rounds/{round_id:int}/paper/{user_id:int}/receipt",
-        paper_ballot_receipt,
+        private(paper_ballot_receipt),
         name="paper_ballot_receipt",
     ),
 ]

@@ -3,6 +3,7 @@ size-limited, stored under random names in the upload directory (outside the web
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +71,16 @@ def photo_path(upload_dir: Path, stored_name: str) -> Path:
     return path
 
 
+def _owner_only(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def write_photo(upload_dir: Path, stored_name: str, data: bytes) -> Path:
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    """Store an upload under its random name, readable by the service user only (the app
+    serves it; a resident's photo is nobody else's business on the host)."""
+    upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = photo_path(upload_dir, stored_name)
-    with open(path, "xb") as fh:  # noqa: ASYNC230 (small files, local disk)
+    with open(path, "xb", opener=_owner_only) as fh:  # noqa: ASYNC230 (small files, local disk)
         fh.write(data)
     return path
 

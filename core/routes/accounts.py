@@ -29,6 +29,7 @@ from core.web import (
     int_param,
     login_required,
     paginate,
+    private,
     read_form,
     redirect,
     render,
@@ -359,16 +360,23 @@ async def audit_log(request: Request) -> Response:
 
 
 routes = [
-    Route("/accounts", account_list, name="account_list"),
-    Route("/accounts/new", account_new, methods=["GET", "POST"], name="account_new"),
+    Route("/accounts", private(account_list), name="account_list"),
+    Route("/accounts/new", private(account_new), methods=["GET", "POST"], name="account_new"),
     Route(
-        "/accounts/{user_id:int}/edit", account_edit, methods=["GET", "POST"], name="account_edit"
+        "/accounts/{user_id:int}/edit",
+        private(account_edit),
+        methods=["GET", "POST"],
+        name="account_edit",
     ),
-    Route("/accounts/import", account_import, methods=["GET", "POST"], name="account_import"),
+    Route(
+        "/accounts/import", private(account_import), methods=["GET", "POST"], name="account_import"
+    ),
     Route("/areas", area_list, name="area_list"),
     Route("/areas/new", area_new, methods=["GET", "POST"], name="area_new"),
     Route("/areas/{area_id:int}/edit", area_edit, methods=["GET", "POST"], name="area_edit"),
-    Route("/invitations", invitation_list, methods=["GET", "POST"], name="invitation_list"),
-    Route("/register", register, methods=["GET", "POST"], name="register"),
-    Route("/audit", audit_log, name="audit_log"),
+    Route(
+        "/invitations", private(invitation_list), methods=["GET", "POST"], name="invitation_list"
+    ),
+    Route("/register", private(register), methods=["GET", "POST"], name="register"),
+    Route("/audit", private(audit_log), name="audit_log"),
 ]

@@ -14,6 +14,7 @@ from core.web import (
     end_session,
     flash,
     load_user,
+    private,
     read_form,
     redirect,
     render,
@@ -80,7 +81,7 @@ async def switch_language(request: Request) -> Response:
 
 
 routes = [
-    Route("/login", login, methods=["GET", "POST"], name="login"),
+    Route("/login", private(login), methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/language", switch_language, methods=["GET"], name="language"),
 ]

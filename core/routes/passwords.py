@@ -21,6 +21,7 @@ from core.web import (
     int_param,
     login_required,
     paginate,
+    private,
     read_form,
     redirect,
     render,
@@ -128,12 +129,19 @@ async def reset_code(request: Request) -> Response:
 
 
 routes = [
-    Route("/account/password", password_change, methods=["GET", "POST"], name="password_change"),
-    Route("/password/reset", password_reset, methods=["GET", "POST"], name="password_reset"),
-    Route("/reset-codes", reset_code_list, name="reset_code_list"),
+    Route(
+        "/account/password",
+        private(password_change),
+        methods=["GET", "POST"],
+        name="password_change",
+    ),
+    Route(
+        "/password/reset", private(password_reset), methods=["GET", "POST"], name="password_reset"
+    ),
+    Route("/reset-codes", private(reset_code_list), name="reset_code_list"),
     Route(
         "/accounts/{user_id:int}/reset-code",
-        reset_code,
+        private(reset_code),
         methods=["GET", "POST"],
         name="reset_code",
     ),

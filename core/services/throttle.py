@@ -175,9 +175,7 @@ LONGEST_WINDOW = max(p.window for p in (SIGN_IN, SIGN_IN_ADDRESS, CODE_ADDRESS))
 async def prune_stale(using_db: Any = None, now: datetime | None = None) -> int:
     """Delete the rows past the longest window; return how many went."""
     cutoff = (now or _now()) - LONGEST_WINDOW
-    return await (
-        LoginThrottle.filter(window_started_at__lt=cutoff).using_db(_db(using_db)).delete()
-    )
+    return await LoginThrottle.filter(window_started_at__lt=cutoff).using_db(_db(using_db)).delete()
 
 
 async def release(key: str, using_db: Any = None) -> None:

@@ -7,7 +7,7 @@
 - `locale`: the request's language;
 - `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
 - `panels`: what another package shows on a page about a subject (discussion on a proposal);
-- `pagination`, `errors` (error pages).
+- `pagination`, `errors` (error pages), `logs` (JSON request logs, request ids).
 
 Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
 What endpoints use is importable from here.
@@ -15,6 +15,7 @@ What endpoints use is importable from here.
 
 from core.web.errors import error_handlers
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
+from core.web.logs import RequestLogMiddleware, configure_logging, request_id
 from core.web.pagination import Page, paginate
 from core.web.panels import register_panels, render_fragment, subject_panels
 from core.web.render import flash, is_htmx, pop_flashes, redirect, render
@@ -25,6 +26,7 @@ from core.web.security import (
     SameOriginMiddleware,
     SecurityHeadersMiddleware,
     csrf_token,
+    private,
     read_form,
 )
 from core.web.templates import make_templates, url_for
@@ -48,9 +50,11 @@ __all__ = [
     "LocaleFromSessionUser",
     "LocaleMiddleware",
     "Page",
+    "RequestLogMiddleware",
     "SameOriginMiddleware",
     "SecurityHeadersMiddleware",
     "client_address",
+    "configure_logging",
     "csrf_token",
     "end_session",
     "error_handlers",
@@ -63,12 +67,14 @@ __all__ = [
     "make_templates",
     "paginate",
     "pop_flashes",
+    "private",
     "query_with",
     "read_form",
     "redirect",
     "register_panels",
     "render",
     "render_fragment",
+    "request_id",
     "require",
     "route_url",
     "route_url_around",

@@ -1,14 +1,18 @@
-"""Error pages: domain errors and HTTP errors shown as a page in the user's language."""
+"""Error pages: domain errors, HTTP errors and server errors shown as a page in the user's
+language, each with the request's reference (its id in the logs) to quote."""
 
 from __future__ import annotations
 
+from markupsafe import escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from core.errors import DomainError
 from core.i18n import _
+from core.web.logs import request_id
 from core.web.render import render
+from core.web.security import security_headers
 from core.web.users import load_user
 
 
@@ -19,16 +23,23 @@ def _error_page(request: Request, status: int, message: str) -> Response:
         409: _("Conflict"),
         422: _("Cannot do that"),
         429: _("Too many at once"),
+        500: _("Something went wrong"),
     }
+    reference = request_id(request.scope)
     try:
         return render(
             request,
             "error.html",
-            {"status": status, "title": titles.get(status, _("Error")), "message": message},
+            {
+                "status": status,
+                "title": titles.get(status, _("Error")),
+                "message": message,
+                "reference": reference,
+            },
             status_code=status,
         )
     except Exception:  # the error page must never fail itself
-        return HTMLResponse(message, status_code=status)
+        return HTMLResponse(f"<p>{escape(message)}</p><p>{escape(reference)}</p>", status)
 
 
 def error_handlers() -> dict:
@@ -42,4 +53,20 @@ def error_handlers() -> dict:
         message = exc.detail if exc.status_code != 404 else _("This page does not exist.")
         return _error_page(request, exc.status_code, str(message))
 
-    return {DomainError: domain_error, HTTPException: http_error}
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Served by Starlette's outermost middleware, outside ours: the headers are set here.
+        response = _error_page(
+            request,
+            500,
+            _(
+                "Sorry, something went wrong on our side and nothing was changed by it. If it "
+                "happens again, tell the council this page's reference."
+            ),
+        )
+        settings = getattr(request.app.state, "settings", None)
+        for name, value in security_headers(getattr(settings, "https_only", False)).items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("X-Request-ID", request_id(request.scope))
+        return response
+
+    return {DomainError: domain_error, HTTPException: http_error, Exception: server_error}

@@ -4,6 +4,7 @@ messages kept in the signed session cookie until the next page shows them."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
@@ -47,10 +48,33 @@ def render(
     return response
 
 
+def same_origin_target(request: Request, url: str) -> str:
+    """`url` as a path on this site, percent-encoded (a header carries ASCII only); "/" for a
+    target on another site, which htmx must never be sent to."""
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("", "http", "https") or (
+        parts.netloc and parts.netloc != request.url.netloc
+    ):
+        return "/"
+    path = parts.path if parts.path.startswith("/") else "/" + parts.path
+    if path.startswith("//"):
+        return "/"
+    target = quote(path, safe=_PATH_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
+    if parts.fragment:
+        target += "#" + quote(parts.fragment, safe=_PATH_SAFE)
+    return target
+
+
+_PATH_SAFE = "/:@!$&'()*+,;=%-._~"
+
+
 def redirect(request: Request, url: str) -> Response:
-    """POST → 303 redirect; for htmx requests, HX-Redirect so that htmx does a full navigation."""
+    """POST → 303 redirect; for htmx requests, HX-Redirect (a same-origin path) so that htmx
+    does a full navigation."""
     if is_htmx(request):
-        return Response(status_code=200, headers={"HX-Redirect": str(url)})
+        return Response(status_code=200, headers={"HX-Redirect": same_origin_target(request, url)})
     return RedirectResponse(str(url), status_code=303)
 
 

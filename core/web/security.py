@@ -3,8 +3,10 @@ every form), and strict security headers (no inline script or style)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData, MutableHeaders
@@ -69,11 +71,42 @@ CSP = (
 )
 
 
-class SecurityHeadersMiddleware:
-    """A strict Content-Security-Policy (no inline script or style) on every response."""
+HSTS = "max-age=31536000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def security_headers(https_only: bool = False) -> dict[str, str]:
+    """The headers every response carries (error pages made outside the middleware too)."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+    if https_only:  # behind HTTPS only: browsers never try plain HTTP again
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+def private(endpoint: Any) -> Any:
+    """Mark a page that holds a person's secrets (a ballot, a receipt code, passwords, codes
+    handed out, account data): its responses, error pages included, are never stored by a
+    browser or a proxy (`Cache-Control: no-store`, set by SecurityHeadersMiddleware)."""
+
+    @functools.wraps(endpoint)
+    async def marked(request: Request) -> Any:
+        request.state.no_store = True
+        return await endpoint(request)
+
+    return marked
+
+
+class SecurityHeadersMiddleware:
+    """A strict Content-Security-Policy (no inline script or style) and the other security
+    headers on every response; HSTS with `https_only`; no-store on `private` pages."""
+
+    def __init__(self, app: ASGIApp, https_only: bool = False) -> None:
         self.app = app
+        self.headers = security_headers(https_only)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,10 +116,10 @@ class SecurityHeadersMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)
+                if scope.get("state", {}).get("no_store"):
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

@@ -233,7 +233,7 @@ def server(
     ]
     if factory:
         cmd.append("--factory")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "warning", **env})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

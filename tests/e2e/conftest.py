@@ -48,6 +48,7 @@ def server(database_url, tmp_path_factory):
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret",
+        "LOG_LEVEL": "warning",
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
     }
     proc = subprocess.Popen(

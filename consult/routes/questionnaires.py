@@ -249,6 +249,7 @@ async def question_delete(request: Request) -> Response:
     require(can(user, "edit_questionnaire", q), _("Only a draft questionnaire can be changed."))
     question = await _question(q, request.path_params["question_id"])
     if request.method == "POST":
+        await read_form(request)  # checks the CSRF token
         await builder.delete_question(user, q.id, question.id)
         flash(request, _("The question is removed."))
         return redirect(request, detail_url(request, q.id) + "#questions")
@@ -277,6 +278,7 @@ async def questionnaire_publish(request: Request) -> Response:
     user = request.state.user
     q = await service.get_questionnaire(_qid(request), user)
     if request.method == "POST":
+        await read_form(request)  # checks the CSRF token
         q = await service.publish_questionnaire(user, q.id)
         now = service._now()
         if q.opens_at <= now:
@@ -309,6 +311,7 @@ async def questionnaire_close(request: Request) -> Response:
     user = request.state.user
     q = await service.get_questionnaire(_qid(request), user)
     if request.method == "POST":
+        await read_form(request)  # checks the CSRF token
         q = await service.close_questionnaire(user, q.id)
         flash(
             request,

@@ -114,11 +114,3 @@ def answers(w: World, single="Yes", multiple=("Lighting",), scale="4", text="Mor
     form[f"q{w.text.id}"] = text
     return form
 
-
-def form_list(form: dict) -> list[tuple[str, str]]:
-    """The same answers as a browser sends them (a repeated field once per value)."""
-    out = []
-    for key, value in form.items():
-        for v in value if isinstance(value, list) else [value]:
-            out.append((key, v))
-    return out

@@ -34,7 +34,7 @@ class QuestionnaireState(StrEnum):
 QUESTIONNAIRE_STATE_LABELS = {
     QuestionnaireState.DRAFT: _l("Draft"),
     QuestionnaireState.SCHEDULED: _l("Not yet open"),
-    QuestionnaireState.OPEN: _l("Open"),
+    QuestionnaireState.OPEN: _l("Open for answers"),
     QuestionnaireState.CLOSED: _l("Closed"),
 }
 

@@ -63,7 +63,7 @@ async def _page_context(request: Request, q: Questionnaire, **extra: Any) -> dic
     ctx = {
         "q": q,
         "questions": questions,
-        "state": q.state_at(service._now()),
+        "state": q.state_at(service.now_utc()),
         "own": own,
         "values": own.values if own else {},
         "errors": {},
@@ -74,13 +74,13 @@ async def _page_context(request: Request, q: Questionnaire, **extra: Any) -> dic
         "problems": [],
         "preview": False,
     }
-    reason = answers.refusal(user, q, service._now()) if user else None
+    reason = answers.refusal(user, q, service.now_utc()) if user else None
     if reason and user is not None and user.area_id is not None:
         ctx["refusal"] = reason[1]
     if staff:
         ctx["respondents"] = await service.respondent_count(q.id)
         if q.published_at is None:
-            ctx["problems"] = service.publish_problems(q, questions, service._now())
+            ctx["problems"] = service.publish_problems(q, questions, service.now_utc())
     ctx.update(extra)
     return ctx
 
@@ -280,7 +280,7 @@ async def questionnaire_publish(request: Request) -> Response:
     if request.method == "POST":
         await read_form(request)  # checks the CSRF token
         q = await service.publish_questionnaire(user, q.id)
-        now = service._now()
+        now = service.now_utc()
         if q.opens_at <= now:
             flash(request, _("The questionnaire {title} is published and open.", title=q.title))
         else:
@@ -297,7 +297,7 @@ async def questionnaire_publish(request: Request) -> Response:
         can(user, "publish_questionnaire", q), _("Only a draft questionnaire can be published.")
     )
     questions = await service.load_questions(q.id)
-    problems = service.publish_problems(q, questions, service._now())
+    problems = service.publish_problems(q, questions, service.now_utc())
     return render(
         request,
         "consult/questionnaire_publish.html",

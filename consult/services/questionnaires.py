@@ -45,7 +45,7 @@ PAGE_SIZE = 20
 SETTINGS_FIELDS = ("title", "introduction", "opens_on", "opens_time", "closes_on", "closes_time")
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
@@ -230,7 +230,7 @@ async def publish_questionnaire(actor: User | None, questionnaire_id: int) -> Qu
             raise Conflict(_("This questionnaire is already published."))
         if not can(actor, "publish_questionnaire", q):
             raise PermissionDenied(_("Only council members publish questionnaires."))
-        now = _now()
+        now = now_utc()
         questions = list(await Question.filter(questionnaire_id=q.id).using_db(conn))
         problems = publish_problems(q, questions, now)
         if problems:
@@ -255,7 +255,7 @@ async def close_questionnaire(actor: User | None, questionnaire_id: int) -> Ques
     """Close an open questionnaire now (it then takes no answers, and its results are public)."""
     async with in_transaction() as conn:
         q = await locked(conn, questionnaire_id)
-        now = _now()
+        now = now_utc()
         if not can(actor, "close_questionnaire", q, now):
             if can(actor, "create_questionnaire"):
                 raise Conflict(_("Only an open questionnaire can be closed."))
@@ -369,7 +369,7 @@ OPEN_LIMIT = 50  # open questionnaires at once: a district runs a handful
 async def list_questionnaires(user: User | None, page: int | None) -> Listing:
     """What the list page shows to `user`: open ones (theirs first), coming ones, drafts for
     the council, and closed ones newest first, a page at a time."""
-    now = _now()
+    now = now_utc()
     published = Questionnaire.filter(published_at__isnull=False)
     open_ = list(
         await published.filter(opens_at__lte=now, closes_at__gt=now)

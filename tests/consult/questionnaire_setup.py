@@ -113,4 +113,3 @@ def answers(w: World, single="Yes", multiple=("Lighting",), scale="4", text="Mor
     form[f"q{w.scale.id}"] = scale
     form[f"q{w.text.id}"] = text
     return form
-

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from consult.models import Answer, Questionnaire, QuestionnaireResponse
 from consult.services import questionnaire_answers as answering
+from core.models import Role
 from tests.consult.questionnaire_setup import answers, make_questionnaire, world
 from tests.helpers import login, make_user, page_text, post_form
 from tests.test_pages import audit_html
@@ -127,7 +128,7 @@ async def test_drafts_are_hidden_from_everyone_but_the_council(client, db):
 
 
 async def test_the_council_builds_previews_and_publishes(client, db):
-    await make_user("council", role=__import__("core.models").models.Role.COUNCIL)
+    await make_user("council", role=Role.COUNCIL)
     await login(client, "council")
     today = datetime.now(UTC).date()
     response = await post_form(

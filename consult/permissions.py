@@ -17,6 +17,8 @@ from consult.models import (
     Deliberation,
     DeliberationPhase,
     Meeting,
+    Questionnaire,
+    QuestionnaireState,
     Statement,
     StatementStatus,
 )
@@ -59,6 +61,19 @@ MEETING_ACTIONS = frozenset(
         "manage_actions",
     }
 )
+QUESTIONNAIRE_ACTIONS = frozenset(
+    {
+        "create_questionnaire",
+        "edit_questionnaire",
+        "publish_questionnaire",
+        "close_questionnaire",
+        "view_questionnaire",
+        "answer_questionnaire",
+        "see_results",
+        "moderate_answers",
+        "export_questionnaire",
+    }
+)
 
 
 def may_post(user: User | None) -> bool:
@@ -74,6 +89,8 @@ def can(user: User | None, action: str, subject: Any = None, now: datetime | Non
         return _can_deliberate(user, action, subject)
     if action in MEETING_ACTIONS:
         return _can_meet(user, action, subject)
+    if action in QUESTIONNAIRE_ACTIONS:
+        return _can_question(user, action, subject, now or datetime.now(UTC))
     return False
 
 
@@ -166,3 +183,45 @@ def _can_meet(user: User | None, action: str, subject: Any) -> bool:
         case "record_minutes" | "manage_actions", Meeting():
             return is_staff(user)
     return False
+
+
+def _can_question(user: User | None, action: str, subject: Any, now: datetime) -> bool:
+    """Questionnaires. `subject`: a Questionnaire whose `area_ids` (empty: every area) were
+    loaded by consult.services.questionnaires. A draft is the council's alone; its questions
+    change only while it is a draft. Results are the council's at once, everyone's once it
+    has closed, and residents' while open only when the council said so."""
+    match action, subject:
+        case "create_questionnaire", _:
+            return is_staff(user)
+        case "edit_questionnaire" | "publish_questionnaire", Questionnaire() as q:
+            return is_staff(user) and q.published_at is None
+        case "close_questionnaire", Questionnaire() as q:
+            return is_staff(user) and q.state_at(now) == QuestionnaireState.OPEN
+        case "view_questionnaire", Questionnaire() as q:
+            return q.published_at is not None or is_staff(user)
+        case "answer_questionnaire", Questionnaire() as q:
+            return (
+                is_verified_resident(user)
+                and q.state_at(now) == QuestionnaireState.OPEN
+                and may_answer(q, user)
+            )
+        case "see_results", Questionnaire() as q:
+            state = q.state_at(now)
+            if state == QuestionnaireState.DRAFT:
+                return False
+            return (
+                is_staff(user)
+                or state == QuestionnaireState.CLOSED
+                or (state == QuestionnaireState.OPEN and q.show_results_live)
+            )
+        case "moderate_answers" | "export_questionnaire", Questionnaire() as q:
+            return is_staff(user) and q.published_at is not None
+    return False
+
+
+def may_answer(q: Questionnaire, user: User | None) -> bool:
+    """Whether the user lives in one of the questionnaire's areas (any, when it has none)."""
+    area_ids = q.area_ids  # type: ignore[attr-defined]
+    return (
+        user is not None and user.area_id is not None and (not area_ids or user.area_id in area_ids)
+    )

@@ -132,7 +132,9 @@ async def _seed(upload_dir):
     meetings = await seed_meetings(council, proposal)
     deliberation = await _seed_deliberation(east, worker)
     comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
+    questionnaire = await _seed_questionnaire(east, resident)
     return {
+        **questionnaire,
         **meetings,
         **deliberation,
         "comment_id": comment.id,
@@ -242,10 +244,25 @@ async def _seed_deliberation(east, author) -> dict:
     return {"deliberation_id": d.id, "statement_id": approved.id}
 
 
+async def _seed_questionnaire(east, resident) -> dict:
+    """An open questionnaire of East with live results, answered by East's resident (the
+    answer form with previous answers, results, a free-text answer to hide)."""
+    from consult.models import Answer
+    from consult.services.questionnaire_answers import submit_response
+    from tests.consult.questionnaire_setup import make_questionnaire
+
+    q, questions, options = await make_questionnaire(areas=(east,), live=True)
+    form = {f"q{questions[0].id}": str(options["Yes"]), f"q{questions[2].id}": "3"}
+    await submit_response(resident, q.id, {**form, f"q{questions[3].id}": "Brighter lamps"})
+    answer = await Answer.get(question_id=questions[3].id)
+    return {"questionnaire_id": q.id, "question_id": questions[3].id, "answer_id": answer.id}
+
+
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
 _IDS += ("comment_id", "subject_id")
+_IDS += ("questionnaire_id", "question_id", "answer_id")
 
 
 def _fill(path: str, ids: dict) -> str:

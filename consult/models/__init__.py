@@ -49,6 +49,19 @@ from consult.models.needs import (
     NeedStat,
     NeedState,
 )
+from consult.models.questionnaires import (
+    MAX_TEXT_ANSWER,
+    QUESTION_KIND_LABELS,
+    QUESTIONNAIRE_STATE_LABELS,
+    Answer,
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireArea,
+    QuestionnaireResponse,
+    QuestionnaireState,
+    QuestionOption,
+)
 
 __all__ = [
     "ANSWER_STATES",
@@ -89,4 +102,15 @@ __all__ = [
     "StatementStatus",
     "StatementVote",
     "SubjectType",
+    "MAX_TEXT_ANSWER",
+    "QUESTION_KIND_LABELS",
+    "QUESTIONNAIRE_STATE_LABELS",
+    "Answer",
+    "Question",
+    "QuestionKind",
+    "Questionnaire",
+    "QuestionnaireArea",
+    "QuestionnaireResponse",
+    "QuestionnaireState",
+    "QuestionOption",
 ]

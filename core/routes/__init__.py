@@ -1,5 +1,6 @@
-"""Community routes: sign-in, passwords, language, accounts and areas (mounted at the root)."""
+"""Community routes: sign-in, passwords, language, accounts and areas, notifications and
+following (mounted at the root)."""
 
-from core.routes import accounts, auth, passwords
+from core.routes import accounts, auth, notifications, passwords
 
-routes = auth.routes + passwords.routes + accounts.routes
+routes = auth.routes + passwords.routes + accounts.routes + notifications.routes

@@ -7,6 +7,7 @@
 - `locale`: the request's language;
 - `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
 - `panels`: what another package shows on a page about a subject (discussion on a proposal);
+- `follow`: the kinds of subject one may follow, and the Follow / Unfollow button's state;
 - `pagination`, `errors` (error pages).
 
 Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
@@ -14,6 +15,7 @@ What endpoints use is importable from here.
 """
 
 from core.web.errors import error_handlers
+from core.web.follow import FollowState, follow_state, register_followables
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
 from core.web.pagination import Page, paginate
 from core.web.panels import register_panels, render_fragment, subject_panels
@@ -45,6 +47,7 @@ __all__ = [
     "CSP",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "FollowState",
     "LocaleFromSessionUser",
     "LocaleMiddleware",
     "Page",
@@ -55,6 +58,7 @@ __all__ = [
     "end_session",
     "error_handlers",
     "flash",
+    "follow_state",
     "get_object_or_404",
     "int_param",
     "is_htmx",
@@ -66,6 +70,7 @@ __all__ = [
     "query_with",
     "read_form",
     "redirect",
+    "register_followables",
     "register_panels",
     "render",
     "render_fragment",

@@ -51,7 +51,7 @@ TITLE_LENGTH = 120  # a subject's title is kept this long in a notification
 PAGE_SIZE = 20
 
 
-def _stored(params: Mapping[str, Any] | None) -> dict[str, Any]:
+def stored_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Parameters as stored: plain text, or {"msgid": …} for a lazily translated label."""
     stored: dict[str, Any] = {}
     for key, value in (params or {}).items():
@@ -131,7 +131,7 @@ async def notify_users(
     if kind not in MESSAGES:
         raise ValueError(f"unknown notification kind: {kind}")
     now = datetime.now(UTC)
-    stored = _stored(params)
+    stored = stored_params(params)
     rows = [
         Notification(
             user_id=user_id,

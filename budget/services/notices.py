@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
+
 from budget.models import PHASE_LABELS, Procurement, Proposal, ProposalStatus, Round
 from core.i18n import lazy_gettext as _l
 from core.models import Follow, User
@@ -36,14 +38,27 @@ def procurement_path(procurement_id: int) -> str:
 
 
 async def tell_phase_changed(conn: Any, rnd: Round, actor: User | None) -> int:
-    """A round moved to its next phase: its followers are told which."""
-    return await notify_followers(
-        ROUND,
-        rnd.id,
+    """A round moved to its next phase: its followers, and the followers of its proposals
+    (what happens to a proposal next depends on it: its review, the ballot), are told which,
+    once each, in one query whatever the number of proposals."""
+    of_round = Q(subject_type=ROUND, subject_id=rnd.id)
+    of_proposals = Q(
+        subject_type=PROPOSAL,
+        subject_id__in=Subquery(Proposal.filter(round_id=rnd.id).values("id")),
+    )
+    ids = await (
+        Follow.filter(of_round | of_proposals)
+        .using_db(conn)
+        .distinct()
+        .values_list("user_id", flat=True)
+    )
+    return await notify_users(
+        [i for i in ids if actor is None or i != actor.id],
         "phase_changed",
+        subject_type=ROUND,
+        subject_id=rnd.id,
         url=round_path(rnd.id),
         params={"title": rnd.title, "phase": PHASE_LABELS[rnd.phase_enum]},
-        skip=[actor.id if actor else None],
         using_db=conn,
     )
 

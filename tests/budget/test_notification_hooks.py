@@ -162,3 +162,25 @@ async def test_a_change_that_fails_after_telling_takes_its_notifications_with_it
         await rounds.advance_phase(chair, rnd)
     assert (await type(rnd).get(id=rnd.id)).phase == Phase.PROPOSING
     assert await Notification.all().count() == 0
+
+
+async def test_a_phase_change_also_tells_the_followers_of_the_rounds_proposals_once(db):
+    area = await make_area()
+    rnd = await make_round("Spring round", phase=Phase.PROPOSING)
+    other = await make_round("Autumn round", phase=Phase.PROPOSING)
+    ana = await make_user("ana", area=area)
+    ben = await make_user("ben", area=area)
+    cai = await make_user("cai", area=area)
+    chair = await make_user("chair", Role.COUNCIL)
+    benches = await make_proposal(rnd, ben, "Benches", area=area)
+    lamps = await make_proposal(rnd, ben, "Lamps", area=area)
+    elsewhere = await make_proposal(other, ben, "Elsewhere", area=area)
+    await notifications.follow(ana.id, "proposal", benches.id)
+    for subject_type, subject_id in (("round", rnd.id), ("proposal", benches.id)):
+        await notifications.follow(ben.id, subject_type, subject_id)
+    await notifications.follow(ben.id, "proposal", lamps.id)
+    await notifications.follow(cai.id, "proposal", elsewhere.id)
+    await rounds.advance_phase(chair, rnd)
+    assert await _told(ana) == ["“Spring round” moved to a new phase: Reviewing"]
+    assert len(await _told(ben)) == 1  # three follows in the round, told once
+    assert await _told(cai) == []

@@ -58,7 +58,7 @@ async def notification_list(request: Request) -> Response:
         "core/notifications.html",
         {
             "items": items,
-            "newest": before is not None,
+            "show_newest": before is not None,  # a later page links back to the first
             "older_than": shown[-1].id if older else None,
             "any_unread": bool(user.unread_notifications),
         },

@@ -37,6 +37,7 @@ from core.web import (
     configure_logging,
     error_handlers,
     make_templates,
+    register_followables,
     register_panels,
 )
 
@@ -107,4 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Discussion, deliberation rounds and meetings on budgeting's pages, without budget
     # importing consult (core.web.panels).
     register_panels(app, consult.routes.PANELS)
+    # What may be followed (core.web.follow): each package names its own kinds of subject.
+    register_followables(app, budget.routes.FOLLOWABLES)
+    register_followables(app, consult.routes.FOLLOWABLES)
     return app

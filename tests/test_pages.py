@@ -133,8 +133,10 @@ async def _seed(upload_dir):
     deliberation = await _seed_deliberation(east, worker)
     comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
     questionnaire = await _seed_questionnaire(east, resident)
+    notification = await _seed_notifications(resident, proposal)
     return {
         **questionnaire,
+        "notification_id": notification.id,
         **meetings,
         **deliberation,
         "comment_id": comment.id,
@@ -152,6 +154,28 @@ async def _seed(upload_dir):
         "council": council,
         **money,
     }
+
+
+async def _seed_notifications(resident, proposal):
+    """The resident's notifications (the list, its "mark all read" form, the header's count)
+    and a followed proposal (the Unfollow button)."""
+    from tortoise.transactions import in_transaction
+
+    from core.models import Notification
+    from core.services import notifications
+
+    await notifications.follow(resident.id, "proposal", proposal.id)
+    async with in_transaction() as conn:
+        await notifications.notify_users(
+            [resident.id],
+            "proposal_reviewed",
+            subject_type="proposal",
+            subject_id=proposal.id,
+            url=f"/budget/proposals/{proposal.id}",
+            params={"title": proposal.title, "verdict": "feasible"},
+            using_db=conn,
+        )
+    return await Notification.get(user_id=resident.id)
 
 
 async def _seed_delivered(east, resident) -> dict:
@@ -261,7 +285,7 @@ async def _seed_questionnaire(east, resident) -> dict:
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
-_IDS += ("comment_id", "subject_id")
+_IDS += ("comment_id", "subject_id", "notification_id")
 _IDS += ("questionnaire_id", "question_id", "answer_id")
 
 

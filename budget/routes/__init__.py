@@ -13,6 +13,10 @@ from budget.routes import (
     studies,
     voting,
 )
+from budget.services import notices
+
+# The kinds of subject one may follow, each with its `exists` (core.web.follow).
+FOLLOWABLES = notices.FOLLOWABLES
 
 routes = (
     rounds.routes

@@ -23,6 +23,7 @@ from core.i18n import _, label, per_locale
 from core.web import (
     Page,
     flash,
+    follow_state,
     int_param,
     is_htmx,
     login_required,
@@ -213,6 +214,9 @@ async def proposal_detail(request: Request) -> Response:
         "panels": []
         if proposal.round.is_study
         else await subject_panels(request, "proposal", proposal.id),
+        "follow": None
+        if proposal.round.is_study
+        else await follow_state(request, "proposal", proposal.id),
     }
     return _page(request, "proposal_detail.html", ctx)
 

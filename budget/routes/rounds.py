@@ -16,6 +16,7 @@ from core.i18n import _
 from core.models import Area
 from core.web import (
     flash,
+    follow_state,
     get_object_or_404,
     int_param,
     login_required,
@@ -146,6 +147,7 @@ async def round_detail(request: Request) -> Response:
             "Phase": Phase,
             # discussion, deliberation rounds and meetings about it (consult, core.web.panels)
             "panels": await subject_panels(request, "round", rnd.id),
+            "follow": await follow_state(request, "round", rnd.id),
             "from_results": list(Phase).index(rnd.phase_enum) >= list(Phase).index(Phase.RESULTS),
         },
     )

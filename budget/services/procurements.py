@@ -29,6 +29,7 @@ from budget.models import (
 )
 from budget.permissions import can
 from budget.rules.ledger import Refusal, check_cap, closing_release, may_move, next_states
+from budget.services import notices
 from budget.services.ledger import append_entry, locked_procurement, refusal_message, totals_of
 from budget.services.procurement_caps import lock_round_and_envelope, room_for
 from core.audit import record
@@ -349,6 +350,8 @@ async def move_procurement(
             note=note,
             using_db=conn,
         )
+        if target == ProcurementStatus.DELIVERED:
+            await notices.tell_procurement_delivered(conn, procurement, user)
         await record(
             user,
             "procurement.moved",

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from budget.models import Category, Proposal, ProposalPhoto, ProposalStatus, Review, Round, Support
 from budget.permissions import can
+from budget.services import notices
 from budget.services.photos import (
     MAX_PHOTOS,
     Upload,
@@ -26,6 +27,7 @@ from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import parse_int, parse_yuan, text
 from core.i18n import _
 from core.models import User
+from core.services.notifications import follow
 
 # --- validation ----------------------------------------------------------------------------
 
@@ -153,6 +155,7 @@ async def submit_proposal(
                 round=rnd, author=user, status=ProposalStatus.SUBMITTED, using_db=conn, **data
             )
             await _store_photos(conn, proposal, uploads, types, upload_dir, written)
+            await follow(user.id, notices.PROPOSAL, proposal.id, using_db=conn)  # one's own
             await record(
                 user,
                 "proposal.submitted",
@@ -314,6 +317,7 @@ async def review_proposal(user: User | None, proposal_id: int, form: Mapping[str
             using_db=conn,
             update_fields=["status", "revised_cost_fen", "review_reason", "updated_at"],
         )
+        await notices.tell_proposal_reviewed(conn, proposal, user)
         await record(
             user,
             "proposal.reviewed",
@@ -376,6 +380,7 @@ async def merge_proposal(
             await Support.filter(proposal_id=survivor.id).using_db(conn).count()
         )
         await survivor.save(using_db=conn, update_fields=["support_count"])
+        await notices.tell_proposal_merged(conn, proposal, survivor, user)
         await record(
             user,
             "proposal.merged",

@@ -28,6 +28,7 @@ from budget.models import (
     Round,
 )
 from budget.permissions import can
+from budget.services import notices
 from core.audit import record
 from core.errors import Conflict, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input, parse_date, parse_int, parse_yuan, text
@@ -326,6 +327,7 @@ async def advance_phase(actor: User, rnd: Round, from_phase: str | None = None) 
                 raise Conflict(_close_blocked_message(still_open))
         locked.phase = after
         await locked.save(using_db=conn, update_fields=["phase", "updated_at"])
+        await notices.tell_phase_changed(conn, locked, actor)
         await record(
             actor,
             "round.advance",

@@ -2,6 +2,7 @@
 few that live at the root (`root_routes`: the public calendar feed /meetings.ics)."""
 
 from consult.routes import comments, deliberations, meetings, questionnaires
+from consult.services import notices
 
 routes = comments.routes + deliberations.routes + meetings.routes + questionnaires.routes
 root_routes = list(getattr(meetings, "root_routes", []))
@@ -9,3 +10,6 @@ root_routes = list(getattr(meetings, "root_routes", []))
 # What consultation adds to the pages of other subjects (core.web.panels), in page order:
 # the deliberation rounds and meetings that concern the subject, then its discussion.
 PANELS = (deliberations.panel, meetings.panel, comments.panel)
+
+# The kinds of subject one may follow, each with its `exists` (core.web.follow).
+FOLLOWABLES = notices.FOLLOWABLES

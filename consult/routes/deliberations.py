@@ -26,6 +26,7 @@ from core.i18n import _
 from core.models import Area
 from core.web import (
     flash,
+    follow_state,
     int_param,
     login_required,
     read_form,
@@ -101,6 +102,7 @@ async def deliberation_detail(request: Request) -> Response:
     d = await service.get_deliberation(request.path_params["deliberation_id"])
     ctx = await round_page_context(request, d)
     ctx["panels"] = await subject_panels(request, "deliberation", d.id)
+    ctx["follow"] = await follow_state(request, "deliberation", d.id)
     return render(request, "consult/deliberation_detail.html", ctx)
 
 

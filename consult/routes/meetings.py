@@ -30,6 +30,7 @@ from core.i18n import _, label
 from core.models import Area
 from core.web import (
     flash,
+    follow_state,
     int_param,
     is_htmx,
     login_required,
@@ -129,6 +130,7 @@ async def meeting_detail(request: Request) -> Response:
     what happened at each occurrence held, the council's forms, and its discussion."""
     ctx = await _detail_ctx(request, request.path_params["meeting_id"])
     ctx["panels"] = await subject_panels(request, "meeting", ctx["meeting"].id)
+    ctx["follow"] = await follow_state(request, "meeting", ctx["meeting"].id)
     return page(request, "meeting_detail.html", ctx)
 
 

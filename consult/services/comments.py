@@ -33,6 +33,7 @@ from consult.permissions import EDIT_WINDOW, can, may_post
 from consult.rules.comments import MAX_BODY, MAX_REASON, clean_body, clean_line
 from consult.services.comment_tally import count_stance
 from consult.services.discussion import load_subject
+from consult.services.notices import commented
 from core.audit import record
 from core.db import lock_rows
 from core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationError
@@ -99,6 +100,7 @@ async def post_comment(
             using_db=conn,
         )
         await count_stance(conn, subject.type, subject.id, stance)
+        await commented(conn, comment)  # its author follows the subject from now on
         await record(
             user,
             "comment.posted",
@@ -152,6 +154,7 @@ async def reply_to_comment(user: User | None, parent_id: int, form: Mapping[str,
             .update(reply_count=F("reply_count") + 1)
         )
         await count_stance(conn, parent.subject_type, parent.subject_id, stance)
+        await commented(conn, comment, parent)  # and the parent's author is told
         await record(
             user,
             "comment.posted",

@@ -24,6 +24,7 @@ from consult.models import (
     SubjectType,
 )
 from consult.permissions import can
+from consult.services import notices
 from consult.services.deliberations import MAX_TEXT, getlist
 from core.audit import record
 from core.db import lock_rows, select_named
@@ -148,6 +149,7 @@ async def publish_decision(
             ],
             using_db=conn,
         )
+        await notices.tell_decision_published(conn, d, actor)
         await record(
             actor,
             "deliberation.publish",

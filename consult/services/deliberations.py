@@ -27,6 +27,7 @@ from consult.models import (
     StatementStatus,
 )
 from consult.permissions import can
+from consult.services import notices
 from core.audit import record
 from core.db import lock_rows
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -208,6 +209,7 @@ async def advance_deliberation(
         before = d.phase_enum
         d.phase = before.next
         await d.save(using_db=conn, update_fields=["phase"])
+        await notices.tell_deliberation_phase(conn, d, actor)
         await record(
             actor,
             "deliberation.advance",

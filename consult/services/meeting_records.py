@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from consult.models import AgendaItem, FollowUpAction, Meeting, MeetingRecord, SubjectType
 from consult.permissions import can
 from consult.rules import recurrence
+from consult.services import notices
 from consult.services.meeting_agenda import parse_subject
 from core.audit import record
 from core.db import select_named
@@ -99,6 +100,7 @@ async def _record_minutes(
                 recorded_by=user,
                 using_db=conn,
             )
+            await notices.tell_minutes_published(conn, meeting, rec, user)
             action, old = "meeting.minutes_recorded", {}
         else:
             old = {"old_attendance": rec.attendance, "old_minutes": rec.minutes}

@@ -19,10 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
+from core.audit import record
+from core.errors import NotFound
 from core.i18n import _
 from core.i18n import lazy_gettext as _l
-from core.models import Follow, Notification
+from core.models import Follow, Notification, User
 
 # What each kind of notification says. {title} names the subject; other parameters are
 # given by the service that sends it.
@@ -39,6 +42,8 @@ MESSAGES: dict[str, Any] = {
     "consultation_closed": _l("The ratification of “{title}” closed: {outcome}"),
     "questionnaire_opened": _l("A new questionnaire: “{title}”"),
     "decision_published": _l("The council published its decision on “{title}”"),
+    "proposal_reviewed": _l("The council reviewed “{title}”: {verdict}"),
+    "proposal_merged": _l("“{title}” was merged into “{into}”"),
 }
 
 TITLE_LENGTH = 120  # a subject's title is kept this long in a notification
@@ -46,7 +51,7 @@ TITLE_LENGTH = 120  # a subject's title is kept this long in a notification
 PAGE_SIZE = 20
 
 
-def _stored(params: Mapping[str, Any] | None) -> dict[str, Any]:
+def stored_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """Parameters as stored: plain text, or {"msgid": …} for a lazily translated label."""
     stored: dict[str, Any] = {}
     for key, value in (params or {}).items():
@@ -126,7 +131,7 @@ async def notify_users(
     if kind not in MESSAGES:
         raise ValueError(f"unknown notification kind: {kind}")
     now = datetime.now(UTC)
-    stored = _stored(params)
+    stored = stored_params(params)
     rows = [
         Notification(
             user_id=user_id,
@@ -194,3 +199,48 @@ async def mark_read(user_id: int, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         query = query.filter(id__in=list(ids))
     return await query.update(read_at=datetime.now(UTC))
+
+
+# --- what a user does on their own list ----------------------------------------------------
+
+
+async def set_following(user: User, subject_type: str, subject_id: int, following: bool) -> None:
+    """A user follows a subject or stops (the route checked the subject exists and may be
+    followed). Idempotent: a double click leaves one row or none. Audited, not public."""
+    async with in_transaction() as conn:
+        if following:
+            await follow(user.id, subject_type, subject_id, using_db=conn)
+        else:
+            await unfollow(user.id, subject_type, subject_id, using_db=conn)
+        await record(
+            user,
+            "follow.started" if following else "follow.stopped",
+            using_db=conn,
+            on=str(subject_type),
+            on_id=subject_id,
+        )
+
+
+def is_local_url(url: str) -> bool:
+    """Whether a stored link is a path of this site (never another site's, even written as
+    "//host", "/\\host" or with control characters that browsers drop)."""
+    return (
+        url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and url.isprintable()
+        and " " not in url
+    )
+
+
+async def open_notification(user_id: int, notification_id: int) -> str:
+    """Mark one of the user's notifications read and give the (local) address it links to;
+    NotFound for anyone else's. A stored link that is not a path of this site leads to the
+    list instead (the caller's default, answered as "")."""
+    found = await Notification.filter(id=notification_id, user_id=user_id).values_list(
+        "url", flat=True
+    )
+    if not found:
+        raise NotFound(_("This notification does not exist."))
+    await mark_read(user_id, [notification_id])
+    return found[0] if is_local_url(found[0]) else ""

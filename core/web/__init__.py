@@ -7,6 +7,7 @@
 - `locale`: the request's language;
 - `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
 - `panels`: what another package shows on a page about a subject (discussion on a proposal);
+- `follow`: the kinds of subject one may follow, and the Follow / Unfollow button's state;
 - `pagination`, `errors` (error pages), `logs` (JSON request logs, request ids).
 
 Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
@@ -14,6 +15,7 @@ What endpoints use is importable from here.
 """
 
 from core.web.errors import error_handlers
+from core.web.follow import FollowState, follow_state, register_followables
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
 from core.web.logs import RequestLogMiddleware, configure_logging, request_id
 from core.web.pagination import Page, paginate
@@ -47,6 +49,7 @@ __all__ = [
     "CSP",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "FollowState",
     "LocaleFromSessionUser",
     "LocaleMiddleware",
     "Page",
@@ -59,6 +62,7 @@ __all__ = [
     "end_session",
     "error_handlers",
     "flash",
+    "follow_state",
     "get_object_or_404",
     "int_param",
     "is_htmx",
@@ -71,6 +75,7 @@ __all__ = [
     "query_with",
     "read_form",
     "redirect",
+    "register_followables",
     "register_panels",
     "render",
     "render_fragment",

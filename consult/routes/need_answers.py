@@ -79,10 +79,10 @@ async def need_answer(request: Request) -> Response:
     answer is given once: a need already answered is 409 with the answer it has."""
     user = request.state.user
     need = await _staff_need(request)
+    form = await read_form(request) if request.method == "POST" else None
     if need.state != NeedState.RECEIVED:
         raise Conflict(need_answers.answered_refusal(need))
-    if request.method == "POST":
-        form = await read_form(request)
+    if form is not None:
         try:
             await need_answers.answer_need(user, need.id, form)
         except ValidationError as exc:
@@ -114,10 +114,10 @@ async def need_propose(request: Request) -> Response:
     description, area, category), the council picks the round and enters the cost."""
     user = request.state.user
     need = await _staff_need(request)
+    form = await read_form(request) if request.method == "POST" else None
     if need.state != NeedState.RECEIVED:
         raise Conflict(need_answers.answered_refusal(need))
-    if request.method == "POST":
-        form = await read_form(request)
+    if form is not None:
         try:
             need = await need_answers.propose_need(user, need.id, form)
         except ValidationError as exc:
@@ -138,13 +138,13 @@ async def need_resolve(request: Request) -> Response:
     POST); resolving one not yet answered, declined or already resolved is 409."""
     user = request.state.user
     need = await _staff_need(request)
+    form = await read_form(request) if request.method == "POST" else None
     if need.state not in RESOLVABLE:
         raise Conflict(need_answers.resolve_refusal(need))
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST":
-        form = await read_form(request)
+    if form is not None:
         try:
             await need_answers.resolve_need(user, need.id, form)
         except ValidationError as exc:

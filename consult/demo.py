@@ -8,9 +8,11 @@ from __future__ import annotations
 from consult.demo_comments import load_comments_demo
 from consult.demo_deliberation import load_deliberation_demo
 from consult.demo_meetings import load_meetings_demo
+from consult.demo_needs import load_needs_demo
 
 
 async def load_consult_demo() -> None:
     await load_deliberation_demo()
     await load_meetings_demo()
     await load_comments_demo()
+    await load_needs_demo()

@@ -27,4 +27,8 @@ class Migration(migrations.Migration):
             model_name='Need',
             index=Index(fields=['proposal_id']),
         ),
+        ops.AddIndex(
+            model_name='Need',
+            index=Index(fields=['created_at']),
+        ),
     ]

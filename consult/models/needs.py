@@ -155,6 +155,7 @@ class Need(Model):
             ("entered_by_id", "created_at"),  # a grid worker's list of the needs they entered
             ("area_id", "state", "created_at"),  # the council's list filtered by area
             ("proposal_id",),  # "from need …" on the proposal's page
+            ("created_at",),  # the council's list in any state, oldest or newest first
         ]
         constraints = [
             CheckConstraint(check="rating IS NULL OR rating BETWEEN 1 AND 5", name="need_rating"),

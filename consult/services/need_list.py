@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import RawSQL
 
 from consult.models import Need, NeedCategory, NeedChannel, NeedState
 from consult.rules import needs as rules
@@ -83,8 +83,17 @@ class NeedFilters:
         )
 
 
+def ordering(filters: NeedFilters) -> tuple[str, str]:
+    return ("-created_at", "-id") if filters.sort == "newest" else ("created_at", "id")
+
+
 def filtered_needs(filters: NeedFilters, now: datetime):
-    """The needs that match, in the list's order. "Overdue" means waiting for an answer and
+    """The needs that match, in the list's order."""
+    return matching(filters, now).order_by(*ordering(filters))
+
+
+def matching(filters: NeedFilters, now: datetime):
+    """The needs that match, in no order of ours. "Overdue" means waiting for an answer and
     received more than 7 days ago, whatever state filter was chosen with it."""
     qs = Need.all()
     if filters.overdue:
@@ -100,15 +109,14 @@ def filtered_needs(filters: NeedFilters, now: datetime):
     if filters.q:
         number = rules.normalize_number(filters.q)
         qs = qs.filter(number=number) if number else qs.filter(title__icontains=filters.q)
-    if filters.sort == "newest":
-        return qs.order_by("-created_at", "-id")
-    return qs.order_by("created_at", "id")
+    return qs
 
 
 async def capped_count(qs: Any, cap: int = COUNT_CAP) -> int:
-    """How many rows match, counting no further than cap + 1 (cap + 1 means "more")."""
-    ids = Subquery(qs.limit(cap + 1).values("id"))
-    return await Need.filter(id__in=ids).count()
+    """How many rows match, counting no further than cap + 1 (cap + 1 means "more"): the ids
+    of at most cap + 1 rows, read along the same index as the page (a COUNT over an
+    IN-subquery makes PostgreSQL scan the whole table to join it)."""
+    return len(await qs.limit(cap + 1).values_list("id", flat=True))
 
 
 async def list_page(filters: NeedFilters, number: int | None, now: datetime | None = None) -> Page:
@@ -116,7 +124,17 @@ async def list_page(filters: NeedFilters, number: int | None, now: datetime | No
     COUNT_CAP + 1 and `page.more` says so. Two queries whatever the size of the table."""
     now = now or datetime.now(UTC)
     qs = filtered_needs(filters, now)
-    total = await capped_count(qs)
+    if filters.q and rules.normalize_number(filters.q) is None:
+        # Words in titles: no index helps. Read the matching ids in one unordered pass
+        # (stopping at the cap), then the page among them: ordered by date with a limit, both
+        # databases would walk the date index and look up every row when few titles match.
+        # (Tortoise adds the model's default order to a query unless it is annotated.)
+        unordered = matching(filters, now).annotate(unordered=RawSQL("1"))
+        ids = await unordered.limit(COUNT_CAP + 1).values_list("id", flat=True)
+        qs = Need.filter(id__in=list(ids)).order_by(*ordering(filters))
+        total = len(ids)
+    else:
+        total = await capped_count(qs)
     pages = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
     number = min(max(1, number or 1), pages)
     items = list(await qs.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE).only(*LIST_FIELDS))

@@ -278,3 +278,31 @@ async def test_my_needs_empty_and_anonymous(app, client, db):
     await login(client, "carol")
     text = _ok(await client.get("/consult/needs"))
     assert "No need is waiting for an answer." in text
+
+
+async def test_the_lists_run_a_fixed_number_of_queries(app, client, db):
+    """No query per need: the council's list, my needs and a grid worker's entries cost the
+    same with 3 needs as with 30."""
+    from tests.querycount import count_queries
+
+    t = await town()
+    counts = []
+    for n in (3, 30):
+        have = await Need.all().count()
+        await Need.bulk_create(
+            [
+                Need(
+                    number=f"N{i}", resident=t.alice, area=t.east, category="roads",
+                    title=f"Need {i}", body="b", created_at=datetime.now(UTC),
+                )  # fmt: skip
+                for i in range(have, n)
+            ]
+        )
+        await login(client, "carol")
+        with count_queries() as council:
+            await client.get("/consult/needs", params={"state": "all"})
+        await login(client, "alice")
+        with count_queries() as mine:
+            await client.get("/consult/needs/mine")
+        counts.append((len(council), len(mine)))
+    assert counts[0] == counts[1], counts

@@ -75,6 +75,9 @@ NEED_ACTIONS = frozenset(
     }
 )
 
+# An answered need is resolved once what was promised is done; a declined one stays declined.
+RESOLVABLE = (NeedState.ACCEPTED, NeedState.PROPOSED, NeedState.REFERRED)
+
 
 def may_post(user: User | None) -> bool:
     """Verified residents and staff take part in discussions; the public reads."""
@@ -236,7 +239,3 @@ def _can_need(user: User | None, action: str, subject: Any, now: datetime) -> bo
                 and may_still_rate(need.answered_at, now)
             )
     return False
-
-
-# An answered need is resolved once what was promised is done; a declined one stays declined.
-RESOLVABLE = (NeedState.ACCEPTED, NeedState.PROPOSED, NeedState.REFERRED)

@@ -165,7 +165,11 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     query; the link only for those who may see the need)."""
     if subject_type != "proposal":
         return ""
-    found = list(await Need.filter(proposal_id=subject_id).order_by("id"))
+    found = list(
+        await Need.filter(proposal_id=subject_id)
+        .order_by("id")
+        .only("id", "number", "created_at", "resident_id", "entered_by_id")
+    )
     if not found:
         return ""
     return render_fragment(request, "consult/_need_panel.html", {"found": found, "can": can})

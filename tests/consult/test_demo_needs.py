@@ -21,8 +21,12 @@ async def test_the_demo_needs_make_the_pages_live(app, db, settings):
     await load_needs_demo()
     now = datetime.now(UTC)
     assert 3000 <= await Need.all().count() <= 3100
-    assert set(await Need.all().distinct().values_list("channel", flat=True)) == set(NeedChannel)
-    assert set(await Need.all().distinct().values_list("state", flat=True)) == set(NeedState)
+    assert set(
+        await Need.all().order_by("channel").distinct().values_list("channel", flat=True)
+    ) == set(NeedChannel)
+    assert set(
+        await Need.all().order_by("state").distinct().values_list("state", flat=True)
+    ) == set(NeedState)
     overdue = await Need.filter(
         state=NeedState.RECEIVED, created_at__lt=rules.overdue_before(now)
     ).count()

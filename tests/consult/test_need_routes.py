@@ -292,8 +292,13 @@ async def test_the_lists_run_a_fixed_number_of_queries(app, client, db):
         await Need.bulk_create(
             [
                 Need(
-                    number=f"N{i}", resident=t.alice, area=t.east, category="roads",
-                    title=f"Need {i}", body="b", created_at=datetime.now(UTC),
+                    number=f"N{i}",
+                    resident=t.alice,
+                    area=t.east,
+                    category="roads",
+                    title=f"Need {i}",
+                    body="b",
+                    created_at=datetime.now(UTC),
                 )  # fmt: skip
                 for i in range(have, n)
             ]

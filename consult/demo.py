@@ -8,6 +8,7 @@ from __future__ import annotations
 from consult.demo_comments import load_comments_demo
 from consult.demo_deliberation import load_deliberation_demo
 from consult.demo_meetings import load_meetings_demo
+from consult.demo_needs import load_needs_demo
 from consult.demo_notifications import load_notifications_demo
 from consult.demo_questionnaires import load_questionnaires_demo
 
@@ -17,4 +18,5 @@ async def load_consult_demo() -> None:
     await load_meetings_demo()
     await load_comments_demo()
     await load_questionnaires_demo()
+    await load_needs_demo()
     await load_notifications_demo()  # last: what the services would have followed and told

@@ -17,12 +17,15 @@ from consult.models import (
     Deliberation,
     DeliberationPhase,
     Meeting,
+    Need,
+    NeedState,
     Questionnaire,
     QuestionnaireState,
     Statement,
     StatementStatus,
 )
-from core.models import User
+from consult.rules.needs import may_still_rate
+from core.models import Role, User
 from core.permissions import is_staff, is_verified_resident
 
 EDIT_WINDOW = timedelta(minutes=15)  # an author may edit a comment this long after posting
@@ -74,6 +77,21 @@ QUESTIONNAIRE_ACTIONS = frozenset(
         "export_questionnaire",
     }
 )
+NEED_ACTIONS = frozenset(
+    {
+        "raise_need",
+        "enter_need",
+        "see_entered_needs",
+        "view_need",
+        "list_needs",
+        "answer_need",
+        "resolve_need",
+        "rate_need",
+    }
+)
+
+# An answered need is resolved once what was promised is done; a declined one stays declined.
+RESOLVABLE = (NeedState.ACCEPTED, NeedState.PROPOSED, NeedState.REFERRED)
 
 
 def may_post(user: User | None) -> bool:
@@ -91,6 +109,8 @@ def can(user: User | None, action: str, subject: Any = None, now: datetime | Non
         return _can_meet(user, action, subject)
     if action in QUESTIONNAIRE_ACTIONS:
         return _can_question(user, action, subject, now or datetime.now(UTC))
+    if action in NEED_ACTIONS:
+        return _can_need(user, action, subject, now or datetime.now(UTC))
     return False
 
 
@@ -225,3 +245,56 @@ def may_answer(q: Questionnaire, user: User | None) -> bool:
     return (
         user is not None and user.area_id is not None and (not area_ids or user.area_id in area_ids)
     )
+
+
+def is_grid_worker(user: User | None) -> bool:
+    """An active grid worker with an area (who enters needs for its residents)."""
+    return (
+        user is not None
+        and user.is_active
+        and user.role == Role.GRID_WORKER
+        and user.area_id is not None
+    )
+
+
+def _can_need(user: User | None, action: str, subject: Any, now: datetime) -> bool:
+    """Residents' needs. `subject`: for "enter_need" the resident the need is entered for
+    (None: may the user enter needs at all), otherwise a Need.
+
+    A need is private to its resident, the grid worker who entered it and the council: it may
+    say where someone lives and what they lack."""
+    match action, subject:
+        case "raise_need", _:
+            return is_verified_resident(user)
+        case "enter_need", None:
+            return is_grid_worker(user)
+        case "enter_need", User() as resident:
+            return (
+                is_grid_worker(user)
+                and resident.id != user.id
+                and resident.area_id == user.area_id
+                and is_verified_resident(resident)
+            )
+        case "see_entered_needs", _:
+            return is_grid_worker(user)
+        case "view_need", Need() as need:
+            return (
+                user is not None
+                and user.is_active
+                and (is_staff(user) or user.id in (need.resident_id, need.entered_by_id))
+            )
+        case "list_needs", _:
+            return is_staff(user)
+        case "answer_need", Need() as need:
+            return is_staff(user) and need.state == NeedState.RECEIVED
+        case "resolve_need", Need() as need:
+            return is_staff(user) and need.state in RESOLVABLE
+        case "rate_need", Need() as need:
+            return (
+                user is not None
+                and user.is_active
+                and need.resident_id == user.id
+                and need.rating is None
+                and may_still_rate(need.answered_at, now)
+            )
+    return False

@@ -134,9 +134,11 @@ async def _seed(upload_dir):
     comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
     questionnaire = await _seed_questionnaire(east, resident)
     notification = await _seed_notifications(resident, proposal)
+    need = await _seed_need(resident, worker, upload_dir)
     return {
         **questionnaire,
         "notification_id": notification.id,
+        "need_id": need.id,
         **meetings,
         **deliberation,
         "comment_id": comment.id,
@@ -282,10 +284,22 @@ async def _seed_questionnaire(east, resident) -> dict:
     return {"questionnaire_id": q.id, "question_id": questions[3].id, "answer_id": answer.id}
 
 
+async def _seed_need(resident, worker, upload_dir):
+    """A need a grid worker entered for the resident, waiting for the council's answer (its
+    answer and proposal forms for the council), with a photo."""
+    from consult.services.needs import enter_need
+
+    form = {"title": "Lamp", "body": "Out", "category": "roads", "channel": "phone"}
+    photo = Upload("lamp.png", tiny_png())
+    return await enter_need(
+        worker, resident.id, form, [photo], upload_dir=upload_dir, max_bytes=10**6
+    )
+
+
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
-_IDS += ("comment_id", "subject_id", "notification_id")
+_IDS += ("comment_id", "subject_id", "notification_id", "need_id")
 _IDS += ("questionnaire_id", "question_id", "answer_id")
 
 

@@ -119,7 +119,9 @@ class Need(Model):
     state = fields.CharEnumField(NeedState, max_length=16, default=NeedState.RECEIVED)
     created_at = fields.DatetimeField()  # received; set by the service (the stats' month)
 
-    # The answer (one of ANSWER_STATES), by whom and when.
+    # The answer (one of ANSWER_STATES), by whom and when. `answer` keeps which answer it was
+    # once the need is resolved (`state` then says "resolved").
+    answer = fields.CharEnumField(NeedState, max_length=16, null=True)
     answered_at = fields.DatetimeField(null=True)
     answered_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "core.User", related_name="needs_answered", null=True, on_delete=fields.SET_NULL
@@ -150,6 +152,10 @@ class Need(Model):
             ("state", "created_at"),
             ("area_id", "created_at"),
             ("resident_id", "created_at"),
+            ("entered_by_id", "created_at"),  # a grid worker's list of the needs they entered
+            ("area_id", "state", "created_at"),  # the council's list filtered by area
+            ("proposal_id",),  # "from need …" on the proposal's page
+            ("created_at",),  # the council's list in any state, oldest or newest first
         ]
         constraints = [
             CheckConstraint(check="rating IS NULL OR rating BETWEEN 1 AND 5", name="need_rating"),

@@ -1,15 +1,23 @@
 """Consultation routes, mounted at /consult (names: consult:deliberation_list …), and the
 few that live at the root (`root_routes`: the public calendar feed /meetings.ics)."""
 
-from consult.routes import comments, deliberations, meetings, questionnaires
+from consult.routes import (
+    comments,
+    deliberations,
+    meetings,
+    need_answers,
+    needs,
+    questionnaires,
+)
 from consult.services import notices
 
 routes = comments.routes + deliberations.routes + meetings.routes + questionnaires.routes
+routes += needs.routes + need_answers.routes
 root_routes = list(getattr(meetings, "root_routes", []))
 
 # What consultation adds to the pages of other subjects (core.web.panels), in page order:
 # the deliberation rounds and meetings that concern the subject, then its discussion.
-PANELS = (deliberations.panel, meetings.panel, comments.panel)
+PANELS = (deliberations.panel, meetings.panel, comments.panel, need_answers.panel)
 
 # The kinds of subject one may follow, each with its `exists` (core.web.follow).
 FOLLOWABLES = notices.FOLLOWABLES

@@ -4,6 +4,7 @@ few that live at the root (`root_routes`: the public calendar feed /meetings.ics
 from consult.routes import (
     comments,
     deliberations,
+    hub,
     meetings,
     need_answers,
     needs,
@@ -11,7 +12,7 @@ from consult.routes import (
 )
 from consult.services import notices
 
-routes = comments.routes + deliberations.routes + meetings.routes + questionnaires.routes
+routes = hub.routes + comments.routes + deliberations.routes + meetings.routes + questionnaires.routes
 routes += needs.routes + need_answers.routes
 root_routes = list(getattr(meetings, "root_routes", []))
 

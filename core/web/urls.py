@@ -132,4 +132,7 @@ def safe_next(url: str | None, default: str) -> str:
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
         return default
+    # Browsers read "/\\host" as "//host" (another site); control characters never belong.
+    if "\\" in url or any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return default
     return url

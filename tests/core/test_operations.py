@@ -22,6 +22,7 @@ from core.settings import Settings, prepare_files
 from core.web.logs import LOGGER, JsonFormatter
 from core.web.render import same_origin_target
 from core.web.security import CSP, HSTS
+from core.web.urls import safe_next
 from tests.helpers import (
     app_client,
     bare_request,
@@ -159,3 +160,15 @@ def test_the_database_file_and_uploads_are_the_service_users_only(tmp_path):
     prepare_files(settings)
     assert stat.S_IMODE(os.stat(tmp_path / "data" / "yishi.sqlite3").st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "uploads").st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\\evil.example", "/\\\\evil.example/x", "/ok\r\nSet-Cookie: x=1", "//evil", "https://e"],
+)
+def test_next_targets_that_browsers_read_as_another_site_are_refused(target):
+    assert safe_next(target, "/home") == "/home"
+
+
+def test_a_local_next_target_is_kept():
+    assert safe_next("/budget/proposals?page=2", "/home") == "/budget/proposals?page=2"

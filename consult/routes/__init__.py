@@ -1,10 +1,11 @@
 """Consultation routes, mounted at /consult (names: consult:deliberation_list …), and the
-few that live at the root (`root_routes`: the public calendar feed /meetings.ics)."""
+few that live at the root (`root_routes`: the public calendar feed /meetings.ics, the needs
+dashboard /needs and its open data /needs/stats.csv)."""
 
-from consult.routes import comments, deliberations, meetings
+from consult.routes import comments, deliberations, meetings, need_dashboard
 
 routes = comments.routes + deliberations.routes + meetings.routes
-root_routes = list(getattr(meetings, "root_routes", []))
+root_routes = list(getattr(meetings, "root_routes", [])) + need_dashboard.root_routes
 
 # What consultation adds to the pages of other subjects (core.web.panels), in page order:
 # the deliberation rounds and meetings that concern the subject, then its discussion.

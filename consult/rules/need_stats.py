@@ -67,17 +67,16 @@ def total(rows: Iterable[NeedCounts]) -> NeedCounts:
     return out
 
 
-def _round_half_up(value: Fraction) -> int:
-    """The whole number nearest to a non-negative `value`, halves rounded up."""
-    return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
+def _round_half_up(numerator: int, denominator: int) -> int:
+    """The whole number nearest to numerator / denominator (both ≥ 0), halves rounded up."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def percent(part: int, whole: int) -> Decimal | None:
     """part / whole as a percentage with one decimal, rounded half up; None when whole is 0."""
     if whole <= 0:
         return None
-    tenths = _round_half_up(Fraction(1000 * part, whole))
-    return Decimal(tenths).scaleb(-1)
+    return Decimal(_round_half_up(1000 * part, whole)).scaleb(-1)
 
 
 def merge(histograms: Iterable[Histogram]) -> Counter[int]:
@@ -114,7 +113,8 @@ def hours_to_days(hours: Fraction | int | None) -> Decimal | None:
     """Hours as days with one decimal, rounded half up (36 h → 1.5, 1 h → 0.0)."""
     if hours is None:
         return None
-    tenths = _round_half_up(Fraction(hours) * 10 / 24)
+    hours = Fraction(hours)
+    tenths = _round_half_up(10 * hours.numerator, 24 * hours.denominator)
     return Decimal(tenths).scaleb(-1)
 
 

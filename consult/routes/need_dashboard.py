@@ -62,19 +62,19 @@ class Rows:
         )
         self.area_names = form.area_names
 
-    def _num(self, n: int) -> str:
+    def num(self, n: int) -> str:
         return f"{n:,}".replace(",", self.group)
 
     def cells(self, line: svc.Line) -> str:
         c = line.counts
         values = (
-            self._num(c.received),
-            self._num(c.answered),
+            self.num(c.received),
+            self.num(c.answered),
             days_text(line.median_days),
-            self._num(c.resolved),
+            self.num(c.resolved),
             pct(c.resolution_rate),
-            self._num(c.rated),
-            self._num(c.satisfied),
+            self.num(c.rated),
+            self.num(c.satisfied),
             pct(c.satisfaction_rate),
         )
         return "".join(f'<td class="num">{v}</td>' for v in values)
@@ -116,7 +116,7 @@ class Rows:
         out = []
         for m in months:
             got = {c.key: c.counts.received for c in m.sub}
-            cells = "".join(f'<td class="num">{self._num(got.get(k, 0))}</td>' for k in channels)
+            cells = "".join(f'<td class="num">{self.num(got.get(k, 0))}</td>' for k in channels)
             out.append(
                 f'<tr data-month="{m.key}"><th scope="row">{escape(month_label(m.key))}</th>'
                 f"{cells}</tr>"
@@ -124,12 +124,16 @@ class Rows:
         return Markup("".join(out))
 
 
+CHANNEL_BY_VALUE = {c.value: c for c in NeedChannel}
+
+
 def _channel_label(key: str) -> str:
-    return label(NeedChannel(key))
+    return label(CHANNEL_BY_VALUE[key])
 
 
-def _charts(data: svc.Dashboard, area_names: dict[int, str]) -> dict[str, Markup]:
-    """The page's charts; each says what it shows and that the table under it has the figures."""
+def _charts(data: svc.Dashboard, area_names: dict[int, str], num) -> dict[str, Markup]:
+    """The page's charts; each says what it shows and that the table under it has the figures
+    (`num` writes a count in the locale's way)."""
     received = Series("received", _("Received"))
     answered = Series("answered", _("Answered"))
     resolved = Series("resolved", _("Resolved"))
@@ -150,18 +154,18 @@ def _charts(data: svc.Dashboard, area_names: dict[int, str]) -> dict[str, Markup
             % {
                 "first": first,
                 "last": last,
-                "received": format_number(data.total.counts.received),
-                "answered": format_number(data.total.counts.answered),
-                "resolved": format_number(data.total.counts.resolved),
+                "received": num(data.total.counts.received),
+                "answered": num(data.total.counts.answered),
+                "resolved": num(data.total.counts.resolved),
                 "busiest": month_label(busiest.key),
-                "most": format_number(busiest.counts.received),
+                "most": num(busiest.counts.received),
             }
             + " "
             + table_note,
             [received, answered, resolved],
             points,
             [[m.counts.received, m.counts.answered, m.counts.resolved] for m in data.months],
-            format_number,
+            num,
         ),
         "rates": need_charts.percent_lines(
             "chart-rates",
@@ -192,7 +196,7 @@ def _charts(data: svc.Dashboard, area_names: dict[int, str]) -> dict[str, Markup
         _("Needs received and resolved by channel"),
         [received, resolved],
         [(_channel_label(c.key), [c.counts.received, c.counts.resolved]) for c in data.channels],
-        format_number,
+        num,
     )
     charts["channels"] = svg(by_channel, "chart-channels")
     if data.areas:
@@ -203,7 +207,7 @@ def _charts(data: svc.Dashboard, area_names: dict[int, str]) -> dict[str, Markup
                 (area_names.get(int(a.key), a.key), [a.counts.received, a.counts.resolved])
                 for a in data.areas
             ],
-            format_number,
+            num,
         )
         charts["areas"] = svg(by_area, "chart-areas")
     return charts
@@ -232,7 +236,7 @@ async def needs_dashboard(request: Request) -> Response:
     query = request.url.query
     ctx.update(
         data=data,
-        charts=None if data.empty else _charts(data, form.area_names),
+        charts=None if data.empty else _charts(data, form.area_names, ctx["rows"].num),
         csv_url=str(request.url_for("needs_stats_csv")) + (f"?{query}" if query else ""),
     )
     return render(request, "consult/needs_dashboard.html", ctx, block="results")

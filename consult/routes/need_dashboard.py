@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette_babel import get_locale
 
-from budget.services.finance_charts import Series, bar_chart, svg
+from budget.services.finance_charts import Series
 from consult.models import NeedChannel
 from consult.services import need_charts
 from consult.services import need_dashboard as svc
@@ -192,16 +192,37 @@ def _charts(data: svc.Dashboard, area_names: dict[int, str], num) -> dict[str, M
             lambda v: pct(v),
         ),
     }
-    by_channel = bar_chart(
+    charts["channels"] = need_charts.bars(
+        "chart-channels",
         _("Needs received and resolved by channel"),
+        " ".join(
+            _("%(channel)s: %(received)s received, %(resolved)s resolved.")
+            % {
+                "channel": _channel_label(c.key),
+                "received": num(c.counts.received),
+                "resolved": num(c.counts.resolved),
+            }
+            for c in data.channels
+        )
+        + " "
+        + table_note,
         [received, resolved],
         [(_channel_label(c.key), [c.counts.received, c.counts.resolved]) for c in data.channels],
         num,
     )
-    charts["channels"] = svg(by_channel, "chart-channels")
     if data.areas:
-        by_area = bar_chart(
+        busiest = max(data.areas, key=lambda a: a.counts.received)
+        charts["areas"] = need_charts.bars(
+            "chart-areas",
             _("Needs received and resolved by area"),
+            _("%(areas)s areas; the most needs in %(area)s (%(n)s).")
+            % {
+                "areas": num(len(data.areas)),
+                "area": area_names.get(int(busiest.key), ""),
+                "n": num(busiest.counts.received),
+            }
+            + " "
+            + table_note,
             [received, resolved],
             [
                 (area_names.get(int(a.key), a.key), [a.counts.received, a.counts.resolved])
@@ -209,7 +230,6 @@ def _charts(data: svc.Dashboard, area_names: dict[int, str], num) -> dict[str, M
             ],
             num,
         )
-        charts["areas"] = svg(by_area, "chart-areas")
     return charts
 
 

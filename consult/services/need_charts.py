@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from budget.services.finance_charts import Series
+from budget.services.finance_charts import Series, shorten
 
-WIDTH = 640
-LEFT = 48  # the y axis' labels
+WIDTH = 480  # narrower than finance's 640: the labels stay readable on a phone
+LEFT = 62  # the y axis' labels ("10,000")
 TOP = 12
 PLOT_HEIGHT = 200
-BOTTOM = 26  # the x labels
+BOTTOM = 28  # the x labels
 LEGEND = 26
 
 
@@ -57,7 +57,7 @@ def _frame(ident: str, title: str, desc: str, height: int) -> list[str]:
     ident = _esc(ident)
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
-        f' aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
+        f' aria-labelledby="{ident}-title {ident}-desc" focusable="false" class="needs-chart">',
         f'<title id="{ident}-title">{_esc(title)}</title>',
         f'<desc id="{ident}-desc">{_esc(desc)}</desc>',
     ]
@@ -181,6 +181,57 @@ def percent_lines(
                     f" {_esc(fmt(row[j]))}</title></circle>"
                 )
     out += _x_labels(points, centre)
+    out += _legend(series, height - 6)
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+BAR_LABEL = 120  # room for a row's label left of its bars
+BAR = 16
+BAR_GAP = 3
+ROW_GAP = 12
+VALUE_ROOM = 70  # after the longest bar, for its value
+
+
+def bars(
+    ident: str,
+    title: str,
+    desc: str,
+    series: Sequence[Series],
+    rows: Sequence[tuple[str, Sequence[int]]],
+    fmt: Callable[[int], str],
+) -> Markup:
+    """Horizontal bars: for each row (a channel, an area) one bar per series, its value written
+    after it, scaled to the largest value."""
+    largest = max((v for _label, values in rows for v in values), default=0)
+    room = WIDTH - BAR_LABEL - VALUE_ROOM
+    group = len(series) * (BAR + BAR_GAP) - BAR_GAP
+    height = TOP + len(rows) * (group + ROW_GAP) + LEGEND
+    out = _frame(ident, title, desc, height)
+    out.append(
+        f'<line x1="{BAR_LABEL}" y1="0" x2="{BAR_LABEL}" y2="{height - LEGEND}"'
+        ' class="chart-axis"/>'
+    )
+    y = TOP
+    for label, values in rows:
+        text = _esc(label)
+        out.append(
+            f'<text x="{BAR_LABEL - 6}" y="{y + group // 2 + 5}" text-anchor="end"'
+            f' class="chart-label"><title>{text}</title>{_esc(shorten(label, 14))}</text>'
+        )
+        for j, (s, value) in enumerate(zip(series, values, strict=True)):
+            width = round(room * value / largest) if largest and value > 0 else 0
+            if value > 0 and width == 0:
+                width = 1
+            top = y + j * (BAR + BAR_GAP)
+            shown = _esc(fmt(value))
+            out.append(
+                f'<rect x="{BAR_LABEL}" y="{top}" width="{width}" height="{BAR}"'
+                f' class="chart-{_esc(s.key)}"><title>{text} · {_esc(s.label)}: {shown}</title>'
+                f'</rect><text x="{BAR_LABEL + width + 4}" y="{top + BAR - 3}"'
+                f' class="chart-value">{shown}</text>'
+            )
+        y += group + ROW_GAP
     out += _legend(series, height - 6)
     out.append("</svg>")
     return Markup("".join(out))

@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('budget', '0001_initial'), ('budget', '0002_studies'), ('budget', '0003_procurements'), ('budget', '0004_procurement_indexes'), ('consult', '0004_needs'), ('core', '0001_initial'), ('core', '0002_sessions_and_reset_codes'), ('core', '0003_follows_and_notifications')]
@@ -21,5 +22,9 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'need_dashboard_cache', 'app': 'consult', 'pk_attr': 'id', 'table_description': 'A computed part of the needs dashboard for one selection, valid while its stamp holds.'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='NeedStat',
+            index=Index(fields=['month', 'channel', 'area_id', 'received', 'answered', 'resolved', 'rated', 'satisfied', 'id']),
         ),
     ]

@@ -138,8 +138,9 @@ _AREAS = (
     f"SELECT 'r', CAST(NULL AS VARCHAR(7)), CAST(NULL AS VARCHAR(16)), id, {_ZEROS}, {_NO_ID},"
     " name FROM area"
 )
-_SPAN = (
-    f"SELECT 's', MIN(month), MAX(month), {_NO_ID}, {_ZEROS}, {_NO_ID}, {_NO_TEXT} FROM need_stat"
+_SPAN = (  # MIN and MAX apart: each one reads a single index entry
+    "SELECT 's', (SELECT MIN(month) FROM need_stat), (SELECT MAX(month) FROM need_stat),"
+    f" {_NO_ID}, {_ZEROS}, {_NO_ID}, {_NO_TEXT}"
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,8 @@ from consult.models import NeedDashboardCache
 from consult.rules.need_stats import median_days
 from consult.services.need_selection import Read, Selection
 from core.db import select_named
+
+PRUNE_AFTER = timedelta(days=60)
 
 
 def _days(histogram: Counter[int]) -> str | None:
@@ -45,13 +48,17 @@ def compute_medians(rows: list[tuple[str, int, str, int, int]]) -> tuple[dict, d
 
 async def keep(key: str, stamp: str, value: Any) -> None:
     """Store (or replace) a computed part of a selection for `stamp`: any worker may, the last
-    write wins, and a row whose stamp no longer holds is made again, never used."""
-    updated = await NeedDashboardCache.filter(key=key).update(stamp=stamp, value=value)
-    if not updated:
+    write wins, and a row whose stamp no longer holds is made again, never used. Rows not
+    made again for PRUNE_AFTER go (the twelve months before last month, say): keeping them
+    would only save a recomputation, and their number would grow month after month."""
+    now = datetime.now(UTC)
+    values = {"stamp": stamp, "value": value, "computed_at": now}
+    if not await NeedDashboardCache.filter(key=key).update(**values):
         try:
-            await NeedDashboardCache.create(key=key, stamp=stamp, value=value)
+            await NeedDashboardCache.create(key=key, **values)
         except IntegrityError:  # another worker created it meanwhile
-            await NeedDashboardCache.filter(key=key).update(stamp=stamp, value=value)
+            await NeedDashboardCache.filter(key=key).update(**values)
+    await NeedDashboardCache.filter(computed_at__lt=now - PRUNE_AFTER).delete()
 
 
 async def medians(selection: Selection, got: Read, kind: str) -> dict[str, str | None]:

@@ -325,3 +325,16 @@ async def test_a_kept_row_with_a_stale_stamp_is_never_used(client, db):
     page = await client.get("/needs")
     assert "99.9" not in page.text
     assert "1.7 days" in page_text(page.text)
+
+
+async def test_kept_rows_not_made_again_for_two_months_go(client, db):
+    await _district()
+    await client.get("/needs")
+    old = datetime.now(UTC) - timedelta(days=61)
+    await NeedDashboardCache.create(key="groups:2020-01:2020-12:*:*", stamp="x")
+    await NeedDashboardCache.filter(stamp="x").update(computed_at=old)
+    await add_need(await make_area("North Hill"), hours=2)  # an answer: the medians are made again
+    await client.get("/needs")
+    keys = set(await NeedDashboardCache.all().values_list("key", flat=True))
+    assert "groups:2020-01:2020-12:*:*" not in keys
+    assert any(k.startswith("groups:") for k in keys)

@@ -6,7 +6,9 @@ the CSV written."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 
 from babel.dates import format_skeleton
 from markupsafe import Markup, escape
@@ -38,12 +40,12 @@ def month_short(month: str) -> str:
     return _month_text(month, "MMM", str(get_locale()))
 
 
-def pct(rate) -> str:
+def pct(rate: Decimal | float | None) -> str:
     """A rate (one decimal) as shown: "97.6%", or "—" when there is none."""
     return "—" if rate is None else f"{rate}%"
 
 
-def days_text(value) -> str:
+def days_text(value: Decimal | None) -> str:
     return "—" if value is None else str(value)
 
 
@@ -131,7 +133,9 @@ def _channel_label(key: str) -> str:
     return label(CHANNEL_BY_VALUE[key])
 
 
-def _charts(data: svc.Dashboard, area_names: dict[int, str], num) -> dict[str, Markup]:
+def _charts(
+    data: svc.Dashboard, area_names: dict[int, str], num: Callable[[int], str]
+) -> dict[str, Markup]:
     """The page's charts; each says what it shows and that the table under it has the figures
     (`num` writes a count in the locale's way)."""
     received = Series("received", _("Received"))

@@ -6,9 +6,13 @@ the CSV written."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
 
 from babel.dates import format_skeleton
 from markupsafe import Markup, escape
@@ -247,23 +251,70 @@ def _context(request: Request, form: svc.Filters) -> dict:
     }
 
 
+# What the kept figures were rendered by: a kept page is used only by the same code,
+# template and translations (a new release renders them anew).
+_RENDERED_BY = (
+    "templates/consult/needs_dashboard_results.html",
+    "consult/routes/need_dashboard.py",
+    "consult/services/need_charts.py",
+    "consult/services/need_dashboard.py",
+    "consult/rules/need_stats.py",
+    "budget/services/finance_charts.py",
+)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@functools.cache
+def _code_digest(locale: str) -> str:
+    """A digest of the files that render the figures in `locale` (read once per process)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for name in (*_RENDERED_BY, f"locales/{locale}/LC_MESSAGES/messages.mo"):
+        path = ROOT / name
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()
+
+
+def _csv_url(request: Request, form: svc.Filters) -> str:
+    query = urlencode(
+        [(name, value) for name, value in (("area", form.area), ("year", form.year),
+         ("channel", form.channel)) if value]
+    )  # fmt: skip
+    return str(request.url_for("needs_stats_csv")) + (f"?{query}" if query else "")
+
+
 @with_user
 async def needs_dashboard(request: Request) -> Response:
     """The public dashboard: headline figures of the selection, charts, and the same figures
-    in tables per month, per month and channel, per channel and per area."""
-    form, data = await svc.dashboard(request.query_params)
+    in tables per month, per month and channel, per channel and per area.
+
+    The figures' HTML (the page less its layout and filters) is kept like the medians, for
+    the selection, the locale and the year asked for, with a stamp of the data it shows
+    (svc.data_stamp), the site's address and the code that rendered it: one query, then
+    only the layout to render, while nothing changed."""
+    locale = str(get_locale())
+    kind = f"page-{locale}-{request.query_params.get('year', '')[:4]}"
+    form, got = await svc.read_dashboard(request.query_params, (kind,))
     ctx = _context(request, form)
-    if data is None:
-        return render(
-            request, "consult/needs_dashboard.html", ctx, status_code=422, block="results"
+    if form.selection is None:
+        return render(request, "consult/needs_dashboard.html", ctx, status_code=422)
+    key = form.selection.key(kind)
+    site = hashlib.blake2b(str(request.base_url).encode(), digest_size=4).hexdigest()
+    stamp = f"{svc.FORMAT}:{svc.data_stamp(form, got)}:{_code_digest(locale)}:{site}"
+    kept = got.kept.get(key)
+    if kept is not None and kept[0] == stamp:
+        html = json.loads(kept[1])["html"]
+    else:
+        data = await svc.dashboard(form, got)
+        ctx.update(
+            data=data,
+            charts=None if data.empty else _charts(data, form.area_names, ctx["rows"].num),
+            csv_url=_csv_url(request, form),
         )
-    query = request.url.query
-    ctx.update(
-        data=data,
-        charts=None if data.empty else _charts(data, form.area_names, ctx["rows"].num),
-        csv_url=str(request.url_for("needs_stats_csv")) + (f"?{query}" if query else ""),
-    )
-    return render(request, "consult/needs_dashboard.html", ctx, block="results")
+        template = request.app.state.templates.get_template("consult/needs_dashboard_results.html")
+        html = template.render({"request": request, **ctx})
+        await svc.keep(key, stamp, {"html": html})
+    ctx["results"] = Markup(html)
+    return render(request, "consult/needs_dashboard.html", ctx)
 
 
 async def needs_csv(request: Request) -> Response:

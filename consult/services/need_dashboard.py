@@ -62,6 +62,9 @@ __all__ = [
     "Line",
     "csv_file",
     "dashboard",
+    "data_stamp",
+    "keep",
+    "read_dashboard",
     "forget",
 ]
 
@@ -105,14 +108,26 @@ class Dashboard:
         return self.total.counts.received == 0
 
 
-async def dashboard(params: Mapping[str, str]) -> tuple[Filters, Dashboard | None]:
-    """The filters of a query string and the figures of their selection (None when the
-    filters are refused): one query, one more to fetch kept medians that the first did not
-    bring, one more to recompute them after an answer changed them."""
-    form, got = await read(params, "dashboard", ("groups",))
-    if form.selection is None:
-        return form, None
+async def read_dashboard(params: Mapping[str, str], kinds: tuple[str, ...]) -> tuple[Filters, Read]:
+    """The filters of a query string, its selection's counts, and the kept rows of `kinds`
+    and of the medians: the page's one query."""
+    return await read(params, "dashboard", ("groups", *kinds))
+
+
+def data_stamp(form: Filters, got: Read) -> str:
+    """What the page's figures and the CSV depend on (see the module's docstring): the
+    selection's counts and medians, the areas' names, whether any need was ever counted."""
+    c = got.totals
+    names = hashlib.blake2b(repr(form.areas).encode(), digest_size=8).hexdigest()
+    counts = c.received + c.answered + c.resolved + c.rated + c.satisfied
+    return f"{counts}:{got.medians_stamp()}:{names}:{int(form.has_figures)}"
+
+
+async def dashboard(form: Filters, got: Read) -> Dashboard:
+    """The figures of a selection (read by `read_dashboard`): one more query to fetch kept
+    medians that the first did not bring, one more to recompute them after an answer."""
     selection = form.selection
+    assert selection is not None
     med = await medians(selection, got, "groups")
     by_month = got.by_month
     months = []
@@ -136,7 +151,7 @@ async def dashboard(params: Mapping[str, str]) -> tuple[Filters, Dashboard | Non
             for a, counts in sorted(got.by_area.items(), key=lambda kv: names.get(kv[0], ""))
         ]
     overall = Line("all", got.totals, days(med.get("all")))
-    return form, Dashboard(selection, overall, months, channels, areas)
+    return Dashboard(selection, overall, months, channels, areas)
 
 
 # --- open data -----------------------------------------------------------------------------
@@ -180,10 +195,7 @@ async def csv_file(params: Mapping[str, str]) -> tuple[Selection, str]:
     selection's counts, medians and area names stay as they were: one query when it holds."""
     form, got = await read(params, "csv", ("csv",))
     selection = require_selection(form)
-    names = hashlib.blake2b(repr(form.areas).encode(), digest_size=8).hexdigest()
-    c = got.totals
-    stamp = f"{c.received + c.answered + c.resolved + c.rated + c.satisfied}:"
-    stamp += f"{got.medians_stamp()}:{names}"
+    stamp = data_stamp(form, got)
     key = selection.key("csv")
     if key in got.kept and got.kept[key][0] == stamp:
         return selection, json.loads(got.kept[key][1])["csv"]

@@ -1,6 +1,7 @@
 """What the needs dashboard keeps for reuse: a cache in the database (shared by every worker,
 never a source of truth) of what costs most to make again on every request, the median
-response times (merged from tens of thousands of histogram rows) and the CSV's text.
+response times (merged from tens of thousands of histogram rows), the CSV's text and the
+dashboard's figures as HTML.
 
 A row is used only while its `stamp` still describes the data it was made from; the stamp is
 read by the page before the data (consult.services.need_dashboard explains why that makes a

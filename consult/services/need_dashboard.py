@@ -12,7 +12,9 @@ the kept rows the page may reuse.
 **Kept, provably current.** Two things cost too much to make on every request, so they are
 kept in `NeedDashboardCache` (the database, shared by the workers; no process keeps
 anything): the medians (merged from the histograms: tens of thousands of rows for a year of a
-busy district) and the CSV's text (a row per month, area and channel). A kept row is used only
+busy district), the CSV's text (a row per month, area and channel) and the page's figures as
+HTML (consult.routes.need_dashboard: also stamped with the locale, the site's address and a
+digest of the code, template and translations that rendered it). A kept row is used only
 when its *stamp*, read in the page's query before anything is computed, still holds:
 
 - medians: the selection's `answered` total and the smallest id of its counts rows. A

@@ -338,3 +338,17 @@ async def test_kept_rows_not_made_again_for_two_months_go(client, db):
     keys = set(await NeedDashboardCache.all().values_list("key", flat=True))
     assert "groups:2020-01:2020-12:*:*" not in keys
     assert any(k.startswith("groups:") for k in keys)
+
+
+async def test_kept_figures_are_per_language_and_per_year_asked(client, db):
+    _east, west, _month = await _district()
+    english = await client.get("/needs")
+    chinese = await client.get("/needs", headers={"Accept-Language": "zh-CN"})
+    assert "5 needs received" in page_text(english.text)
+    assert "受理诉求5件" in page_text(chinese.text)
+    assert "5 needs received" in page_text((await client.get("/needs")).text)  # kept, English
+    this_year = datetime.now(UTC).year
+    page = await client.get(f"/needs?year={this_year}")
+    link = tables(page.text)["table-areas"]
+    assert page.status_code == 200 and link
+    assert f"year={this_year}" in page.text.split('id="table-areas"')[1]

@@ -26,8 +26,9 @@ from budget.models import (
     Round,
 )
 from budget.services import ledger
+from consult.rules.need_stats import NeedCounts
 from core.models import Area, AuditEntry, Role, User
-from tests.bench import fill, fill_money
+from tests.bench import fill, fill_money, fill_needs
 from tests.conftest import ON_POSTGRES
 from tests.helpers import login, page_text
 
@@ -158,3 +159,42 @@ async def test_fill_money_leaves_what_the_services_would_have(db):
     await Procurement.filter(id=paid.id).update(paid_fen=paid.paid_fen - 1)
     breaks, described = await fill_money.invariant_breaks()
     assert breaks == 1 and f"procurement {paid.id}" in described[0]
+
+
+# --- the needs (tests/bench/fill_needs.py) ----------------------------------------------------
+
+TINY_NEEDS = fill_needs.NeedSizes(needs=400, days=120)
+
+
+async def test_fill_needs_writes_every_column_and_counts_as_the_services_do(client, db):
+    from consult.models import Need, NeedStat, NeedState
+    from consult.rules.need_stats import total
+    from tests.consult.need_dashboard_setup import tables
+
+    district = await fill.fill_district(db, TINY, analyze=False)
+    generated, _info = fill_needs.generate_needs(district, TINY_NEEDS)
+    written, rows = generated["need"]
+    assert set(written) == Need._meta.db_fields == await table_columns("need")
+    assert len(rows) == 400 and all(len(row) == len(written) for row in rows)
+
+    needs = await fill_needs.fill_needs(db, district, TINY_NEEDS, analyze=False)
+    assert await Need.all().count() == needs.counts["need"] == 400
+    assert {n.state for n in await Need.all()} == set(NeedState)  # every state
+    stats = total(
+        NeedCounts(*row)
+        for row in await NeedStat.all().values_list(
+            "received", "answered", "resolved", "rated", "satisfied"
+        )
+    )
+    assert (stats.received, stats.answered, stats.resolved, stats.rated) == (
+        400,
+        needs.answered,
+        needs.resolved,
+        needs.rated,
+    )
+    # the dashboard reads them: every need of the last 120 days in its last twelve months
+    page = await client.get("/needs")
+    assert page.status_code == 200
+    found = tables(page.text)
+    shown = [c for d, c in found["table-months"] if d.get("total")][0]
+    assert shown[1] == "400"

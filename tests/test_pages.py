@@ -135,6 +135,7 @@ async def _seed(upload_dir):
     questionnaire = await _seed_questionnaire(east, resident)
     notification = await _seed_notifications(resident, proposal)
     need = await _seed_need(resident, worker, upload_dir)
+    await _seed_needs(east, resident)
     return {
         **questionnaire,
         "notification_id": notification.id,
@@ -296,6 +297,15 @@ async def _seed_need(resident, worker, upload_dir):
     )
 
 
+async def _seed_needs(east, resident) -> None:
+    """Needs of East answered, resolved and rated (the dashboard's charts and tables)."""
+    from consult.models import NeedChannel
+    from tests.consult.need_dashboard_setup import add_need
+
+    await add_need(east, created=None, hours=5, resolved=True, rating=5, resident=resident)
+    await add_need(east, NeedChannel.PHONE, hours=30)
+
+
 _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procurement_id")
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
@@ -375,3 +385,14 @@ def test_cached_url_for_builds_the_same_urls_as_starlette(app):
         assert str(url_for({"request": request}, name, **params)) == str(
             request.url_for(name, **params)
         )
+
+
+@pytest.mark.parametrize("query", ["", "?area={area_id}&channel=phone", "?year=2025", "?area=abc"])
+async def test_the_needs_dashboard_follows_the_house_rules(app, client, db, query):
+    ids = await _seed(app.state.settings.upload_dir)
+    response = await client.get("/needs" + query.format(area_id=ids["area_id"]))
+    assert response.status_code == (422 if "abc" in query else 200)
+    assert audit_html(response.text) == []
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    csv_file = await client.get("/needs/stats.csv" + query.format(area_id=ids["area_id"]))
+    assert csv_file.status_code == (422 if "abc" in query else 200)

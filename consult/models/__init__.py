@@ -36,6 +36,7 @@ from consult.models.meetings import (
     MeetingKind,
     MeetingRecord,
 )
+from consult.models.need_dashboard import NeedDashboardCache
 from consult.models.needs import (
     ANSWER_STATES,
     NEED_CATEGORY_LABELS,
@@ -113,4 +114,5 @@ __all__ = [
     "QuestionnaireResponse",
     "QuestionnaireState",
     "QuestionOption",
+    "NeedDashboardCache",
 ]

@@ -200,6 +200,21 @@ class NeedStat(Model):
     class Meta:
         table = "need_stat"
         unique_together = (("month", "area", "channel"),)
+        # The dashboard sums a year of rows per month and channel and per area from this
+        # index alone (SQLite reads no table row; consult.services.need_selection).
+        indexes = [
+            (
+                "month",
+                "channel",
+                "area_id",
+                "received",
+                "answered",
+                "resolved",
+                "rated",
+                "satisfied",
+                "id",
+            )
+        ]
 
 
 class NeedResponseTime(Model):

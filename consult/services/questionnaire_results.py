@@ -249,7 +249,13 @@ async def summary_csv(q: Questionnaire) -> str:
     answered the question; a scale's mean; a free-text question's number of answers."""
     found = await results(q)
     table: list[list[Any]] = [
-        [_("Question"), _("Answer"), _("Count"), _("Percent of those who answered"), _("Answered")]
+        [
+            _("Question"),
+            _("Answer"),
+            _("Count"),
+            _("Percent of those who answered"),
+            _("People who answered"),
+        ]
     ]
     for r in found.questions:
         head = _header(r.question)

@@ -14,6 +14,8 @@ from typing import Any
 from consult.models import (
     MAX_DEPTH,
     Comment,
+    Convention,
+    ConventionState,
     Deliberation,
     DeliberationPhase,
     Meeting,
@@ -59,6 +61,22 @@ MEETING_ACTIONS = frozenset(
         "manage_actions",
     }
 )
+RULE_ACTIONS = frozenset(
+    {
+        "create_convention",
+        "see_convention",
+        "edit_convention",
+        "edit_text",
+        "open_consultation",
+        "start_revision",
+        "publish_revision",
+        "open_ratification",
+        "close_ratification",
+        "amend_convention",
+        "comment_clause",
+        "vote_convention",
+    }
+)
 
 
 def may_post(user: User | None) -> bool:
@@ -74,6 +92,8 @@ def can(user: User | None, action: str, subject: Any = None, now: datetime | Non
         return _can_deliberate(user, action, subject)
     if action in MEETING_ACTIONS:
         return _can_meet(user, action, subject)
+    if action in RULE_ACTIONS:
+        return _can_rule(user, action, subject)
     return False
 
 
@@ -166,3 +186,50 @@ def _can_meet(user: User | None, action: str, subject: Any) -> bool:
         case "record_minutes" | "manage_actions", Meeting():
             return is_staff(user)
     return False
+
+
+def _can_rule(user: User | None, action: str, subject: Any) -> bool:
+    """Rule consultations (conventions). `subject`: a Convention whose `area_ids` (empty: the
+    whole district) were loaded by consult.services.conventions. The council drafts, opens,
+    revises and closes; residents of the areas comment on clauses while it is in consultation
+    and vote while it is in ratification (the close date is the service's check: it needs
+    the day). A draft is seen by staff only."""
+    match action, subject:
+        case "create_convention", _:
+            return is_staff(user)
+        case "see_convention", Convention() as c:
+            return c.state != ConventionState.DRAFT or is_staff(user)
+        case "edit_convention" | "open_consultation", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.DRAFT
+        case "edit_text", Convention() as c:  # the draft, or a revision being written
+            return is_staff(user) and (
+                c.state == ConventionState.DRAFT
+                or (c.state == ConventionState.CONSULTING and c.revision > 0)
+            )
+        case "start_revision" | "open_ratification", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.CONSULTING and c.revision == 0
+        case "publish_revision", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.CONSULTING and c.revision > 0
+        case "close_ratification", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.RATIFYING
+        case "amend_convention", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.ADOPTED
+        case "comment_clause", Convention() as c:
+            return c.state == ConventionState.CONSULTING and (
+                is_staff(user) or (is_verified_resident(user) and takes_part(c, user))
+            )
+        case "vote_convention", Convention() as c:
+            return (
+                c.state == ConventionState.RATIFYING
+                and is_verified_resident(user)
+                and takes_part(c, user)
+            )
+    return False
+
+
+def takes_part(c: Convention, user: User | None) -> bool:
+    """Whether the user lives in one of the convention's areas (any, when district-wide)."""
+    area_ids = c.area_ids  # type: ignore[attr-defined]
+    return (
+        user is not None and user.area_id is not None and (not area_ids or user.area_id in area_ids)
+    )

@@ -13,6 +13,19 @@ from consult.models.comments import (
     Stance,
     SubjectType,
 )
+from consult.models.conventions import (
+    CONVENTION_STATE_LABELS,
+    Clause,
+    ClauseText,
+    Convention,
+    ConventionArea,
+    ConventionState,
+    ConventionVersion,
+    Majority,
+    RatificationChoice,
+    RatificationVoter,
+    VotingUnit,
+)
 from consult.models.deliberations import (
     CHOICE_LABELS,
     DELIBERATION_PHASE_LABELS,
@@ -89,4 +102,15 @@ __all__ = [
     "StatementStatus",
     "StatementVote",
     "SubjectType",
+    "CONVENTION_STATE_LABELS",
+    "Clause",
+    "ClauseText",
+    "Convention",
+    "ConventionArea",
+    "ConventionState",
+    "ConventionVersion",
+    "Majority",
+    "RatificationChoice",
+    "RatificationVoter",
+    "VotingUnit",
 ]

@@ -132,7 +132,9 @@ async def _seed(upload_dir):
     meetings = await seed_meetings(council, proposal)
     deliberation = await _seed_deliberation(east, worker)
     comment = await post_comment(resident, "proposal", proposal.id, {"body": "Hi", "stance": "for"})
+    convention = await _seed_convention(east, council, resident)
     return {
+        **convention,
         **meetings,
         **deliberation,
         "comment_id": comment.id,
@@ -246,6 +248,34 @@ _IDS = ("round_id", "proposal_id", "user_id", "area_id", "photo_id", "procuremen
 _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
 _IDS += ("comment_id", "subject_id")
+_IDS += ("convention_id", "clause_id", "number")
+
+
+async def _seed_convention(east, council, resident) -> dict:
+    """A convention of East in consultation with a commented clause and a revision being
+    written (the council's editor and publish page; the resident's comment form)."""
+    from consult.services import convention_phases, conventions
+    from tests.consult.convention_setup import CLAUSES
+
+    today = date.today()
+    c = await conventions.create_convention(
+        council,
+        {
+            "title": "East Gate convention",
+            "opens_on": today.isoformat(),
+            "closes_on": date(today.year + 1, 12, 31).isoformat(),
+            "areas": [str(east.id)],
+            "turnout_percent": "50",
+            "majority": "simple",
+            "voting_unit": "household",
+        },
+    )
+    for heading, body in CLAUSES:
+        clause = await conventions.add_clause(council, c.id, {"heading": heading, "body": body})
+    await convention_phases.open_consultation(council, c.id, today=today)
+    await post_comment(resident, "clause", clause.id, {"body": "好", "stance": "for"})
+    await convention_phases.start_revision(council, c.id)
+    return {"convention_id": c.id, "clause_id": clause.id, "number": 1}
 
 
 def _fill(path: str, ids: dict) -> str:

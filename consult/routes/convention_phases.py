@@ -115,6 +115,7 @@ convention_amend = _step(
 async def convention_revise(request: Request) -> Response:
     """POST: start a revision (a copy of the current version to edit)."""
     user = request.state.user
+    await read_form(request)  # checks the CSRF token
     c = await phases.start_revision(user, request.path_params["convention_id"])
     flash(
         request,

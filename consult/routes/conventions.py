@@ -299,6 +299,7 @@ async def clause_remove(request: Request) -> Response:
     """POST: take a clause out of the version being written."""
     user = request.state.user
     convention_id = request.path_params["convention_id"]
+    await read_form(request)  # checks the CSRF token
     await service.remove_clause(user, convention_id, request.path_params["clause_id"])
     flash(request, _("The clause is removed; the others are numbered again."))
     return redirect(request, text_url(request, convention_id) + "#clauses")

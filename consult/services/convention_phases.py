@@ -208,15 +208,20 @@ async def open_ratification(
 
 
 async def close_ratification(
-    actor: User | None, convention_id: int, from_state: str | None = None, *, due: bool = False
+    actor: User | None,
+    convention_id: int,
+    from_state: str | None = None,
+    *,
+    due: bool = False,
+    today: date | None = None,
 ) -> Convention:
     """Close the vote: adopted or not by the rule fixed at opening, the eligible counted now
     and kept with the counts. `due`: closed because its closing day has passed (no actor)."""
     async with in_transaction() as conn:
         c = await _locked(conn, convention_id, from_state)
         if due:
-            if c.state != ConventionState.RATIFYING or c.closes_on >= local_today():
-                return c
+            if c.state != ConventionState.RATIFYING or c.closes_on >= (today or local_today()):
+                return c  # closed meanwhile by the council or another page view
         elif not can(actor, "close_ratification", c):
             raise PermissionDenied(phase_refusal())
         c.eligible = await eligible_count(c, conn)
@@ -251,9 +256,11 @@ async def settle_due(today: date | None = None) -> int:
     ids = await Convention.filter(state=ConventionState.RATIFYING, closes_on__lt=today).values_list(
         "id", flat=True
     )
+    closed = 0
     for convention_id in ids:
-        await close_ratification(None, convention_id, ConventionState.RATIFYING, due=True)
-    return len(ids)
+        c = await close_ratification(None, convention_id, None, due=True, today=today)
+        closed += c.closed_at is not None
+    return closed
 
 
 async def amend_convention(actor: User | None, convention_id: int) -> Convention:

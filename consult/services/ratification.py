@@ -84,16 +84,15 @@ async def eligible_count(c: Convention, conn: Any = None) -> int:
         return await residents.count()
     ids = set(await residents.values_list("id", flat=True))
     households: dict[int, str] = {}
-    invitations = (
-        Invitation.filter(used_by_id__isnull=False)
-        .exclude(household="")
-        .using_db(conn)
+    invitations = Invitation.filter(used_by_id__isnull=False).exclude(household="")
+    if c.area_ids:
+        invitations = invitations.filter(used_by__area_id__in=c.area_ids)
+    rows = (
+        await invitations.using_db(conn)
         .order_by("-id")  # the first one a resident used wins: written last below
         .values_list("used_by_id", "area_id", "household")
     )
-    if c.area_ids:
-        invitations = invitations.filter(used_by__area_id__in=c.area_ids)
-    for user_id, area_id, household in await invitations:
+    for user_id, area_id, household in rows:
         if user_id in ids and household.strip():
             households[user_id] = _household(area_id, household)
     return len({households.get(i, f"u:{i}") for i in ids})

@@ -1,6 +1,6 @@
 """A convention's phase steps, each a confirmation page (GET) then a POST: open the
 consultation, start and publish a revision, open the ratification vote, close it, amend an
-adopted convention; and the resident's vote (POST from the convention's page)."""
+adopted convention. The resident's vote is consult.routes.conventions."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from starlette.routing import Route
 from consult.permissions import can
 from consult.services import convention_phases as phases
 from consult.services import conventions as service
-from consult.services.ratification import cast_vote, current_outcome, eligible_count
-from core.errors import Conflict, ValidationError
+from consult.services.ratification import current_outcome, eligible_count
+from core.errors import ValidationError
 from core.i18n import _
 from core.web import flash, int_param, login_required, read_form, redirect, render, require
 
@@ -127,29 +127,6 @@ async def convention_revise(request: Request) -> Response:
     return redirect(request, str(request.url_for("consult:convention_text", convention_id=c.id)))
 
 
-@login_required
-async def convention_vote(request: Request) -> Response:
-    """POST a vote: yes, no or abstain (the page again with 422 when none is chosen; 409 for
-    a second vote, with a message, nothing written)."""
-    from consult.routes.conventions import page_context
-
-    user = request.state.user
-    c = await service.visible_convention(user, request.path_params["convention_id"])
-    form = await read_form(request)
-    try:
-        await cast_vote(user, c.id, str(form.get("choice") or ""))
-    except ValidationError as exc:
-        ctx = await page_context(request, c, errors=exc.errors)
-        ctx["panels"] = []
-        return render(request, "consult/convention_detail.html", ctx, status_code=422)
-    except Conflict as exc:
-        ctx = await page_context(request, c, errors={"choice": exc.message})
-        ctx["panels"] = []
-        return render(request, "consult/convention_detail.html", ctx, status_code=409)
-    flash(request, _("Your vote is recorded. It is secret: nobody can see how you voted."))
-    return redirect(request, _detail(request, c.id, "vote"))
-
-
 def _route(path: str, endpoint: Any, name: str, methods: list[str] | None = None) -> Route:
     return Route(
         "/conventions/{convention_id:int}/" + path,
@@ -166,5 +143,4 @@ routes: list[Route] = [
     _route("ratify", convention_ratify, "convention_ratify"),
     _route("close", convention_close, "convention_close"),
     _route("amend", convention_amend, "convention_amend"),
-    _route("vote", convention_vote, "convention_vote", ["POST"]),
 ]

@@ -21,8 +21,8 @@ from consult.permissions import can, takes_part
 from consult.routes import convention_phases
 from consult.services import conventions as service
 from consult.services.convention_phases import settle_due
-from consult.services.ratification import current_outcome, my_vote_status
-from core.errors import NotFound, ValidationError
+from consult.services.ratification import cast_vote, current_outcome, my_vote_status
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import _, local_today
 from core.models import Area
 from core.web import (
@@ -320,6 +320,27 @@ async def revision_edit(request: Request) -> Response:
     return redirect(request, text_url(request, c.id))
 
 
+@login_required
+async def convention_vote(request: Request) -> Response:
+    """POST a vote: yes, no or abstain (the page again with 422 when none is chosen; 409 for
+    a second vote, with a message, nothing written)."""
+    user = request.state.user
+    c = await service.visible_convention(user, request.path_params["convention_id"])
+    form = await read_form(request)
+    try:
+        await cast_vote(user, c.id, str(form.get("choice") or ""))
+    except ValidationError as exc:
+        ctx = await page_context(request, c, errors=exc.errors)
+        ctx["panels"] = []
+        return render(request, "consult/convention_detail.html", ctx, status_code=422)
+    except Conflict as exc:
+        ctx = await page_context(request, c, errors={"choice": exc.message})
+        ctx["panels"] = []
+        return render(request, "consult/convention_detail.html", ctx, status_code=409)
+    flash(request, _("Your vote is recorded. It is secret: nobody can see how you voted."))
+    return redirect(request, detail_url(request, c.id) + "#vote")
+
+
 routes: list[Route] = [
     Route("/conventions", convention_list, name="convention_list"),
     Route("/conventions/new", convention_new, methods=["GET", "POST"], name="convention_new"),
@@ -366,6 +387,12 @@ routes: list[Route] = [
         revision_edit,
         methods=["POST"],
         name="convention_revision_edit",
+    ),
+    Route(
+        "/conventions/{convention_id:int}/vote",
+        convention_vote,
+        methods=["POST"],
+        name="convention_vote",
     ),
     *convention_phases.routes,
 ]

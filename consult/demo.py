@@ -1,11 +1,13 @@
 """The demo district's consultation, loaded after its budgeting (`budget.demo.load_demo_data`):
 deliberation rounds (waste sorting, with two opinion groups), the monthly talks and briefings
 with their minutes and actions (linked to the waste-sorting round, so after it), and
-discussions on proposals."""
+discussions on proposals; residents' conventions (one adopted after a revision, one in
+consultation)."""
 
 from __future__ import annotations
 
 from consult.demo_comments import load_comments_demo
+from consult.demo_conventions import load_conventions_demo
 from consult.demo_deliberation import load_deliberation_demo
 from consult.demo_meetings import load_meetings_demo
 
@@ -14,3 +16,4 @@ async def load_consult_demo() -> None:
     await load_deliberation_demo()
     await load_meetings_demo()
     await load_comments_demo()
+    await load_conventions_demo()

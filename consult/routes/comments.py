@@ -68,14 +68,15 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
         page = await discussion.thread_page(subject_type, subject_id, after)
     else:  # nothing to read: one query for a subject nobody has discussed yet
         page = discussion.ThreadPage(threads=[], after=after, next_after=None)
-    is_open = await discussion.subject_is_open(subject_type, subject_id)
     user = getattr(request.state, "user", None)
     poster, refusal, closed_text = may_post(user), "", ""
     if subject_type in discussion.AREA_SCOPED:  # only the residents of a convention's areas
         subject = await discussion.load_subject(subject_type, subject_id)
-        closed_text = svc.closed_refusal(subject_type)
+        is_open, closed_text = subject.open, svc.closed_refusal(subject_type)
         if poster and not discussion.admits(subject, user):
             poster, refusal = False, svc.outside_refusal()
+    else:
+        is_open = await discussion.subject_is_open(subject_type, subject_id)
     with_controls(request, page.threads, is_open)
     ctx = template_context(
         request,

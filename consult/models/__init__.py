@@ -1,6 +1,7 @@
 """Consultation's models, one module per concept: `comments` (discussion on any subject),
 `deliberations` (deliberation rounds, statements and their votes) and `meetings` (meetings,
-agendas, minutes, follow-up actions). Tortoise loads the app from this package; everything is
+agendas, minutes, follow-up actions), `needs` and `conventions` (rule consultations: clauses,
+versions, the secret ratification vote). Tortoise loads the app from this package; everything is
 importable from here."""
 
 from consult.models.comments import (

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from consult.permissions import can
 from consult.services import convention_phases as phases
+from consult.services import convention_reading as reading
 from consult.services import conventions as service
 from consult.services.ratification import current_outcome, eligible_count
 from core.errors import ValidationError
@@ -39,10 +40,10 @@ async def _confirm_page(
 ) -> Response:
     ctx: dict[str, Any] = {"c": c, "step": step, "errors": errors or {}}
     if step == "open":
-        ctx["view"] = await service.version_view(c, 1, with_counts=False)
+        ctx["view"] = await reading.version_view(c, 1, with_counts=False)
         ctx["eligible"] = await eligible_count(c)
     elif step == "publish":
-        ctx["view"] = await service.version_view(c, c.revision, with_counts=False)
+        ctx["view"] = await reading.version_view(c, c.revision, with_counts=False)
     elif step == "ratify":
         ctx["eligible"] = await eligible_count(c)
     elif step == "close":

@@ -10,15 +10,24 @@ URLs (mounted at /consult): /conventions, /conventions/new, /conventions/{id},
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from consult.models import ConventionState, Majority, RatificationChoice, VotingUnit
+from consult.models import (
+    Clause,
+    ClauseText,
+    ConventionState,
+    Majority,
+    RatificationChoice,
+    VotingUnit,
+)
 from consult.permissions import can, takes_part
 from consult.routes import convention_phases
+from consult.services import convention_reading as reading
 from consult.services import conventions as service
 from consult.services.convention_phases import settle_due
 from consult.services.ratification import cast_vote, current_outcome, my_vote_status
@@ -37,6 +46,8 @@ from core.web import (
     with_user,
 )
 
+DEFAULT_DAYS = 45  # a new draft's consultation and vote, until the council says otherwise
+
 
 def detail_url(request: Request, convention_id: int) -> str:
     return str(request.url_for("consult:convention_detail", convention_id=convention_id))
@@ -52,8 +63,8 @@ async def convention_list(request: Request) -> Response:
     title, paginated; htmx swaps only the results."""
     await settle_due()
     user = request.state.user
-    filters = service.ConventionFilters.from_query(request.query_params)
-    page = await service.list_page(user, filters, int_param(request.query_params.get("page"), 1))
+    filters = reading.ConventionFilters.from_query(request.query_params)
+    page = await reading.list_page(user, filters, int_param(request.query_params.get("page"), 1))
     states = [
         s for s in ConventionState if s != ConventionState.DRAFT or can(user, "create_convention")
     ]
@@ -71,7 +82,7 @@ async def page_context(request: Request, c: Any, **extra: Any) -> dict[str, Any]
     """What a convention's page shows (also re-rendered with a refused vote)."""
     user = request.state.user
     number = c.version
-    view = await service.version_view(c, number)
+    view = await reading.version_view(c, number)
     showing_outcome = c.state in (
         ConventionState.RATIFYING,
         ConventionState.ADOPTED,
@@ -88,7 +99,7 @@ async def page_context(request: Request, c: Any, **extra: Any) -> dict[str, Any]
         else "",
         "voting": can(user, "vote_convention", c) and local_today() <= c.closes_on,
         "choices": list(RatificationChoice),
-        "versions": await service.versions_of(c, can(user, "create_convention")),
+        "versions": await reading.versions_of(c, can(user, "create_convention")),
         "values": {},
         "errors": {},
         **extra,
@@ -119,7 +130,7 @@ async def convention_version(request: Request) -> Response:
     number = request.path_params["number"]
     if number > c.version and not can(user, "create_convention"):
         raise NotFound(_("This version of the convention does not exist."))
-    view = await service.version_view(c, number)
+    view = await reading.version_view(c, number)
     return render(request, "consult/convention_version.html", {"c": c, "view": view, "can": can})
 
 
@@ -127,8 +138,6 @@ async def convention_version(request: Request) -> Response:
 async def convention_clause(request: Request) -> Response:
     """A clause: its latest published words, how they read in each version, its discussion
     (residents of the convention's areas comment while it is in consultation)."""
-    from consult.models import Clause, ClauseText
-
     user = request.state.user
     clause = await Clause.get_or_none(id=request.path_params["clause_id"])
     if clause is None:
@@ -136,7 +145,7 @@ async def convention_clause(request: Request) -> Response:
     c = await service.visible_convention(user, clause.convention_id)
     if c.state == ConventionState.DRAFT:
         raise NotFound(_("This clause does not exist."))
-    _clause, latest = await service.clause_of(c, clause.id)
+    _clause, latest = await reading.clause_of(c, clause.id)
     if latest is None:
         raise NotFound(_("This clause does not exist."))
     history = (
@@ -185,6 +194,7 @@ async def convention_new(request: Request) -> Response:
     today = local_today()
     values = service.convention_form_values()
     values["opens_on"] = today.isoformat()
+    values["closes_on"] = (today + timedelta(days=DEFAULT_DAYS)).isoformat()
     return _form_page(request, None, values, {}, areas)
 
 
@@ -215,7 +225,7 @@ async def _text_page(
     status_code: int = 200,
 ) -> Response:
     number = service.working_number(c)
-    view = await service.version_view(c, number, with_counts=False)
+    view = await reading.version_view(c, number, with_counts=False)
     ctx = {
         "c": c,
         "view": view,

@@ -178,6 +178,10 @@ async def subject_titles(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], s
         if ids:
             for row in await model.filter(id__in=ids).values("id", "title"):
                 titles[(str(kind), row["id"])] = row["title"]
+    clause_ids = [i for t, i in pairs if t == SubjectType.CLAUSE]
+    if clause_ids:  # a clause is named by its convention
+        for row in await Clause.filter(id__in=clause_ids).values("id", "convention__title"):
+            titles[(str(SubjectType.CLAUSE), row["id"])] = row["convention__title"]
     return titles
 
 

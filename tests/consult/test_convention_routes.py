@@ -209,3 +209,19 @@ async def test_an_adopted_convention_is_shown_as_adopted(app, client, db):
     new = await Convention.filter(amends_id=c.id).get()
     assert await ClauseText.filter(clause__convention_id=new.id).count() == 3
     await conventions.get_convention(new.id)
+
+
+async def test_missing_things_are_404(app, client, db):
+    s = await district()
+    c = await draft(s)
+    clause = await Clause.filter(convention_id=c.id).first()
+    assert (await client.get(f"{BASE}/999999")).status_code == 404
+    assert (await client.get(f"{BASE}/clauses/999999")).status_code == 404
+    assert (await client.get(f"{BASE}/clauses/{clause.id}")).status_code == 404  # a draft's
+    await login(client, "council")
+    assert (await client.get(f"{BASE}/{c.id}/versions/0")).status_code == 404
+    assert (await client.get(f"{BASE}/{c.id}/clauses/999999/edit")).status_code == 404
+    r = await post_form(
+        client, f"{BASE}/{c.id}/clauses/{clause.id}/move", {"direction": "sideways"}
+    )
+    assert r.status_code == 422

@@ -19,7 +19,7 @@ from consult.models import (
     SubjectType,
 )
 from consult.services import convention_phases as phases
-from consult.services import conventions
+from consult.services import convention_reading, conventions
 from consult.services.comments import post_comment, reply_to_comment
 from consult.services.ratification import cast_vote, eligible_count, my_vote_status
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -144,11 +144,11 @@ async def test_a_revision_is_published_as_a_new_version_with_its_diff(db):
     await conventions.remove_clause(s.council, c.id, clauses[2].id)
     await conventions.add_clause(s.council, c.id, {"heading": "邻里和睦", "body": "邻里互助。"})
     c = await conventions.get_convention(c.id)
-    public = await conventions.version_view(c, c.version)
+    public = await convention_reading.version_view(c, c.version)
     assert c.version == 1 and len(public.clauses) == 3  # residents still see version 1
     c = await phases.publish_revision(s.council, c.id, 2)
     assert c.version == 2 and c.revision == 0
-    view = await conventions.version_view(await conventions.get_convention(c.id), 2)
+    view = await convention_reading.version_view(await conventions.get_convention(c.id), 2)
     kinds = {v.heading: v.kind for v in view.clauses}
     assert kinds == {
         "爱护环境": "same",

@@ -77,7 +77,7 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
             poster, refusal = False, svc.outside_refusal()
     else:
         is_open = await discussion.subject_is_open(subject_type, subject_id)
-    with_controls(request, page.threads, is_open)
+    with_controls(request, page.threads, is_open and not refusal)  # no reply link: 403
     ctx = template_context(
         request,
         subject_type=subject_type,

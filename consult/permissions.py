@@ -14,6 +14,8 @@ from typing import Any
 from consult.models import (
     MAX_DEPTH,
     Comment,
+    Convention,
+    ConventionState,
     Deliberation,
     DeliberationPhase,
     Meeting,
@@ -92,6 +94,22 @@ NEED_ACTIONS = frozenset(
 
 # An answered need is resolved once what was promised is done; a declined one stays declined.
 RESOLVABLE = (NeedState.ACCEPTED, NeedState.PROPOSED, NeedState.REFERRED)
+RULE_ACTIONS = frozenset(
+    {
+        "create_convention",
+        "see_convention",
+        "edit_convention",
+        "edit_text",
+        "open_consultation",
+        "start_revision",
+        "publish_revision",
+        "open_ratification",
+        "close_ratification",
+        "amend_convention",
+        "comment_clause",
+        "vote_convention",
+    }
+)
 
 
 def may_post(user: User | None) -> bool:
@@ -111,6 +129,8 @@ def can(user: User | None, action: str, subject: Any = None, now: datetime | Non
         return _can_question(user, action, subject, now or datetime.now(UTC))
     if action in NEED_ACTIONS:
         return _can_need(user, action, subject, now or datetime.now(UTC))
+    if action in RULE_ACTIONS:
+        return _can_rule(user, action, subject)
     return False
 
 
@@ -298,3 +318,50 @@ def _can_need(user: User | None, action: str, subject: Any, now: datetime) -> bo
                 and may_still_rate(need.answered_at, now)
             )
     return False
+
+
+def _can_rule(user: User | None, action: str, subject: Any) -> bool:
+    """Rule consultations (conventions). `subject`: a Convention whose `area_ids` (empty: the
+    whole district) were loaded by consult.services.conventions. The council drafts, opens,
+    revises and closes; residents of the areas comment on clauses while it is in consultation
+    and vote while it is in ratification (the close date is the service's check: it needs
+    the day). A draft is seen by staff only."""
+    match action, subject:
+        case "create_convention", _:
+            return is_staff(user)
+        case "see_convention", Convention() as c:
+            return c.state != ConventionState.DRAFT or is_staff(user)
+        case "edit_convention" | "open_consultation", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.DRAFT
+        case "edit_text", Convention() as c:  # the draft, or a revision being written
+            return is_staff(user) and (
+                c.state == ConventionState.DRAFT
+                or (c.state == ConventionState.CONSULTING and c.revision > 0)
+            )
+        case "start_revision" | "open_ratification", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.CONSULTING and c.revision == 0
+        case "publish_revision", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.CONSULTING and c.revision > 0
+        case "close_ratification", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.RATIFYING
+        case "amend_convention", Convention() as c:
+            return is_staff(user) and c.state == ConventionState.ADOPTED
+        case "comment_clause", Convention() as c:
+            return c.state == ConventionState.CONSULTING and (
+                is_staff(user) or (is_verified_resident(user) and takes_part(c, user))
+            )
+        case "vote_convention", Convention() as c:
+            return (
+                c.state == ConventionState.RATIFYING
+                and is_verified_resident(user)
+                and takes_part(c, user)
+            )
+    return False
+
+
+def takes_part(c: Convention, user: User | None) -> bool:
+    """Whether the user lives in one of the convention's areas (any, when district-wide)."""
+    area_ids = c.area_ids  # type: ignore[attr-defined]
+    return (
+        user is not None and user.area_id is not None and (not area_ids or user.area_id in area_ids)
+    )

@@ -136,10 +136,12 @@ async def _seed(upload_dir):
     notification = await _seed_notifications(resident, proposal)
     need = await _seed_need(resident, worker, upload_dir)
     await _seed_needs(east, resident)
+    convention = await _seed_convention(east, council, resident)
     return {
         **questionnaire,
         "notification_id": notification.id,
         "need_id": need.id,
+        **convention,
         **meetings,
         **deliberation,
         "comment_id": comment.id,
@@ -311,6 +313,34 @@ _IDS += ("entry_id", "milestone_id", "document_id", "change_id", "rating_id")
 _IDS += ("meeting_id", "agenda_id", "action_id", "deliberation_id", "statement_id")
 _IDS += ("comment_id", "subject_id", "notification_id", "need_id")
 _IDS += ("questionnaire_id", "question_id", "answer_id")
+_IDS += ("convention_id", "clause_id", "number")
+
+
+async def _seed_convention(east, council, resident) -> dict:
+    """A convention of East in consultation with a commented clause and a revision being
+    written (the council's editor and publish page; the resident's comment form)."""
+    from consult.services import convention_phases, conventions
+    from tests.consult.convention_setup import CLAUSES
+
+    today = date.today()
+    c = await conventions.create_convention(
+        council,
+        {
+            "title": "East Gate convention",
+            "opens_on": today.isoformat(),
+            "closes_on": date(today.year + 1, 12, 31).isoformat(),
+            "areas": [str(east.id)],
+            "turnout_percent": "50",
+            "majority": "simple",
+            "voting_unit": "household",
+        },
+    )
+    for heading, body in CLAUSES:
+        clause = await conventions.add_clause(council, c.id, {"heading": heading, "body": body})
+    await convention_phases.open_consultation(council, c.id, today=today)
+    await post_comment(resident, "clause", clause.id, {"body": "好", "stance": "for"})
+    await convention_phases.start_revision(council, c.id)
+    return {"convention_id": c.id, "clause_id": clause.id, "number": 1}
 
 
 def _fill(path: str, ids: dict) -> str:

@@ -1,6 +1,7 @@
 """Consultation's models, one module per concept: `comments` (discussion on any subject),
 `deliberations` (deliberation rounds, statements and their votes) and `meetings` (meetings,
-agendas, minutes, follow-up actions). Tortoise loads the app from this package; everything is
+agendas, minutes, follow-up actions), `needs` and `conventions` (rule consultations: clauses,
+versions, the secret ratification vote). Tortoise loads the app from this package; everything is
 importable from here."""
 
 from consult.models.comments import (
@@ -12,6 +13,19 @@ from consult.models.comments import (
     CommentTally,
     Stance,
     SubjectType,
+)
+from consult.models.conventions import (
+    CONVENTION_STATE_LABELS,
+    Clause,
+    ClauseText,
+    Convention,
+    ConventionArea,
+    ConventionState,
+    ConventionVersion,
+    Majority,
+    RatificationChoice,
+    RatificationVoter,
+    VotingUnit,
 )
 from consult.models.deliberations import (
     CHOICE_LABELS,
@@ -115,4 +129,15 @@ __all__ = [
     "QuestionnaireState",
     "QuestionOption",
     "NeedDashboardCache",
+    "CONVENTION_STATE_LABELS",
+    "Clause",
+    "ClauseText",
+    "Convention",
+    "ConventionArea",
+    "ConventionState",
+    "ConventionVersion",
+    "Majority",
+    "RatificationChoice",
+    "RatificationVoter",
+    "VotingUnit",
 ]

@@ -4,6 +4,7 @@ dashboard /needs and its open data /needs/stats.csv)."""
 
 from consult.routes import (
     comments,
+    conventions,
     deliberations,
     hub,
     meetings,
@@ -16,6 +17,7 @@ from consult.services import notices
 
 routes = hub.routes + comments.routes + deliberations.routes + meetings.routes
 routes += questionnaires.routes + needs.routes + need_answers.routes
+routes += conventions.routes
 root_routes = list(getattr(meetings, "root_routes", [])) + need_dashboard.root_routes
 
 # What consultation adds to the pages of other subjects (core.web.panels), in page order:

@@ -28,6 +28,8 @@ SUBJECT_PAGES = {
     SubjectType.ROUND: ("budget:round_detail", "round_id"),
     SubjectType.DELIBERATION: ("consult:deliberation_detail", "deliberation_id"),
     SubjectType.MEETING: ("consult:meeting_detail", "meeting_id"),
+    SubjectType.CONSULTATION: ("consult:convention_detail", "convention_id"),
+    SubjectType.CLAUSE: ("consult:convention_clause", "clause_id"),
 }
 SUBJECT_TYPES = frozenset(t.value for t in SubjectType)
 FORM_FIELDS = ("body", "stance")

@@ -68,8 +68,16 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
         page = await discussion.thread_page(subject_type, subject_id, after)
     else:  # nothing to read: one query for a subject nobody has discussed yet
         page = discussion.ThreadPage(threads=[], after=after, next_after=None)
-    is_open = await discussion.subject_is_open(subject_type, subject_id)
-    with_controls(request, page.threads, is_open)
+    user = getattr(request.state, "user", None)
+    poster, refusal, closed_text = may_post(user), "", ""
+    if subject_type in discussion.AREA_SCOPED:  # only the residents of a convention's areas
+        subject = await discussion.load_subject(subject_type, subject_id)
+        is_open, closed_text = subject.open, svc.closed_refusal(subject_type)
+        if poster and not discussion.admits(subject, user):
+            poster, refusal = False, svc.outside_refusal()
+    else:
+        is_open = await discussion.subject_is_open(subject_type, subject_id)
+    with_controls(request, page.threads, is_open and not refusal)  # no reply link: 403
     ctx = template_context(
         request,
         subject_type=subject_type,
@@ -77,7 +85,9 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
         counts=counts,
         page=page,
         discussion_open=is_open,
-        may_post=may_post(getattr(request.state, "user", None)),
+        may_post=poster,
+        refusal=refusal,
+        closed_text=closed_text,
         inline=True,
         first_page=request.url.path + "#comments",
         more_page=query_with(request, comments_after=page.next_after) + "#comments",
@@ -134,7 +144,8 @@ async def comment_post(request: Request) -> Response:
     )
     if form is None:
         require(can(user, "comment"), svc.posting_refusal(user))
-        require(subject.open, svc.closed_refusal())
+        require(subject.open, svc.closed_refusal(subject.type))
+        require(discussion.admits(subject, user), svc.outside_refusal())
         return render(request, "consult/comment_form.html", ctx)
     try:
         comment = await svc.post_comment(user, subject.type, subject.id, form)
@@ -204,7 +215,8 @@ async def comment_reply(request: Request) -> Response:
     )
     if form is None:
         require(may_post(user), svc.posting_refusal(user))
-        require(subject.open, svc.closed_refusal())
+        require(subject.open, svc.closed_refusal(subject.type))
+        require(discussion.admits(subject, user), svc.outside_refusal())
         require(can(user, "reply", parent), svc.reply_refusal(parent))
         if is_htmx(request):
             return fragment(request, "consult/_reply_form.html", ctx)

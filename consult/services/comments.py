@@ -32,7 +32,7 @@ from consult.models import MAX_DEPTH, Comment, CommentReport, Deliberation, Stan
 from consult.permissions import EDIT_WINDOW, can, may_post
 from consult.rules.comments import MAX_BODY, MAX_REASON, clean_body, clean_line
 from consult.services.comment_tally import count_stance
-from consult.services.discussion import load_subject
+from consult.services.discussion import AREA_SCOPED, admits, load_subject
 from consult.services.notices import commented
 from core.audit import record
 from core.db import lock_rows
@@ -70,8 +70,30 @@ def posting_refusal(user: User | None) -> str:
     return _("Only verified residents and council members take part in discussions.")
 
 
-def closed_refusal() -> str:
+def closed_refusal(subject_type: str | None = None) -> str:
+    if subject_type in AREA_SCOPED:
+        return _(
+            "This convention is no longer in consultation: its discussion can be read but "
+            "not added to."
+        )
     return _("This deliberation round is closed: its discussion can be read but not added to.")
+
+
+def outside_refusal() -> str:
+    return _(
+        "Only residents of the areas this convention concerns, and council members, comment on it."
+    )
+
+
+async def _check_scoped(conn: Any, user: User | None, subject_type: str, subject_id: int) -> None:
+    """A reply or an edit on a subject only some residents discuss (a convention's clause):
+    403 when it is closed or the user is not one of them."""
+    if subject_type in AREA_SCOPED:
+        subject = await load_subject(subject_type, subject_id, using_db=conn)
+        if not subject.open:
+            raise PermissionDenied(closed_refusal(subject_type))
+        if not admits(subject, user):
+            raise PermissionDenied(outside_refusal())
 
 
 async def post_comment(
@@ -86,7 +108,9 @@ async def post_comment(
         if not can(user, "comment"):
             raise PermissionDenied(posting_refusal(user))
         if not subject.open:
-            raise PermissionDenied(closed_refusal())
+            raise PermissionDenied(closed_refusal(subject.type))
+        if not admits(subject, user):
+            raise PermissionDenied(outside_refusal())
         if errors:
             raise ValidationError(errors=errors)
         await _within_rate_limit(conn, user)
@@ -131,6 +155,7 @@ async def reply_to_comment(user: User | None, parent_id: int, form: Mapping[str,
             deliberation = await Deliberation.get_or_none(id=parent.subject_id).using_db(conn)
             if deliberation is None or not deliberation.open_for_votes:
                 raise PermissionDenied(closed_refusal())
+        await _check_scoped(conn, user, parent.subject_type, parent.subject_id)
         if not can(user, "reply", parent):
             errors["body"] = reply_refusal(parent)
         if errors:
@@ -220,6 +245,7 @@ async def edit_comment(user: User | None, comment_id: int, form: Mapping[str, An
             deliberation = await Deliberation.get_or_none(id=comment.subject_id).using_db(conn)
             if deliberation is None or not deliberation.open_for_votes:
                 raise PermissionDenied(closed_refusal())
+        await _check_scoped(conn, user, comment.subject_type, comment.subject_id)
         if errors:
             raise ValidationError(errors=errors)
         if (body, stance) == (comment.body, comment.stance):

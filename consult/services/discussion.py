@@ -17,7 +17,7 @@ Each comment comes with its author's name, role and area (joined, not fetched on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,14 +26,20 @@ from tortoise import connections
 
 from budget.models import Proposal, Round
 from consult.models import (
+    Clause,
+    ClauseText,
     Comment,
     CommentReport,
+    Convention,
+    ConventionArea,
+    ConventionState,
     Deliberation,
     DeliberationPhase,
     Meeting,
     Stance,
     SubjectType,
 )
+from consult.permissions import can
 from consult.rules.comments import Thread, assemble_threads
 from consult.services.comment_tally import read_tally
 from core.errors import NotFound
@@ -55,6 +61,18 @@ class Subject:
     id: int
     title: str
     open: bool = True
+    # who may post, beyond verified residents and staff (None: all of them), such as only the
+    # residents of a convention's areas for its clauses
+    admits: Callable[[Any], bool] | None = None
+
+
+# Subjects whose discussion only some residents join (`Subject.admits`).
+AREA_SCOPED = frozenset({SubjectType.CLAUSE, SubjectType.CONSULTATION})
+
+
+def admits(subject: Subject, user: Any) -> bool:
+    """Whether `user` may join this subject's discussion, beyond `consult.permissions.may_post`."""
+    return subject.admits is None or subject.admits(user)
 
 
 async def load_subject(subject_type: str, subject_id: int, using_db: Any = None) -> Subject:
@@ -90,12 +108,55 @@ async def load_subject(subject_type: str, subject_id: int, using_db: Any = None)
             if not row:
                 raise missing
             return Subject(kind, subject_id, row[0]["title"])
+        case SubjectType.CONSULTATION | SubjectType.CLAUSE:
+            return await _convention_subject(kind, subject_id, using_db)
     raise missing
+
+
+async def _convention_subject(kind: SubjectType, subject_id: int, using_db: Any) -> Subject:
+    """A convention, or one of its clauses (titled by its latest published heading): open
+    while in consultation, to the residents of its areas and staff; a draft has none."""
+    missing = NotFound(_("There is no such discussion."))
+    heading = ""
+    convention_id = subject_id
+    if kind == SubjectType.CLAUSE:
+        clause = await Clause.get_or_none(id=subject_id).using_db(using_db)
+        if clause is None:
+            raise missing
+        convention_id = clause.convention_id
+    c = await Convention.get_or_none(id=convention_id).using_db(using_db)
+    if c is None or c.state == ConventionState.DRAFT:
+        raise missing
+    if kind == SubjectType.CLAUSE:
+        row = (
+            await ClauseText.filter(clause_id=subject_id, version__number__lte=c.version)
+            .using_db(using_db)
+            .order_by("-version__number")
+            .first()
+        )
+        if row is None:
+            raise missing
+        heading = row.heading
+    c.area_ids = list(
+        await ConventionArea.filter(convention_id=c.id)
+        .using_db(using_db)
+        .values_list("area_id", flat=True)
+    )
+    title = f"{c.title} · {heading}" if heading else c.title
+    return Subject(
+        kind,
+        subject_id,
+        title,
+        c.state == ConventionState.CONSULTING,
+        admits=lambda user: can(user, "comment_clause", c),
+    )
 
 
 async def subject_is_open(subject_type: str, subject_id: int) -> bool:
     """Whether comments may be added (for the panel, which does not load the subject: the
     page around it did). One small query for a deliberation round, none otherwise."""
+    if subject_type in AREA_SCOPED:
+        return (await load_subject(subject_type, subject_id)).open
     if subject_type != SubjectType.DELIBERATION:
         return True
     phase = await Deliberation.filter(id=subject_id).values_list("phase", flat=True)
@@ -109,6 +170,7 @@ async def subject_titles(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], s
         SubjectType.ROUND: Round,
         SubjectType.DELIBERATION: Deliberation,
         SubjectType.MEETING: Meeting,
+        SubjectType.CONSULTATION: Convention,
     }
     titles = {}
     for kind, model in models.items():
@@ -116,6 +178,10 @@ async def subject_titles(pairs: set[tuple[str, int]]) -> dict[tuple[str, int], s
         if ids:
             for row in await model.filter(id__in=ids).values("id", "title"):
                 titles[(str(kind), row["id"])] = row["title"]
+    clause_ids = [i for t, i in pairs if t == SubjectType.CLAUSE]
+    if clause_ids:  # a clause is named by its convention
+        for row in await Clause.filter(id__in=clause_ids).values("id", "convention__title"):
+            titles[(str(SubjectType.CLAUSE), row["id"])] = row["convention__title"]
     return titles
 
 

@@ -212,19 +212,36 @@ async def _what_they_were_told(conn: Any, user: User, now: datetime) -> list[dic
 
 
 async def _store(conn: Any, user: User, told: list[dict], now: datetime) -> None:
-    unread_from = len(told) - UNREAD
-    rows = []
-    for i, n in enumerate(told):
-        rows.append(
-            Notification(
-                user_id=user.id,
-                kind=n["kind"],
-                subject_type=n["subject"][0],
-                subject_id=n["subject"][1],
-                params=stored_params(n["params"]),
-                url=n["url"],
-                created_at=n["at"],
-                read_at=None if i >= unread_from else min(now, n["at"] + timedelta(hours=3)),
-            )
+    """Write what they were told together with what the other demos already told them (their
+    needs' answers, a convention's vote), in the order it happened: the newest UNREAD unread."""
+    earlier = await Notification.filter(user_id=user.id).using_db(conn)
+    rows = [
+        Notification(
+            user_id=user.id,
+            kind=n.kind,
+            subject_type=n.subject_type,
+            subject_id=n.subject_id,
+            params=n.params,
+            url=n.url,
+            created_at=n.created_at,
         )
+        for n in earlier
+    ]
+    rows += [
+        Notification(
+            user_id=user.id,
+            kind=n["kind"],
+            subject_type=n["subject"][0],
+            subject_id=n["subject"][1],
+            params=stored_params(n["params"]),
+            url=n["url"],
+            created_at=n["at"],
+        )
+        for n in told
+    ]
+    rows.sort(key=lambda n: n.created_at)
+    unread_from = len(rows) - UNREAD
+    for i, row in enumerate(rows):
+        row.read_at = None if i >= unread_from else min(now, row.created_at + timedelta(hours=3))
+    await Notification.filter(user_id=user.id).using_db(conn).delete()
     await Notification.bulk_create(rows, using_db=conn)

@@ -12,6 +12,7 @@ from consult.models import Need, NeedChannel, NeedDashboardCache
 from consult.rules.need_stats import NeedCounts, percent
 from consult.services import need_dashboard, need_stats
 from consult.services.need_stats import stat_month
+from core.i18n import _display_tz
 from tests.consult.need_dashboard_setup import (
     SECRET_WORDS,
     add_need,
@@ -25,11 +26,19 @@ from tests.querycount import count_queries
 CSV_HEADER = "month,area,channel,received,answered,resolved,rated,satisfied,median_response_days"
 
 
+def this_month(hours_ago: float) -> datetime:
+    """A moment `hours_ago` before now, but in this month in the district's time zone (just
+    after its midnight, the month's first moment): the needs of "this month"."""
+    local_now = datetime.now(_display_tz())
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return max(month_start, local_now - timedelta(hours=hours_ago)).astimezone(UTC)
+
+
 async def _district():
     """Two areas; East with three needs this month (one not yet answered), West with two."""
     east, west = await make_area("East Gate"), await make_area("West River")
     resident = await make_user("wang", area=east, display_name=SECRET_WORDS[0])
-    now = datetime.now(UTC) - timedelta(hours=2)
+    now = this_month(hours_ago=2)
     await add_need(east, created=now, hours=5, resolved=True, rating=5, resident=resident)
     await add_need(east, created=now, hours=30, resolved=True, rating=2, resident=resident)
     await add_need(east, NeedChannel.PHONE, created=now, resident=resident)
@@ -282,7 +291,7 @@ async def test_kept_medians_and_csv_follow_every_change_at_once(client, db):
     assert total["median_response_days"] == "2.5"  # 50 and 70 h
     assert await NeedDashboardCache.all().count() >= 2
     # an answer: the median moves at once (kept medians recomputed)
-    now = datetime.now(UTC) - timedelta(hours=1)
+    now = this_month(hours_ago=1)
     await add_need(west, NeedChannel.TALK_BOX, created=now, hours=1)
     total, rows = await shown()
     assert total["median_response_days"] == "2.1"  # 1, 50, 70 h: 50 h

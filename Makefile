@@ -101,10 +101,12 @@ test-fast: install-test compile
 # separate compiled program (Debian: `apt-get install wrk`; without it the bench says so and
 # stops). BENCH_ARGS: --small (a smoke run), --only district|money, --explain (query plans).
 # Then consultation (tests/bench/bench_consult.py): a 10,000-comment thread, common ground of
-# 2,000 voters, 64 residents voting on statements at once.
+# 2,000 voters, 64 residents voting on statements at once; and needs (tests/bench/bench_needs.py):
+# 200,000 needs over three years, the public dashboard, /needs/stats.csv, the overdue list.
 bench: install-test compile
 	$(BIN)/python -m tests.bench.bench_app $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_consult $(filter --small --explain,$(BENCH_ARGS))
+	$(BIN)/python -m tests.bench.bench_needs $(filter --small --explain,$(BENCH_ARGS))
 
 bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules

@@ -302,6 +302,9 @@ def format_day(value, format: str = "medium", locale: str | None = None) -> str:
 
     if value is None:
         return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # the day it was in the district, not in UTC (an evening there is the next day's UTC)
+        value = value.astimezone(_display_tz()).date()
     locale = _current(locale)
     plain = _plain_day_pattern(locale, format)
     if plain is not None and type(value) is date:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from starlette_babel import set_locale
 
-from core.i18n import label, load_translations
+from core.i18n import format_day, label, load_translations
 
 
 class Phase(StrEnum):
@@ -73,3 +74,9 @@ def test_format_dt_writes_what_babel_writes():
                     moment, format=fmt, tzinfo=DISPLAY_TIMEZONE, locale=locale
                 ), (locale, fmt, moment)
                 moment += timedelta(hours=7, minutes=13, seconds=1)
+
+
+def test_a_moment_is_shown_on_its_day_in_the_district():
+    # 20:30 UTC on 31 March is 04:30 on 1 April in Asia/Shanghai
+    moment = datetime(2026, 3, 31, 20, 30, tzinfo=UTC)
+    assert format_day(moment, locale="en") == format_day(date(2026, 4, 1), locale="en")

@@ -44,6 +44,11 @@ def _(msgid: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The singular or plural form for `count`, translated now (not formatted)."""
+    return _catalog().ngettext(singular, plural, count)
+
+
 def lazy_gettext(msgid: str) -> str:
     return gettext_lazy(msgid)
 

@@ -36,6 +36,7 @@ from core.i18n import _, local_today
 from core.models import Area
 from core.web import (
     flash,
+    follow_state,
     int_param,
     login_required,
     read_form,
@@ -113,11 +114,9 @@ async def convention_detail(request: Request) -> Response:
     await settle_due()
     c = await service.visible_convention(request.state.user, request.path_params["convention_id"])
     ctx = await page_context(request, c)
-    ctx["panels"] = (
-        await subject_panels(request, "consultation", c.id)
-        if c.state != ConventionState.DRAFT
-        else []
-    )
+    published = c.state != ConventionState.DRAFT
+    ctx["panels"] = await subject_panels(request, "consultation", c.id) if published else []
+    ctx["follow"] = await follow_state(request, "consultation", c.id) if published else None
     return render(request, "consult/convention_detail.html", ctx)
 
 

@@ -83,6 +83,14 @@ async def test_a_need_raised_answered_resolved_and_rated(page, tmp_path):
         await Notification.filter(user_id=alice.id).order_by("id").values_list("kind", flat=True)
     )
     assert kinds == ["need_answered", "need_resolved"]
+    # … and reads them in the header and the notifications list, which then marks them read
+    assert (await page.inner_text(".notifications-link .count")).strip() == "2"
+    await page.click(".notifications-link")
+    listed = await page.inner_text("main")
+    assert f"Your need {need.number} was answered" in listed
+    assert f"Your need {need.number} was resolved" in listed
+    await page.goto(f"/consult/needs/{need.id}")
+    assert await page.locator(".notifications-link .count").count() == 0
 
     # the pages fit a phone
     await page.set_viewport_size({"width": 360, "height": 740})

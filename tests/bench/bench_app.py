@@ -71,9 +71,14 @@ from tests.bench.fill_money import Money, MoneySizes, fill_money, invariant_brea
 from tests.bench.wrk import Load, Post, get_load, post_each, require_wrk
 
 ROOT = Path(__file__).resolve().parents[2]
-# The request log (a JSON line per request) would flood the figures: failures only, for the
-# servers started here and the apps built in this process alike.
-os.environ.setdefault("LOG_LEVEL", "warning")
+
+
+def quiet_request_log() -> None:
+    """The request log (a JSON line per request) would flood the figures: failures only, for
+    the apps a bench builds in its own process (the servers it starts get LOG_LEVEL too)."""
+    os.environ.setdefault("LOG_LEVEL", "warning")
+
+
 SECRET_KEY = "yishi-bench-secret-key"
 BENCH_DB = "yishi_bench"
 CSRF = "bench-csrf-token"
@@ -909,6 +914,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     require_wrk()
+    quiet_request_log()
     sys.exit(asyncio.run(run(args)))
 
 

@@ -45,6 +45,7 @@ from tests.bench.bench_app import (
     pages,
     preflight,
     print_table,
+    quiet_request_log,
     server,
     signed_in,
     step,
@@ -237,6 +238,7 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="a small data set (a smoke test)")
     args = parser.parse_args()
     require_wrk()
+    quiet_request_log()
     sys.exit(asyncio.run(run(args)))
 
 

@@ -106,22 +106,29 @@ def test_an_archive_with_a_path_outside_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-async def test_the_command_line_refuses_to_restore_over_accounts_without_force(db, tmp_path):
+async def test_the_command_line_refuses_to_restore_over_accounts_without_force(
+    db, tmp_path, empty_target
+):
     uploads = tmp_path / "uploads"
     await _fill(uploads)
-    env = {**os.environ, "DATABASE_URL": db, "UPLOAD_DIR": str(uploads)}
 
-    def manage(*args: str) -> subprocess.CompletedProcess:
+    def manage(url: str, *args: str) -> subprocess.CompletedProcess:
+        upload_dir = uploads if url == db else tmp_path / "restored-uploads"
+        env = {**os.environ, "DATABASE_URL": url, "UPLOAD_DIR": str(upload_dir)}
         return subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
         )
 
-    made = manage("backup", str(tmp_path / "backups"))
+    made = manage(db, "backup", str(tmp_path / "backups"))
     assert made.returncode == 0, made.stderr
     archive = Path(made.stdout.strip().removeprefix("Backup written to "))
-    refused = manage("restore", str(archive))
+    # into another database (never this session's live one): empty, then over its accounts
+    first = manage(empty_target, "restore", str(archive))
+    assert first.returncode == 0, first.stderr
+    assert "Restored the backup of" in first.stdout
+    refused = manage(empty_target, "restore", str(archive))
     assert refused.returncode == 1
     assert "already has 1 accounts" in refused.stderr
-    forced = manage("restore", str(archive), "--force")
+    forced = manage(empty_target, "restore", str(archive), "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "Restored the backup of" in forced.stdout
+    assert row_counts(empty_target) == row_counts(db)

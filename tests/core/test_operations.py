@@ -49,9 +49,12 @@ class _Lines(logging.Handler):
 def request_log():
     handler = _Lines()
     logger = logging.getLogger(LOGGER)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # whatever LOG_LEVEL an earlier app of this session had
     logger.addHandler(handler)
     yield handler.lines
     logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 def _failing_app(settings: Settings):

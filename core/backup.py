@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -54,7 +55,7 @@ def sqlite_path(database_url: str) -> Path:
 
 
 def _sqlite_counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         tables = [
             row[0]
             for row in db.execute(
@@ -121,7 +122,7 @@ def create_backup(database_url: str, upload_dir: Path, dest_dir: Path) -> Path:
             if not source.exists():
                 raise BackupError(f"no database at {source}")
             database, kind = work / SQLITE_NAME, "sqlite"
-            with sqlite3.connect(source) as src, sqlite3.connect(database) as dst:
+            with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(database)) as dst:
                 src.backup(dst)  # consistent even while the server writes
             counts = _sqlite_counts(database)
         manifest = {
@@ -208,8 +209,9 @@ def restore_backup(archive: Path, database_url: str, upload_dir: Path) -> Manife
         else:
             target = sqlite_path(database_url)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(work / SQLITE_NAME) as src, sqlite3.connect(target) as dst:
-                src.backup(dst)
+            with closing(sqlite3.connect(work / SQLITE_NAME)) as src:
+                with closing(sqlite3.connect(target)) as dst:
+                    src.backup(dst)
             os.chmod(target, 0o600)
         if (work / UPLOADS).is_dir():
             upload_dir.mkdir(parents=True, exist_ok=True)

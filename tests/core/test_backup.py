@@ -52,8 +52,9 @@ def _outcomes(url: str) -> list[str]:
             json.dumps(json.loads(line), sort_keys=True) for line in done.stdout.split("\n") if line
         ]
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(url.removeprefix("sqlite://")) as db:
+    with closing(sqlite3.connect(url.removeprefix("sqlite://"))) as db:
         rows = db.execute("SELECT data FROM outcome ORDER BY id").fetchall()
     return [json.dumps(json.loads(r[0]), sort_keys=True) for r in rows]
 
@@ -119,9 +120,7 @@ async def test_the_command_line_refuses_to_restore_over_accounts_without_force(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
         )
 
-    made = manage(db, "backup", str(tmp_path / "backups"))
-    assert made.returncode == 0, made.stderr
-    archive = Path(made.stdout.strip().removeprefix("Backup written to "))
+    archive = create_backup(db, uploads, tmp_path / "backups")
     # into another database (never this session's live one): empty, then over its accounts
     first = manage(empty_target, "restore", str(archive))
     assert first.returncode == 0, first.stderr

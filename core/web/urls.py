@@ -7,10 +7,41 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from markupsafe import Markup, escape
-from starlette.convertors import IntegerConvertor
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.datastructures import URL, URLPath
 from starlette.requests import Request
 from starlette.routing import Mount, Route
+
+# The largest id a URL may name: what a 32-bit integer column holds (PostgreSQL's INTEGER;
+# SQLite's are wider, but both databases answer alike). A larger id matches no route: 404.
+MAX_ID = 2**31 - 1
+
+
+def _digits_up_to(limit: int) -> str:
+    """A regular expression matching the decimal numbers 0..limit (leading zeros allowed),
+    so that a route whose id is out of range does not match at all."""
+    text = str(limit)
+    parts = [f"[0-9]{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for i, digit in enumerate(text):
+        rest = len(text) - i - 1
+        if digit != "0":
+            low = "1" if i == 0 and len(text) > 1 else "0"
+            if int(digit) - 1 >= int(low):
+                tail = f"[0-9]{{{rest}}}" if rest else ""
+                parts.append(f"{text[:i]}[{low}-{int(digit) - 1}]{tail}")
+    parts.append(text)
+    return "0*(?:" + "|".join(parts) + ")"
+
+
+class BoundedIntegerConvertor(IntegerConvertor):
+    """Starlette's `{name:int}`, but only up to MAX_ID: `/budget/rounds/99999999999999999999`
+    is a 404 like any other unknown round, never an integer the database cannot hold (a 500).
+    Registered for "int" when core.web is imported, before any package builds its routes."""
+
+    regex = _digits_up_to(MAX_ID)
+
+
+register_url_convertor("int", BoundedIntegerConvertor())
 
 
 def route_url(request: Request, name: str, /, **path_params: Any) -> URL | str:

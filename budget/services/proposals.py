@@ -23,6 +23,7 @@ from budget.models import (
     Support,
 )
 from core.errors import NotFound
+from core.forms import int_param
 from core.i18n import _
 from core.models import Area, AuditEntry, User
 from core.prepared import Prepared
@@ -55,20 +56,14 @@ class ProposalFilters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str], user: User | None) -> ProposalFilters:
-        def as_int(value: str | None) -> int | None:
-            try:
-                return int(value) if value else None
-            except ValueError:
-                return None
-
         area = params.get("area", "")
-        if area != DISTRICT and as_int(area) is None:
+        if area != DISTRICT and int_param(area) is None:
             area = ""
         category = params.get("category", "")
         status = params.get("status", "")
         sort = params.get("sort", "newest")
         return cls(
-            round_id=as_int(params.get("round")),
+            round_id=int_param(params.get("round")),
             category=category if category in Category._value2member_map_ else "",
             area=area,
             status=status if status in ProposalStatus._value2member_map_ else "",

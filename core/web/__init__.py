@@ -14,6 +14,7 @@ Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` 
 What endpoints use is importable from here.
 """
 
+from core.forms import int_param
 from core.web.errors import error_handlers
 from core.web.follow import FollowState, follow_state, register_followables
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
@@ -37,7 +38,6 @@ from core.web.users import (
     client_address,
     end_session,
     get_object_or_404,
-    int_param,
     load_user,
     login_required,
     require,

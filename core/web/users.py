@@ -139,19 +139,3 @@ async def get_object_or_404(queryset_or_model: Any, **filters: Any) -> Any:
     if obj is None:
         raise NotFound(_("Not found."))
     return obj
-
-
-# The largest id or page number a query parameter may name: what a 32-bit integer column holds
-# (PostgreSQL's INTEGER; SQLite's are wider). Anything larger matches no row.
-MAX_INT_PARAM = 2**31 - 1
-
-
-def int_param(value: str | None, default: int | None = None) -> int | None:
-    """A whole number from a query parameter (ASCII digits, optionally signed, within
-    ±MAX_INT_PARAM), else `default`: a value that means nothing is ignored, never a 500."""
-    raw = (value or "").strip()
-    digits = raw[1:] if raw.startswith(("+", "-")) else raw
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
-        return default
-    number = int(raw)
-    return number if -MAX_INT_PARAM <= number <= MAX_INT_PARAM else default

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import functools
 import hmac
+import re
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from starlette.datastructures import FormData, MutableHeaders
+from starlette.datastructures import FormData, MutableHeaders, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.forms import CONTROL_CHARACTERS, strip_controls
 from core.i18n import _
 
 CSRF_FIELD = "csrf_token"
@@ -34,6 +36,7 @@ def csrf_token(request: Request) -> str:
 async def read_form(request: Request, *, max_files: int = 10) -> FormData:
     """The request's form, after checking the CSRF token (hidden field or htmx header)."""
     form = await request.form(max_files=max_files, max_fields=2000, max_part_size=8 * 1024 * 1024)
+    form = _without_controls(form)
     sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD) or ""
     expected = request.session.get("csrf", "")
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
@@ -43,13 +46,57 @@ async def read_form(request: Request, *, max_files: int = 10) -> FormData:
     return form
 
 
+def _without_controls(form: FormData) -> FormData:
+    """The form with control characters removed from every name, value and file name
+    (`core.forms.strip_controls`): no endpoint ever sees a NUL (a 500 on PostgreSQL)."""
+    items = form.multi_items()
+    if not any(
+        CONTROL_CHARACTERS.search(key)
+        or (CONTROL_CHARACTERS.search(value) if isinstance(value, str) else value.filename)
+        for key, value in items
+    ):
+        return form
+    cleaned: list[tuple[str, str | UploadFile]] = []
+    for key, value in items:
+        if isinstance(value, str):
+            value = strip_controls(value)
+        elif value.filename:
+            value.filename = strip_controls(value.filename)
+        cleaned.append((strip_controls(key), value))
+    return FormData(cleaned)
+
+
+# A control character in a query string, percent-encoded (C0, DEL, or C1 in UTF-8) or raw.
+_ENCODED_CONTROL = re.compile(rb"%(?:[01][0-9a-fA-F]|7[fF]|[cC]2%[89][0-9a-fA-F])|[\x00-\x1f\x7f]")
+
+
+def clean_query_string(query: bytes) -> bytes:
+    """The query string with control characters removed from every decoded name and value
+    (tab, line feed and carriage return too: a query parameter is one line). Unchanged, and
+    cheap, when there is none."""
+    if not _ENCODED_CONTROL.search(query):
+        return query
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    cleaned = [(_one_line(key), _one_line(value)) for key, value in pairs]
+    return urlencode(cleaned).encode("ascii")
+
+
+def _one_line(value: str) -> str:
+    return strip_controls(value).replace("\t", "").replace("\n", "").replace("\r", "")
+
+
 class SameOriginMiddleware:
-    """Refuse unsafe requests that a browser says come from another site (Datasette's way)."""
+    """Refuse unsafe requests that a browser says come from another site (Datasette's way).
+    Also the one place where every query parameter is screened: control characters are
+    removed from the query string before any endpoint reads it (`clean_query_string`), as
+    `read_form` does for forms."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            scope["query_string"] = clean_query_string(scope["query_string"])
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             conn = HTTPConnection(scope)
             site = conn.headers.get("sec-fetch-site")

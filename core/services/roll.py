@@ -18,6 +18,7 @@ from core.errors import ValidationError
 from core.i18n import _
 from core.models import Area, ResetCode, Role, User
 from core.services.accounts import (
+    USERNAME_RE,
     _deny,
     _hash,
     _now,
@@ -156,12 +157,11 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
                 return [], [(0, _("At most {n} rows per file.", n=MAX_ROLL_ROWS))]
     except csv.Error as exc:
         bad.append((reader.line_num, _("This line is not valid CSV: {error}", error=str(exc))))
-    usernames = [cells["username"].lower() for _line, cells in parsed]
-    taken = set(
-        await User.filter(username__in=[u for u in usernames if u]).values_list(
-            "username", flat=True
-        )
-    )
+    # Only well-formed usernames are looked up (a longer one than the column holds would be
+    # refused by the query itself); the others get their message per row below.
+    usernames = {cells["username"].lower() for _line, cells in parsed}
+    usernames = {u for u in usernames if USERNAME_RE.match(u)}
+    taken = set(await User.filter(username__in=usernames).values_list("username", flat=True))
     seen: dict[str, int] = {}
     rows: list[RollRow] = []
     for line, cells in parsed:

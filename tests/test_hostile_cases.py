@@ -1,0 +1,129 @@
+"""Hostile input never gives a 5xx: ids beyond the integer columns, money in odd notations,
+control characters (NUL) in text and query parameters, over-long CSV rolls."""
+
+from __future__ import annotations
+
+import pytest
+
+from budget.models import Round
+from core.models import Area, Role, User
+from tests.budget.test_rounds_routes import round_form
+from tests.helpers import login, make_area, make_round, make_user, page_text, post_form
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/budget/rounds/{HUGE}",
+        "/budget/rounds/2147483648",
+        "/budget/proposals/9223372036854775808",
+        f"/areas/{HUGE}/edit",
+        f"/consult/deliberations/{HUGE}",
+    ],
+)
+async def test_ids_beyond_the_integer_columns_are_not_found(client, db, path):
+    await make_user("admin", role=Role.ADMIN)
+    await login(client, "admin")
+    response = await client.get(path)
+    assert response.status_code == 404, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    "query", [f"?round={HUGE}", f"?page={HUGE}", f"?page=-{HUGE}", "?page=1e9", "?area=" + HUGE]
+)
+async def test_int_query_parameters_beyond_range_are_ignored(client, db, query):
+    await make_round()
+    for path in ("/budget/rounds", "/budget/proposals", "/consult/meetings", "/needs/answers"):
+        response = await client.get(path + query)
+        assert response.status_code < 500, (path, response.text[:300])
+
+
+@pytest.mark.parametrize("fund", ["1e30", "1E+50", "1e999999", "NaN", "Infinity", "-Infinity"])
+async def test_money_in_exponent_or_nan_is_refused_with_the_value_kept(client, db, fund):
+    await make_user("chair", role=Role.COUNCIL)
+    await login(client, "chair")
+    response = await post_form(client, "/budget/rounds/new", round_form(fund=fund))
+    assert response.status_code == 422, response.text[:300]
+    assert 'id="fund-error"' in response.text
+    assert f'value="{fund}"' in response.text
+    assert await Round.all().count() == 0
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\x00", "x\x01\x1f\x7fy"])
+async def test_nul_and_control_characters_in_forms_never_reach_the_database(client, db, value):
+    await make_user("admin", role=Role.ADMIN)
+    await login(client, "admin")
+    response = await post_form(client, "/areas/new", {"name": "East" + value})
+    assert response.status_code in (303, 422), response.text[:300]
+    names = await Area.all().values_list("name", flat=True)
+    assert all("\x00" not in n and "\x01" not in n for n in names)
+    client.cookies.clear()
+    response = await post_form(client, "/login", {"username": "ad" + value, "password": "x"})
+    assert response.status_code < 500, response.text[:300]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/budget/proposals?q=a%00b",
+        "/needs/answers?q=%00",
+        "/accounts?q=a%00",
+        "/budget/rounds?page=%00",
+        "/login?next=%00",
+    ],
+)
+async def test_nul_in_query_parameters_is_not_a_server_error(client, db, path):
+    await make_user("admin", role=Role.ADMIN)
+    await login(client, "admin")
+    response = await client.get(path)
+    assert response.status_code < 500, response.text[:300]
+
+
+async def test_a_roll_with_an_over_long_username_is_refused_per_row(client, db):
+    await make_area("East Gate")
+    await make_user("chair", role=Role.COUNCIL)
+    await login(client, "chair")
+    roll = (
+        "username,display_name,area\nok.one,OK,East Gate\n"
+        + "x" * 65
+        + ",Long,East Gate\nok.two,"
+        + "n" * 101
+        + ",East Gate\n"
+        + "ok.three,Three,"
+        + "A" * 200
+        + "\n"
+    ).encode()
+    response = await post_form(
+        client, "/accounts/import", files={"file": ("roll.csv", roll, "text/csv")}
+    )
+    assert response.status_code == 422, response.text[:300]
+    text = page_text(response.text)
+    assert "Line 3" in text and "Line 4" in text and "Line 5" in text
+    assert await User.all().count() == 1
+
+
+def test_every_int_path_parameter_is_bounded(app):
+    """Every `{x:int}` of every package uses the bounded convertor (registered by core.web
+    before the packages build their routes)."""
+    from starlette.convertors import IntegerConvertor
+    from starlette.routing import Mount, Route
+
+    from core.web.urls import BoundedIntegerConvertor
+
+    def walk(routes):
+        for route in routes:
+            if isinstance(route, Mount) and route.routes:
+                yield from walk(route.routes)
+            elif isinstance(route, Route):
+                yield route
+
+    ints = [
+        (route.path, c)
+        for route in walk(app.routes)
+        for c in route.param_convertors.values()
+        if isinstance(c, IntegerConvertor)
+    ]
+    assert len(ints) > 50
+    assert all(isinstance(c, BoundedIntegerConvertor) for _path, c in ints)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from budget.models import Round
+from core.forms import int_param, parse_int, parse_yuan
 from core.models import Area, Role, User
+from core.web.security import clean_query_string
 from tests.budget.test_rounds_routes import round_form
 from tests.helpers import login, make_area, make_round, make_user, page_text, post_form
 
@@ -127,3 +129,46 @@ def test_every_int_path_parameter_is_bounded(app):
     ]
     assert len(ints) > 50
     assert all(isinstance(c, BoundedIntegerConvertor) for _path, c in ints)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fen"),
+    [
+        ("12000", 1_200_000),
+        ("12,000.50", 1_200_050),
+        ("1,234,567", 123_456_700),
+        ("12，000", 1_200_000),
+        ("¥12000", 1_200_000),
+        ("￥ 12000.5", 1_200_050),
+        ("12000元", 1_200_000),
+        (" 0.01 ", 1),
+    ],
+)
+def test_a_money_field_accepts_yuan_in_the_documented_forms(typed, fen):
+    errors: dict[str, str] = {}
+    assert parse_yuan(typed, "cost", errors) == fen and not errors
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["1e30", "1E+50", "1e999999", "NaN", "Infinity", "１２", "1_000", "100,00", "1,0000",
+     "1 000", "12.", ".5", "0x10", "12.345", "-5", "1" * 5000],
+)  # fmt: skip
+def test_a_money_field_refuses_everything_else_with_a_message(typed):
+    errors: dict[str, str] = {}
+    assert parse_yuan(typed, "cost", errors) is None
+    assert errors["cost"]
+
+
+def test_whole_numbers_stay_within_an_integer_column():
+    errors: dict[str, str] = {}
+    assert parse_int("99999999999999999999", "n", errors) is None and "n" in errors
+    assert parse_int("１２", "n", {}) is None
+    assert parse_int("2147483647", "n", {}) == 2**31 - 1
+    assert int_param("2147483648") is None and int_param("-12") == -12
+
+
+def test_control_characters_leave_the_query_string_and_nothing_else_changes():
+    assert clean_query_string(b"q=abc&page=2") == b"q=abc&page=2"
+    assert clean_query_string(b"q=a%00b&page=2") == b"q=ab&page=2"
+    assert clean_query_string(b"q=%e4%b8%ad%0a%C2%85&%01k=v") == b"q=%E4%B8%AD&k=v"

@@ -172,3 +172,23 @@ def test_control_characters_leave_the_query_string_and_nothing_else_changes():
     assert clean_query_string(b"q=abc&page=2") == b"q=abc&page=2"
     assert clean_query_string(b"q=a%00b&page=2") == b"q=ab&page=2"
     assert clean_query_string(b"q=%e4%b8%ad%0a%C2%85&%01k=v") == b"q=%E4%B8%AD&k=v"
+
+
+async def test_a_roll_with_control_characters_is_not_a_server_error(client, db):
+    await make_area("East Gate")
+    await make_user("chair", role=Role.COUNCIL)
+    await login(client, "chair")
+    roll = b"username,display_name,area\nok.one,O\x00K\x01,East Gate\nok\x00two,Two,East Gate\x00\n"
+    response = await post_form(
+        client, "/accounts/import", files={"file": ("roll.csv", roll, "text/csv")}
+    )
+    assert response.status_code == 200, page_text(response.text)[-600:]
+    assert await User.filter(display_name="OK").exists()
+    assert await User.filter(username="oktwo").exists()
+    roll = b"username,display_name,area\nok.three,\x00,East Gate\n"
+    response = await post_form(
+        client, "/accounts/import", files={"file": ("roll.csv", roll, "text/csv")}
+    )
+    assert response.status_code in (200, 422), response.text[:300]
+    names = await User.all().values_list("display_name", flat=True)
+    assert all("\x00" not in n and "\x01" not in n for n in names)

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from core.audit import record
 from core.errors import ValidationError
+from core.forms import strip_controls
 from core.i18n import _
 from core.models import Area, ResetCode, Role, User
 from core.services.accounts import (
@@ -84,13 +85,14 @@ class ImportedAccount:
 
 
 def decode_roll(raw: bytes) -> str:
-    """UTF-8 (with or without the BOM Excel writes), else GBK/GB18030 (Excel in China)."""
+    """UTF-8 (with or without the BOM Excel writes), else GBK/GB18030 (Excel in China);
+    control characters (a NUL, refused by PostgreSQL) removed, as from any form."""
     try:
-        return raw.decode("utf-8-sig")
+        return strip_controls(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030")
+        return strip_controls(raw.decode("gb18030"))
     except UnicodeDecodeError as exc:
         raise RollError(
             lines=[(0, _("The file is neither UTF-8 nor GBK text. Save it as CSV UTF-8."))]

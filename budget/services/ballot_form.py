@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 
 from budget.models import BallotType, Envelope, Proposal, ProposalStatus, Round
 from budget.rules import ballots as rules
+from core.forms import int_param
 from core.i18n import _, format_money
 from core.models import Area
 from core.prepared import Prepared
@@ -216,9 +217,8 @@ def parse_choices(
         for key in form.keys():
             if not key.startswith("points-"):
                 continue
-            try:
-                pid = int(key.removeprefix("points-"))
-            except ValueError:
+            pid = int_param(key.removeprefix("points-"))
+            if pid is None:  # not an id a project can have (nor a 500 on a huge one)
                 continue
             raw = str(form.get(key) or "").strip()
             if not raw:
@@ -235,8 +235,7 @@ def parse_choices(
                 choices[pid] = points
     else:
         for raw in form.getlist("project"):
-            try:
-                choices[int(raw)] = 1
-            except (TypeError, ValueError):
-                continue
+            pid = int_param(raw if isinstance(raw, str) else None)
+            if pid is not None:
+                choices[pid] = 1
     return choices, errors

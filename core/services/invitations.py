@@ -100,7 +100,9 @@ async def register_with_code(data: Mapping[str, Any], client: str) -> User:
         raise ValidationError(errors={"code": _("This field is required.")})
     address_key = CODE_ADDRESS.key(client)
     await throttle.reserve(CODE_ADDRESS, address_key, field="code")
-    invitation = await Invitation.get_or_none(code=code).select_related("area")
+    # A code longer than the column matches none (and would be refused by the query itself).
+    fits = len(code) <= Invitation._meta.fields_map["code"].max_length
+    invitation = await Invitation.get_or_none(code=code).select_related("area") if fits else None
     if invitation is None:
         raise ValidationError(
             errors={"code": _("This code is not valid. Check it against your printed slip.")}

@@ -427,8 +427,9 @@ async def test_every_field_of_every_form_survives_the_values_that_broke_it_befor
             await _check_post(w, url, role, (pairs, [], None))
 
 
-async def test_ids_beyond_the_integer_columns_are_404_on_every_route(world):
-    """Every route with an id in its path, with 2^31 and 10^20 in its place: 404."""
+async def test_out_of_range_ids_are_404_and_hostile_path_text_never_a_5xx(world):
+    """Every route with an id in its path, with 2^31 and 10^20 in its place: 404; hostile
+    text in the other path parameters: never a 5xx."""
     w = world
     client, token = await _client(w, "admin")
     checked = 0
@@ -445,20 +446,8 @@ async def test_ids_beyond_the_integer_columns_are_404_on_every_route(world):
                 assert response.status_code == 404, (url, response.status_code)
             checked += 1
     assert checked > 100
-
-
-def _fill_str(path: str, ids: dict) -> str:
-    """The path with its text parameters filled and its ids left as they are."""
-    return (
-        path.replace("{occurrence}", ids["occurrence"])
-        .replace("{subject_type}", ids["subject_type"])
-        .replace("{to_status}", ids["to_status"])
-    )
-
-
-async def test_hostile_text_path_parameters_are_not_a_server_error(world):
-    w = world
-    client, token = await _client(w, "admin")
+    # Text parameters (a meeting's occurrence, a subject type, a status): NUL, invalid UTF-8,
+    # long.
     for path, methods, _endpoint in walk(w.app.routes):
         if not re.search(r"\{(occurrence|subject_type|to_status)\}", path):
             continue
@@ -470,6 +459,15 @@ async def test_hostile_text_path_parameters_are_not_a_server_error(world):
             if "POST" in methods:
                 response = await client.post(url, data={"csrf_token": token})
                 assert response.status_code < 500, (url, response.text[:300])
+
+
+def _fill_str(path: str, ids: dict) -> str:
+    """The path with its text parameters filled and its ids left as they are."""
+    return (
+        path.replace("{occurrence}", ids["occurrence"])
+        .replace("{subject_type}", ids["subject_type"])
+        .replace("{to_status}", ids["to_status"])
+    )
 
 
 async def test_stored_text_renders_escaped_on_every_page(world):

@@ -160,6 +160,27 @@ async def test_the_councils_list_marks_overdue_needs_and_filters(app, client, db
     assert "<h1" not in fragment.text and "Old lamp" in fragment.text
 
 
+async def test_the_councils_list_pages_and_stops_counting_at_the_cap(
+    app, client, db, monkeypatch
+):
+    from consult.services import need_list
+
+    monkeypatch.setattr(need_list, "PAGE_SIZE", 2)
+    monkeypatch.setattr(need_list, "COUNT_CAP", 3)
+    t = await town()
+    for i in range(5):
+        await raise_one(t.alice, app.state.settings.upload_dir, title=f"Lamp {i}")
+    await login(client, "carol")
+    text = _ok(await client.get("/consult/needs"))
+    assert "More than 3 needs found." in text and "Page 1 of 2" in text
+    assert "Lamp 0" in text and "Lamp 1" in text and "Lamp 2" not in text
+    text = _ok(await client.get("/consult/needs", params={"page": "9"}))  # past the end
+    assert "Page 2 of 2" in text and "Lamp 2" in text and "Lamp 0" not in text
+    assert "Only the first pages are listed" in text
+    text = _ok(await client.get("/consult/needs", params={"sort": "newest"}))
+    assert text.index("Lamp 4") < text.index("Lamp 3") and "Lamp 2" not in text
+
+
 async def test_the_council_answers_once_and_a_resident_cannot(app, client, db):
     t = await town()
     need = await raise_one(t.alice, app.state.settings.upload_dir)

@@ -160,9 +160,7 @@ async def test_the_councils_list_marks_overdue_needs_and_filters(app, client, db
     assert "<h1" not in fragment.text and "Old lamp" in fragment.text
 
 
-async def test_the_councils_list_pages_and_stops_counting_at_the_cap(
-    app, client, db, monkeypatch
-):
+async def test_the_councils_list_pages_and_stops_counting_at_the_cap(app, client, db, monkeypatch):
     from consult.services import need_list
 
     monkeypatch.setattr(need_list, "PAGE_SIZE", 2)

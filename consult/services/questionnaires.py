@@ -28,13 +28,13 @@ from consult.models import (
     SubjectType,
 )
 from consult.permissions import can
-from consult.services.deliberations import getlist
 from core.audit import record
 from core.db import lock_rows
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.forms import parse_date, text
+from core.forms import getlist, parse_date, text
 from core.i18n import DISPLAY_TIMEZONE, _
 from core.models import Area, Role, User
+from core.services.areas import chosen_area_ids
 from core.services.notifications import notify_followers
 from core.web.pagination import Page
 
@@ -86,13 +86,7 @@ def parse_settings(data: Mapping[str, Any], areas: list[Area]) -> SettingsInput:
     intro = text(
         data.get("introduction"), "introduction", errors, required=False, max_length=MAX_INTRO
     )
-    known = {a.id for a in areas}
-    area_ids: list[int] = []
-    for raw in getlist(data, "areas"):
-        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
-            errors["areas"] = _("Choose the areas from the list.")
-            break
-        area_ids.append(int(raw))
+    area_ids = chosen_area_ids(data, areas, errors)
     opens_on = parse_date(data.get("opens_on"), "opens_on", errors, required=True)
     opens_time = _parse_time(data.get("opens_time"), "opens_time", errors)
     closes_on = parse_date(data.get("closes_on"), "closes_on", errors, required=True)
@@ -108,7 +102,7 @@ def parse_settings(data: Mapping[str, Any], areas: list[Area]) -> SettingsInput:
         raise ValidationError(errors=errors)
     assert opens_at is not None and closes_at is not None
     live = str(data.get("show_results_live") or "") == "on"
-    return SettingsInput(title, intro, sorted(set(area_ids)), opens_at, closes_at, live)
+    return SettingsInput(title, intro, area_ids, opens_at, closes_at, live)
 
 
 def settings_values(q: Questionnaire | None = None) -> dict[str, Any]:

@@ -86,14 +86,13 @@ def _reencode(data: bytes) -> Encoded:
     icc = source.info.get("icc_profile") if source.mode in ("RGB", "RGBA") else None
     source.draft(None, (FULL_SIZE, FULL_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
     source.load()
-    image = ImageOps.exif_transpose(source)
-    if _transparent(image):
-        image = image.convert("RGBA")
-        kind = "PNG"
-    else:
-        image = image.convert("RGB")
-        kind = "JPEG"
+    # In place, and shrunk before any conversion: one full-size copy of the pixels at most.
+    ImageOps.exif_transpose(source, in_place=True)
+    kind, mode = ("PNG", "RGBA") if _transparent(source) else ("JPEG", "RGB")
+    image = source if source.mode in ("RGB", "RGBA", "L", "LA") else source.convert(mode)
     image.thumbnail((FULL_SIZE, FULL_SIZE), Image.Resampling.LANCZOS)
+    if image.mode != mode:
+        image = image.convert(mode)
     thumb = image.copy()
     thumb.thumbnail((THUMB_WIDTH, THUMB_HEIGHT), Image.Resampling.LANCZOS)
     return Encoded(

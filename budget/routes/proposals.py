@@ -121,6 +121,8 @@ async def proposal_list(request: Request) -> Response:
         "current_round": current_round,
         "card_text": _card_text(),
         "detail_url": route_url_around(request, "budget:proposal_detail", "proposal_id"),
+        "card_photos": await svc.card_photo_ids([p.id for p in items]),
+        "photo_url": route_url_around(request, "budget:proposal_photo", "photo_id"),
         "filtered": any(
             [filters.category, filters.area, filters.status, filters.q, filters.author_id]
         ),

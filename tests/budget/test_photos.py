@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import struct
 import zlib
 
@@ -335,3 +336,18 @@ async def _service_setup():
     rnd = await make_round(envelopes={None: 100_000_00, area: 100_000_00})
     user = await make_user("wang", area=area)
     return rnd, user
+
+
+async def test_cards_show_the_first_photos_thumbnail(client, db):
+    rnd, _ = await resident_in_round(client)
+    one = ("a.jpg", jpeg_with_gps())
+    assert (await propose(client, rnd, one, one, title="With photos")).status_code == 303
+    assert (await propose(client, rnd, title="Without")).status_code == 303
+    first = await ProposalPhoto.all().order_by("id").first()
+    for headers in ({}, {"HX-Request": "true"}):
+        page = await client.get("/budget/proposals", headers=headers)
+        cards = re.findall(r'<li class="proposal-card">(.*?)</li>', page.text, re.S)
+        assert len(cards) == 2
+        with_photo = next(c for c in cards if "With photos" in c)
+        assert f'/budget/photos/{first.id}?size=thumb"' in with_photo
+        assert "card-photo" not in next(c for c in cards if "Without" in c)

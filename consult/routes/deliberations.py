@@ -189,6 +189,7 @@ async def _publish_page(
     return render(request, "consult/deliberation_publish.html", ctx, status_code=status_code)
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def deliberation_publish(request: Request) -> Response:
     """The council publishes the summary and the decision, with the proposals, budgeting rounds

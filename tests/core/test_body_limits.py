@@ -164,6 +164,7 @@ def _endpoints(routes, prefix=""):
         ("budget:round_edit", 20_000 * 12),
         ("consult:deliberation_new", 20_000 * 12),
         ("consult:deliberation_edit", 20_000 * 12),
+        ("consult:deliberation_publish", 2 * 20_000 * 12),
         ("consult:meeting_record", 20_000 * 12),
         ("consult:questionnaire_answer", 50 * 2_000 * 12),
         ("core:login", 4 * KB),

@@ -25,6 +25,7 @@ from core.web import (
     require,
     with_user,
 )
+from core.web.limits import FORM_MARGIN, body_limit
 
 
 def _form(
@@ -47,6 +48,7 @@ def _form(
     )
 
 
+@body_limit(MAX_FILE_BYTES + FORM_MARGIN)
 @login_required
 async def study_import(request: Request) -> Response:
     """GET: the upload form. POST: import the .pb file as a study (counted with its rule,

@@ -31,6 +31,10 @@ from core.web import (
     require,
     with_user,
 )
+from core.web.limits import MB, body_limit
+
+# Up to MAX_QUESTIONS free-text answers of MAX_TEXT_ANSWER characters, percent-encoded.
+ANSWERS_LIMIT = 2 * MB
 
 
 def detail_url(request: Request, questionnaire_id: int) -> str:
@@ -95,6 +99,7 @@ async def questionnaire_detail(request: Request) -> Response:
     return render(request, "consult/questionnaire_detail.html", ctx)
 
 
+@body_limit(ANSWERS_LIMIT)
 @login_required
 async def questionnaire_answer(request: Request) -> Response:
     """Store a resident's answers (or replace them); bad answers → 422 with every answer kept

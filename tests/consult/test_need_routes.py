@@ -36,8 +36,8 @@ async def test_a_resident_raises_a_need_and_finds_it_again(app, client, db):
     assert need.number in text and "Broken lamp" in text and "Gate 3" in text
     assert "Waiting for the council's answer" in text
     page = await client.get(f"/consult/needs/{need.id}")
-    photo = re.search(r'src="[^"]*(/consult/needs/photos/\d+)"', page.text)
-    assert (await client.get(photo.group(1))).headers["content-type"] == "image/png"
+    photo = re.search(r'src="[^"]*(/consult/needs/photos/\d+)\?size=thumb"', page.text)
+    assert (await client.get(photo.group(1))).headers["content-type"] == "image/jpeg"
     mine = _ok(await client.get("/consult/needs/mine"))
     assert need.number in mine
     found = await client.get("/consult/needs/track", params={"number": need.number.lower()})

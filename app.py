@@ -33,6 +33,7 @@ from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
 from core.settings import ROOT, Settings, prepare_files, tortoise_config
 from core.ticker import tick_forever
 from core.web import (
+    BodyLimitMiddleware,
     LocaleFromSessionUser,
     LocaleMiddleware,
     RequestLogMiddleware,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     middleware = [
         Middleware(RequestLogMiddleware),
+        Middleware(BodyLimitMiddleware),
         Middleware(SecurityHeadersMiddleware, https_only=settings.https_only),
         Middleware(SameOriginMiddleware),
         Middleware(

@@ -20,7 +20,6 @@ from core.db import (
     migrate_database,
 )
 from core.settings import Settings, tortoise_config
-from core.web import BodyLimitMiddleware
 from tests.fixtures.pabulib_files import pabulib_dir, pabulib_files
 from tests.helpers import app_client
 
@@ -116,11 +115,7 @@ def settings(tmp_path: Path, database_url) -> Settings:
 
 @pytest.fixture
 def app(settings):
-    app = create_app(settings)
-    # The request body limits (core.web.limits), until app.py installs them itself.
-    if not any(m.cls is BodyLimitMiddleware for m in app.user_middleware):
-        app.add_middleware(BodyLimitMiddleware)
-    return app
+    return create_app(settings)
 
 
 @pytest_asyncio.fixture

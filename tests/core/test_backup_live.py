@@ -3,10 +3,12 @@ writes is whole and leaves the source whole; nothing of yishi's own drops the SQ
 a connection this process holds open (which lost the writes of the suite's database once); a
 restore refuses a database that another process has open.
 
-SQLite files only: these tests make their own, never touching the session's database."""
+SQLite files only: these tests make their own, but the last one, which backs up the session's
+database as it once was when it lost writes."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -18,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from app import create_app
 from core.backup import SQLITE_NAME, BackupError, create_backup, read_manifest, restore_backup
 from core.settings import ROOT, Settings, prepare_files
+from tests.conftest import ON_POSTGRES
+from tests.helpers import make_user
 
 # A writer in another process, as the server is: WAL mode (Tortoise's default for SQLite),
 # one committed insert at a time until told to stop; it prints how many it committed.
@@ -147,3 +152,37 @@ def test_a_restore_refuses_a_database_another_process_has_open(tmp_path):
     assert _check(live) == 50  # untouched
     restore_backup(archive, f"sqlite://{live}", tmp_path / "restored-uploads")  # once stopped
     assert _check(live) == 5
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="the SQLite file of the session")
+async def test_a_command_line_backup_of_the_sessions_live_database_loses_nothing(
+    settings, db, tmp_path
+):
+    """What once broke the suite: an app made (its files prepared) while this process holds
+    the session's database open, then `manage.py backup` of it in another process. Every
+    later commit of this process must still reach the file that other processes read."""
+    await make_user("before")  # the session's connection is open (and holds its locks)
+    create_app(settings)  # as every test's `app` fixture does
+    env = {**os.environ, "DATABASE_URL": db, "UPLOAD_DIR": str(tmp_path / "u")}
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "manage.py", "backup", str(tmp_path / "backups")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    await make_user("after")
+    count = (
+        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); "
+        "print(db.execute('PRAGMA integrity_check').fetchone()[0], "
+        "db.execute('SELECT COUNT(*) FROM account').fetchone()[0])"
+    )
+    seen = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", count, db.removeprefix("sqlite://")],
+        capture_output=True,
+        text=True,
+    )
+    assert seen.stdout.split() == ["ok", "2"], seen.stderr

@@ -105,14 +105,24 @@ class Settings:
 def prepare_files(settings: Settings) -> None:
     """The upload folder and the embedded SQLite database, readable by the service user only
     (they hold residents' photos, accounts and ballots). Best effort on storage that refuses
-    chmod (a shared mount keeps its own rights)."""
+    chmod (a shared mount keeps its own rights).
+
+    An existing database file is never opened here, only chmod-ed: closing any descriptor of
+    the file drops every POSIX lock this process holds on it, the SQLite connection's too
+    (sqlite.org/howtocorrupt.html, 2.2). A connection in WAL mode then looks closed to other
+    processes, and the next one to close deletes the WAL file under it: its later commits were
+    lost (tests/core/test_backup_live.py)."""
     settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     _chmod(settings.upload_dir, 0o700)
     if settings.database_url.startswith("sqlite://"):
         path = Path(settings.database_url.removeprefix("sqlite://"))
         if str(path) and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            if not path.exists():
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                except FileExistsError:
+                    pass  # another worker made it meanwhile (and may have it open)
             _chmod(path, 0o600)
 
 

@@ -15,7 +15,9 @@ from budget.services import pabulib_export, pabulib_import, studies
 from budget.services.pabulib_plan import MAX_FILE_BYTES
 from core.errors import ValidationError
 from core.i18n import _
+from core.services.audit_log import record_export
 from core.web import (
+    client_address,
     flash,
     int_param,
     login_required,
@@ -96,6 +98,8 @@ async def round_export(request: Request) -> Response:
     if envelope and envelope_id is None:
         envelope_id = -1  # not an id: "does not exist"
     export = await pabulib_export.export_pb(user, request.path_params["round_id"], envelope_id)
+    if rnd is not None and not can(None, "export_pabulib", rnd):  # not public yet: logged
+        await record_export(user, "pabulib", rnd, client_address(request), file=export.filename)
     return Response(
         export.text,
         media_type="text/plain; charset=utf-8",

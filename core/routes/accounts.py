@@ -19,7 +19,13 @@ from core.permissions import can
 from core.services import accounts, reset_codes
 from core.services.accounts import format_code
 from core.services.areas import areas_with_counts, create_area, edit_area
-from core.services.audit_log import audit_actions, audit_entries, parse_subject
+from core.services.audit_log import (
+    action_label,
+    audit_actions,
+    audit_entries,
+    detail_label,
+    parse_subject,
+)
 from core.services.invitations import create_invitations, register_with_code, search_invitations
 from core.services.roll import MAX_ROLL_BYTES, RollError, import_roll
 from core.web import (
@@ -356,6 +362,8 @@ async def audit_log(request: Request) -> Response:
             "subject": subject,
             "subject_text": subject_text,
             "subject_invalid": bool(subject_text) and subject is None,
+            "action_label": action_label,
+            "detail_label": detail_label,
         },
         block="results",
     )

@@ -5,9 +5,12 @@ and wrk's report is read. Skipped where wrk is not installed (`apt-get install w
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
@@ -34,7 +37,19 @@ async def _echo(request):
     return Response(status_code=201 if n % 2 == 0 else 202)
 
 
-echo_app = Starlette(routes=[Route("/", _home), Route("/echo/{n:int}", _echo, methods=["POST"])])
+async def _pid(request):
+    """Which process answered (after a pause, so that connections overlap)."""
+    await asyncio.sleep(0.05)
+    return PlainTextResponse(str(os.getpid()))
+
+
+echo_app = Starlette(
+    routes=[
+        Route("/", _home),
+        Route("/echo/{n:int}", _echo, methods=["POST"]),
+        Route("/pid", _pid),
+    ]
+)
 
 
 @needs_wrk
@@ -78,3 +93,20 @@ Transfer/sec:      1.02MB
     assert (load.p50, load.p99) == (0.636, 1200.0)
     assert load.errors == 17 and load.socket_errors == "connect 0, read 2, write 0, timeout 0"
     assert not load.clean
+
+
+def test_the_bench_server_runs_worker_processes():
+    """`server(..., workers=2)` (make bench's WORKERS): two processes, neither this one, share
+    the port; concurrent connections reach both."""
+
+    def pid(_i: int) -> str:
+        return httpx.get(base + "/pid", timeout=10).text  # a connection of its own
+
+    seen: set[str] = set()
+    with server("tests.test_bench_wrk:echo_app", {}, workers=2) as base:
+        with ThreadPoolExecutor(16) as pool:
+            for _round in range(20):
+                seen |= set(pool.map(pid, range(16)))
+                if len(seen) > 1:
+                    break
+    assert len(seen) == 2 and str(os.getpid()) not in seen

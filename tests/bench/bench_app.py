@@ -654,6 +654,7 @@ class Pass:
     workers: int
     load: float  # load average (1 min) at its start
     trivial: Load | None = None
+    floor: Load | None = None  # the app's /healthz: its middlewares, no query, no template
     pages: dict[str, Load | None] = field(default_factory=dict)
     casting: Load | None = None
 
@@ -741,6 +742,7 @@ def print_scaling(passes: list[Pass]) -> bool:
         return f"{load.rate:,.0f}/s ({load.rate / p.trivial.rate:.1%})"
 
     measures = [("trivial route", lambda p: p.trivial, True)]
+    measures.append(("app /healthz", lambda p: p.floor, False))
     measures += [(label, lambda p, label=label: p.pages.get(label), False)
                  for label in ("proposal list", "proposal page")]  # fmt: skip
     measures.append(("ballot casting", lambda p: p.casting, False))
@@ -750,8 +752,8 @@ def print_scaling(passes: list[Pass]) -> bool:
             a, b = get(first), get(last)
             ratio = b.rate / a.rate if a and b and a.rate else 0.0
             cells.append(f"{ratio:.2f}x")
-            if trivial:
-                cells.append("(the ceiling's)")
+            if trivial or label == "app /healthz":
+                cells.append("printed")
             else:
                 good = first.workers == 1 and last.workers == 2 and ratio >= SCALING
                 if first.workers == 1 and last.workers == 2:
@@ -909,6 +911,20 @@ async def run(args: argparse.Namespace) -> int:
             with server(
                 "app:create_app", env, factory=True, probe="/budget/", workers=workers
             ) as base:
+                step(f"the app's /healthz{tag}")
+                report.section = "ceiling"
+                warm = ["/healthz"]
+                get_load(base, "warm-up", warm, tmp=tmp, connections=PAGE_CLIENTS, seconds=1)
+                one.floor = get_load(
+                    base,
+                    f"app /healthz, no query ({PAGE_CLIENTS} clients){tag}",
+                    ["/healthz"],
+                    tmp=tmp,
+                    connections=PAGE_CLIENTS,
+                    seconds=page_seconds / 2,
+                )
+                report.load(one.floor, "printed (the app's middlewares)")
+                report.section = "district"
                 if do_district:
                     step(f"list and detail pages{tag}")
                     for label, paths, key in (

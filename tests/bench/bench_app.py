@@ -56,6 +56,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import os
 import random
 import shutil
@@ -66,11 +67,12 @@ import tempfile
 import time
 from base64 import b64encode
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -253,6 +255,51 @@ def server_versions() -> str:
     return ", ".join(f"{name} {version(name)}" for name in ("uvicorn", "uvloop", "httptools"))
 
 
+class Served(str):
+    """A server's base URL, knowing its uvicorn process (`pid`)."""
+
+    pid: int
+
+    def __new__(cls, url: str, pid: int) -> Served:
+        served = super().__new__(cls, url)
+        served.pid = pid
+        return served
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` and its descendants (uvicorn's
+    workers), read from /proc (nan without it)."""
+    stats: dict[int, tuple[int, int]] = {}  # pid → (parent, clock ticks)
+    try:
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:
+        return math.nan
+    for entry in entries:
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    if pid not in stats:
+        return math.nan
+    tree, grown = {pid}, True
+    while grown:
+        more = {p for p, (parent, _t) in stats.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(stats[p][1] for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(measure: Callable[..., Load], base: str, *args: Any, **kwargs: Any) -> Load:
+    """`measure(base, …)`'s load, with the CPU seconds `base`'s server processes used
+    meanwhile."""
+    pid = getattr(base, "pid", None)
+    before = cpu_seconds(pid) if pid else math.nan
+    load = measure(base, *args, **kwargs)
+    load.cpu = cpu_seconds(pid) - before if pid else math.nan
+    return load
+
+
 @contextmanager
 def server(
     target: str,
@@ -299,7 +346,7 @@ def server(
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start within 30 s")
             time.sleep(0.1)
-        yield base
+        yield Served(base, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -480,6 +527,7 @@ class Row:
     ok: bool | None
     section: str = ""
     pass_index: int = 0  # the run's worker counts: 1 worker, then 2…
+    cpu: str = ""  # the server processes' CPU meanwhile, in cores (1.0: one core all along)
 
 
 SECTIONS = ("ceiling", "district", "money")  # the order of the table's rows
@@ -513,7 +561,8 @@ class Report:
         refusals_expected: bool = False,
     ) -> None:
         rate = f"{load.rate:,.0f}{unit}"
-        self.add(Row(load.name, rate, f"{load.p50:.1f}", f"{load.p99:.1f}", target, ok))
+        cpu = f"{load.cpu / load.seconds:.2f}" if load.seconds and math.isfinite(load.cpu) else ""
+        self.add(Row(load.name, rate, f"{load.p50:.1f}", f"{load.p99:.1f}", target, ok, cpu=cpu))
         if (load.errors and not refusals_expected) or load.socket_errors:
             self.notes.append(
                 f"  {load.name}: {load.errors} answers 4xx/5xx of {load.requests:,}"
@@ -533,13 +582,13 @@ def step(message: str) -> None:
 def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
     print()
     print(title)
-    header = ("measure", "req/s", "p50 ms", "p99 ms", "target", "")
-    widths = [46, 16, 8, 8, 30, 4]
+    header = ("measure", "req/s", "p50 ms", "p99 ms", "srv CPU", "target", "")
+    widths = [46, 14, 7, 7, 7, 30, 4]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for r in rows:
         verdict = "" if r.ok is None else ("ok" if r.ok else "FAIL")
-        cells = (r.name, r.rate, r.p50, r.p99, r.target, verdict)
+        cells = (r.name, r.rate, r.p50, r.p99, r.cpu, r.target, verdict)
         print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
     for note in notes:
         print(note)
@@ -577,8 +626,8 @@ def pages(
         if clients == 1 and not single:
             continue
         name = f"{label} ({plural(clients, 'client')}){tag}"
-        load = get_load(
-            base, name, paths, tmp=tmp, connections=clients, seconds=secs, headers=headers
+        load = timed(
+            get_load, base, name, paths, tmp=tmp, connections=clients, seconds=secs, headers=headers
         )
         good = load.p99 < 50 and load.clean
         target = "p99 < 50 ms"
@@ -762,6 +811,23 @@ def print_scaling(passes: list[Pass]) -> bool:
                 else:
                     cells.append("printed")
         print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    print(
+        "\nper CPU-second of the server's processes (requests / their CPU time; PostgreSQL's"
+        " and wrk's not counted): what the app costs, less sensitive to other work on the"
+        " machine"
+    )
+    for label, get, trivial in measures:
+        cells = [label]
+        for p in passes:
+            load = get(p)
+            if load is None or not (load.cpu > 0) or p.trivial is None or not (p.trivial.cpu > 0):
+                cells.append("-")
+                continue
+            per = load.requests / load.cpu
+            share = per / (p.trivial.requests / p.trivial.cpu)
+            cells.append(f"{per:,.0f}" + ("" if trivial else f" ({share:.1%})"))
+        widths_cpu = [22, *(20 for _ in passes)]
+        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths_cpu, strict=True)).rstrip())
     print("  load average (1 min) at the start of each pass: "
           + ", ".join(f"{plural(p.workers, 'worker')} {p.load:.1f}" for p in passes))  # fmt: skip
     return ok
@@ -891,7 +957,8 @@ async def run(args: argparse.Namespace) -> int:
             step(f"the trivial route{tag}")
             with server("tests.bench.bench_app:trivial_app", env, workers=workers) as base:
                 get_load(base, "warm-up", ["/"], tmp=tmp, connections=PAGE_CLIENTS, seconds=1)
-                one.trivial = get_load(
+                one.trivial = timed(
+                    get_load,
                     base,
                     f"trivial Starlette route ({PAGE_CLIENTS} clients){tag}",
                     ["/"],
@@ -915,7 +982,8 @@ async def run(args: argparse.Namespace) -> int:
                 report.section = "ceiling"
                 warm = ["/healthz"]
                 get_load(base, "warm-up", warm, tmp=tmp, connections=PAGE_CLIENTS, seconds=1)
-                one.floor = get_load(
+                one.floor = timed(
+                    get_load,
                     base,
                     f"app /healthz, no query ({PAGE_CLIENTS} clients){tag}",
                     ["/healthz"],
@@ -944,6 +1012,7 @@ async def run(args: argparse.Namespace) -> int:
                             tag=tag,
                         )
                     step(f"ballot casting, {VOTERS} residents at a time{tag}")
+                    before_cpu = cpu_seconds(base.pid)
                     casting = cast_ballots(
                         base,
                         district,
@@ -952,6 +1021,7 @@ async def run(args: argparse.Namespace) -> int:
                         seconds=10 if args.small else 25,
                         tag=tag,
                     )
+                    casting.load.cpu = cpu_seconds(base.pid) - before_cpu
                     one.casting = casting.load
                 if money and first:
                     report.section = "money"

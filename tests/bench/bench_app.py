@@ -41,8 +41,11 @@ scale: 2 workers at least 1.3x one for the list, the page and casting — on Pos
         .venv/bin/python -m tests.bench.bench_app --only district --workers 1,2
 
 It prints a table with the targets next to the figures, every rate beside the trivial
-route's from the same pass, and the load average before each pass. `--explain` prints the
-query plans of the pages' queries (with their times), to check that they use indexes.
+route's from the same pass, and the load average before each pass. Each rate comes with the
+CPU the server's processes used meanwhile (srv CPU, in cores, from /proc): on a machine busy
+with other work a rate falls, but requests per CPU-second of the server (printed, again beside
+the trivial route's) much less, so they tell what a page costs. `--explain` prints the query
+plans of the pages' queries (with their times), to check that they use indexes.
 
 The load comes from `wrk` (Debian's package; tests/bench/wrk.py), a compiled program apart
 from this process, on 127.0.0.1 only: page loads cycle through lists of URLs; each casting

@@ -8,7 +8,11 @@ import asyncio
 import os
 import random
 import shutil
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.bench.bench_app import server
+from tests.bench.bench_app import cpu_seconds, server
 from tests.bench.wrk import Post, get_load, parse_report, post_each
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -110,3 +114,26 @@ def test_the_bench_server_runs_worker_processes():
                 if len(seen) > 1:
                     break
     assert len(seen) == 2 and str(os.getpid()) not in seen
+
+
+BUSY_CHILD = """
+import time
+start = time.process_time()
+while time.process_time() - start < 0.4:
+    pass
+print("done", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
+def test_server_cpu_counts_its_child_processes():
+    """The bench's srv CPU: a process's CPU time with its children's (uvicorn's workers)."""
+    child = subprocess.Popen([sys.executable, "-c", BUSY_CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "done"
+        own = time.process_time()
+        assert cpu_seconds(os.getpid()) - own >= 0.3
+    finally:
+        child.kill()
+        child.wait()

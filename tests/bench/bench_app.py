@@ -262,27 +262,56 @@ class Served(str):
     """A server's base URL, knowing its uvicorn process (`pid`)."""
 
     pid: int
+    database: str  # the PostgreSQL database it uses, "" if none
 
-    def __new__(cls, url: str, pid: int) -> Served:
+    def __new__(cls, url: str, pid: int, database: str = "") -> Served:
         served = super().__new__(cls, url)
         served.pid = pid
+        served.database = database
         return served
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by process `pid` and its descendants (uvicorn's
-    workers), read from /proc (nan without it)."""
-    stats: dict[int, tuple[int, int]] = {}  # pid → (parent, clock ticks)
+def _proc_stats() -> dict[int, tuple[int, int]] | None:
+    """pid → (parent pid, CPU clock ticks used, user + system) of every process, from /proc
+    (None without it)."""
+    stats: dict[int, tuple[int, int]] = {}
     try:
         entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
     except OSError:
-        return math.nan
+        return None
     for entry in entries:
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone meanwhile
         stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return stats
+
+
+def database_cpu_seconds(database: str) -> float:
+    """CPU time used so far by the PostgreSQL backends connected to `database` on this
+    machine (their process titles name it); nan without /proc. The WAL writer and the
+    checkpointer, shared by every database, are not counted."""
+    stats = _proc_stats()
+    if stats is None:
+        return math.nan
+    ticks = 0
+    for pid, (_parent, used) in stats.items():
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            ticks += used
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` and its descendants (uvicorn's
+    workers), read from /proc (nan without it)."""
+    stats = _proc_stats()
+    if stats is None:
+        return math.nan
     if pid not in stats:
         return math.nan
     tree, grown = {pid}, True
@@ -297,9 +326,12 @@ def timed(measure: Callable[..., Load], base: str, *args: Any, **kwargs: Any) ->
     """`measure(base, …)`'s load, with the CPU seconds `base`'s server processes used
     meanwhile."""
     pid = getattr(base, "pid", None)
+    database = getattr(base, "database", "")
     before = cpu_seconds(pid) if pid else math.nan
+    db_before = database_cpu_seconds(database) if database else math.nan
     load = measure(base, *args, **kwargs)
     load.cpu = cpu_seconds(pid) - before if pid else math.nan
+    load.db_cpu = database_cpu_seconds(database) - db_before if database else math.nan
     return load
 
 
@@ -311,10 +343,12 @@ def server(
     factory: bool = False,
     probe: str = "/",
     workers: int = 1,
+    database: str = "",
 ) -> Iterator[str]:
     """uvicorn serving `target` on a free loopback port with uvloop and httptools, in
     `workers` worker processes (more than one: uvicorn's supervisor and N children sharing
-    the socket); yields its base URL."""
+    the socket); yields its base URL (knowing the process, and `database`, the PostgreSQL
+    database whose backends' CPU the bench counts)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -349,7 +383,7 @@ def server(
             if time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start within 30 s")
             time.sleep(0.1)
-        yield Served(base, proc.pid)
+        yield Served(base, proc.pid, database)
     finally:
         proc.terminate()
         try:
@@ -531,6 +565,7 @@ class Row:
     section: str = ""
     pass_index: int = 0  # the run's worker counts: 1 worker, then 2…
     cpu: str = ""  # the server processes' CPU meanwhile, in cores (1.0: one core all along)
+    db_cpu: str = ""  # idem, PostgreSQL's backends serving the bench's database
 
 
 SECTIONS = ("ceiling", "district", "money")  # the order of the table's rows
@@ -564,8 +599,16 @@ class Report:
         refusals_expected: bool = False,
     ) -> None:
         rate = f"{load.rate:,.0f}{unit}"
-        cpu = f"{load.cpu / load.seconds:.2f}" if load.seconds and math.isfinite(load.cpu) else ""
-        self.add(Row(load.name, rate, f"{load.p50:.1f}", f"{load.p99:.1f}", target, ok, cpu=cpu))
+
+        def cores(seconds: float) -> str:
+            return (
+                f"{seconds / load.seconds:.2f}" if load.seconds and math.isfinite(seconds) else ""
+            )
+
+        p50, p99 = f"{load.p50:.1f}", f"{load.p99:.1f}"
+        row = Row(load.name, rate, p50, p99, target, ok, cpu=cores(load.cpu))
+        row.db_cpu = cores(load.db_cpu)
+        self.add(row)
         if (load.errors and not refusals_expected) or load.socket_errors:
             self.notes.append(
                 f"  {load.name}: {load.errors} answers 4xx/5xx of {load.requests:,}"
@@ -585,13 +628,13 @@ def step(message: str) -> None:
 def print_table(title: str, rows: list[Row], notes: list[str]) -> None:
     print()
     print(title)
-    header = ("measure", "req/s", "p50 ms", "p99 ms", "srv CPU", "target", "")
-    widths = [46, 14, 7, 7, 7, 30, 4]
+    header = ("measure", "req/s", "p50 ms", "p99 ms", "srv CPU", "db CPU", "target", "")
+    widths = [46, 14, 7, 7, 7, 6, 30, 4]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for r in rows:
         verdict = "" if r.ok is None else ("ok" if r.ok else "FAIL")
-        cells = (r.name, r.rate, r.p50, r.p99, r.cpu, r.target, verdict)
+        cells = (r.name, r.rate, r.p50, r.p99, r.cpu, r.db_cpu, r.target, verdict)
         print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)))
     for note in notes:
         print(note)
@@ -979,7 +1022,12 @@ async def run(args: argparse.Namespace) -> int:
                 async with orm(url):
                     before = await ballot_total(district.round_id)
             with server(
-                "app:create_app", env, factory=True, probe="/budget/", workers=workers
+                "app:create_app",
+                env,
+                factory=True,
+                probe="/budget/",
+                workers=workers,
+                database=BENCH_DB if postgres else "",
             ) as base:
                 step(f"the app's /healthz{tag}")
                 report.section = "ceiling"
@@ -1016,6 +1064,7 @@ async def run(args: argparse.Namespace) -> int:
                         )
                     step(f"ballot casting, {VOTERS} residents at a time{tag}")
                     before_cpu = cpu_seconds(base.pid)
+                    before_db = database_cpu_seconds(BENCH_DB) if postgres else math.nan
                     casting = cast_ballots(
                         base,
                         district,
@@ -1025,6 +1074,8 @@ async def run(args: argparse.Namespace) -> int:
                         tag=tag,
                     )
                     casting.load.cpu = cpu_seconds(base.pid) - before_cpu
+                    if postgres:
+                        casting.load.db_cpu = database_cpu_seconds(BENCH_DB) - before_db
                     one.casting = casting.load
                 if money and first:
                     report.section = "money"

@@ -1198,7 +1198,7 @@ async def run(args: argparse.Namespace) -> int:
         f" on {os.cpu_count()} CPUs: anything above ~2 means other work competed "
         "for the CPUs and the figures are pessimistic"
     )
-    processes = " then ".join(plural(w, "worker process") for w in args.workers)
+    processes = " then ".join(f"{w} worker process{'es' if w > 1 else ''}" for w in args.workers)
     print_table(
         f"yishi bench — {where.split(' (')[0]}, {os.cpu_count()} CPUs, uvicorn {processes}"
         f" ({server_versions()}), load from wrk (a separate process)",

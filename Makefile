@@ -99,7 +99,8 @@ test-fast: install-test compile
 # The app benchmark (tests/bench/bench_app.py): a district-sized round and ten finished rounds
 # of money, every figure beside a trivial route's in the same run. The load comes from wrk, a
 # separate compiled program (Debian: `apt-get install wrk`; without it the bench says so and
-# stops). BENCH_ARGS: --small (a smoke run), --only district|money, --explain (query plans).
+# stops). BENCH_ARGS: --small (a smoke run), --only district|money, --explain (query plans),
+# --workers N (or WORKERS=N: uvicorn processes) or --workers 1,2 (how it scales; on PostgreSQL).
 # Then consultation (tests/bench/bench_consult.py): a 10,000-comment thread, common ground of
 # 2,000 voters, 64 residents voting on statements at once; and needs (tests/bench/bench_needs.py):
 # 200,000 needs over three years, the public dashboard, /needs/stats.csv, the overdue list.

@@ -8,6 +8,8 @@ command line is `manage.py`. Nothing imports this module (uvicorn and the tests 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,9 +28,12 @@ import budget.routes
 import consult.routes
 import core.routes
 from budget.services.counting import shutdown_count_workers
+from consult.services.questionnaire_publishing import announce_opened_questionnaires
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
 from core.settings import ROOT, Settings, prepare_files, tortoise_config
+from core.ticker import tick_forever
 from core.web import (
+    BodyLimitMiddleware,
     LocaleFromSessionUser,
     LocaleMiddleware,
     RequestLogMiddleware,
@@ -40,6 +45,9 @@ from core.web import (
     register_followables,
     register_panels,
 )
+
+# What falls due with time, run by every process once a minute (core.ticker).
+PERIODIC_JOBS = [announce_opened_questionnaires]
 
 
 async def homepage(request: Request) -> Response:
@@ -61,11 +69,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # flight (~35 ms each time: most of the money pages' p99 under load).
             gc.collect()
             gc.freeze()
+            ticker = asyncio.create_task(tick_forever(PERIODIC_JOBS))
             yield
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
         shutdown_count_workers()
 
     middleware = [
         Middleware(RequestLogMiddleware),
+        Middleware(BodyLimitMiddleware),
         Middleware(SecurityHeadersMiddleware, https_only=settings.https_only),
         Middleware(SameOriginMiddleware),
         Middleware(

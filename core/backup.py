@@ -8,7 +8,9 @@
 The archive is readable by its owner only (it holds every account and every ballot).
 
 `make restore FILE=…` (python manage.py restore FILE) puts both back: into an empty database,
-or over a filled one with --force. Stop the server first. A PostgreSQL backup is restored with
+or over a filled one with --force. Stop the server first: a SQLite restore refuses a database
+that another process has open (a PostgreSQL one cannot tell, and the server would go on with
+what it had read before). A PostgreSQL backup is restored with
 `pg_restore --clean --if-exists` into the database DATABASE_URL names; a SQLite one with the
 backup API into the embedded file. The row counts are compared with the manifest's.
 """
@@ -172,6 +174,20 @@ def read_manifest(archive: Path) -> Manifest:
     return Manifest(data["database"], data["created_at"], data["row_counts"])
 
 
+def _lock_out_others(db: sqlite3.Connection, path: Path) -> None:
+    """Hold the database file exclusively until `db` closes, or refuse: a server that has it
+    open (every yishi process keeps a connection, in WAL mode) would go on with pages and
+    sessions of the database it had before."""
+    try:
+        db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("COMMIT")
+    except sqlite3.OperationalError:
+        raise BackupError(
+            f"{path} is in use (is yishi running?): stop every yishi process, then restore"
+        ) from None
+
+
 def restore_backup(archive: Path, database_url: str, upload_dir: Path) -> Manifest:
     """Put the archive's database and uploads back (the caller checked the target may be
     overwritten); raise BackupError when the row counts then differ from the manifest's."""
@@ -210,7 +226,8 @@ def restore_backup(archive: Path, database_url: str, upload_dir: Path) -> Manife
             target = sqlite_path(database_url)
             target.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(work / SQLITE_NAME)) as src:
-                with closing(sqlite3.connect(target)) as dst:
+                with closing(sqlite3.connect(target, timeout=0, isolation_level=None)) as dst:
+                    _lock_out_others(dst, target)
                     src.backup(dst)
             os.chmod(target, 0o600)
         if (work / UPLOADS).is_dir():

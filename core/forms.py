@@ -9,8 +9,10 @@ Usage in a service or endpoint:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from core.i18n import _
 
@@ -165,3 +167,13 @@ def fen_to_yuan_input(fen: int | None) -> str:
         return ""
     yuan = Decimal(fen) / 100
     return f"{yuan:.0f}" if fen % 100 == 0 else f"{yuan:.2f}"
+
+
+def getlist(data: Mapping[str, Any], key: str) -> list[str]:
+    """Every value of a repeated form field (a Starlette FormData, or a dict in tests)."""
+    if hasattr(data, "getlist"):
+        values = data.getlist(key)
+    else:
+        values = data.get(key) or []
+        values = values if isinstance(values, list | tuple | set) else [values]
+    return [str(v) for v in values if str(v).strip()]

@@ -162,6 +162,9 @@ class AuditEntry(Model):
     # Public entries show up on public pages (a proposal's history); others only to staff.
     public = fields.BooleanField(default=False)
     detail = fields.JSONField(default=dict)
+    # Where a sign-in attempt or an export came from (behind a proxy, the address it names);
+    # "" for the other entries, which say who did it.
+    client_address = fields.CharField(max_length=64, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

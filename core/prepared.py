@@ -140,3 +140,40 @@ class Prepared(Generic[MODEL]):
     async def first(self, *args: int, shape: Any = None, using_db: Any = None) -> MODEL | None:
         rows = await self.all(*args, shape=shape, using_db=using_db)
         return rows[0] if rows else None
+
+
+def _parameterized(qs: QuerySet, *fields: str) -> tuple[Any, str, list]:
+    """(connection, SQL, values) of the queryset's values_list(*fields), built once."""
+    query = qs.values_list(*fields)
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    sql, values = query.query.get_parameterized_sql()
+    return query._db, sql, list(values)
+
+
+async def _capped(db: Any, sql: str, values: list, cap: int) -> int:
+    """How many rows the query matches, counting no further than cap + 1, in one query that
+    returns one row: the database stops at the limit (reading along the query's order's index)
+    and no ids travel back. (A COUNT over an IN-subquery makes PostgreSQL scan the whole table
+    to join it.)"""
+    _n, rows = await db.execute_query(
+        f"SELECT COUNT(*) FROM ({sql} LIMIT {int(cap) + 1}) AS capped", values
+    )
+    return int(rows[0][0])
+
+
+async def page_of_rows(
+    qs: QuerySet, fields: tuple[str, ...], *, size: int, number: int, cap: int
+) -> tuple[list, int, int]:
+    """A page of raw rows (the fields' columns, as the driver returns them: no model
+    instances) of an ordered queryset, with how many rows match counted up to cap + 1, and
+    the page number kept within the pages there are: (rows, count, number). The SQL is built
+    once for both queries: on a busy list, building it costs as much as running it."""
+    db, sql, values = _parameterized(qs, *fields)
+    total = await _capped(db, sql, values, cap)
+    pages = max(1, -(-min(total, cap) // size))
+    number = min(max(1, number), pages)
+    _n, rows = await db.execute_query(
+        f"{sql} LIMIT {int(size)} OFFSET {(number - 1) * int(size)}", values
+    )
+    return list(rows), total, number

@@ -11,6 +11,9 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from tortoise.backends.base.config_generator import expand_db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -105,14 +108,24 @@ class Settings:
 def prepare_files(settings: Settings) -> None:
     """The upload folder and the embedded SQLite database, readable by the service user only
     (they hold residents' photos, accounts and ballots). Best effort on storage that refuses
-    chmod (a shared mount keeps its own rights)."""
+    chmod (a shared mount keeps its own rights).
+
+    An existing database file is never opened here, only chmod-ed: closing any descriptor of
+    the file drops every POSIX lock this process holds on it, the SQLite connection's too
+    (sqlite.org/howtocorrupt.html, 2.2). A connection in WAL mode then looks closed to other
+    processes, and the next one to close deletes the WAL file under it: its later commits were
+    lost (tests/core/test_backup_live.py)."""
     settings.upload_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     _chmod(settings.upload_dir, 0o700)
     if settings.database_url.startswith("sqlite://"):
         path = Path(settings.database_url.removeprefix("sqlite://"))
         if str(path) and str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            if not path.exists():
+                try:
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                except FileExistsError:
+                    pass  # another worker made it meanwhile (and may have it open)
             _chmod(path, 0o600)
 
 
@@ -123,10 +136,29 @@ def _chmod(path: Path, mode: int) -> None:
         pass
 
 
+async def _keep_session(connection: Any) -> None:
+    """What asyncpg's pool does to a connection given back, instead of its default reset
+    query (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`): nothing more than
+    the rollback of an open transaction asyncpg always does first. The app leaves no session
+    state behind (no SET, LISTEN, cursor or session advisory lock: its advisory locks are
+    transaction-scoped), and Tortoise takes a connection from the pool for every query
+    outside a transaction, so the default reset was one more round trip per query."""
+
+
+def connection_config(database_url: str) -> str | dict:
+    """The default connection's configuration: the URL as is, but for PostgreSQL with the
+    pool's reset lightened (`_keep_session`)."""
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"]["reset"] = _keep_session
+    return config
+
+
 def tortoise_config(database_url: str, apps: tuple[str, ...] = APPS) -> dict:
     """Tortoise's configuration: one app per package, each with its models and migrations."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             label: {
                 "models": [f"{label}.models"],

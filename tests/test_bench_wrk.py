@@ -5,15 +5,22 @@ and wrk's report is read. Skipped where wrk is not installed (`apt-get install w
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.bench.bench_app import server
+from tests.bench.bench_app import cpu_seconds, server
 from tests.bench.wrk import Post, get_load, parse_report, post_each
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -34,7 +41,19 @@ async def _echo(request):
     return Response(status_code=201 if n % 2 == 0 else 202)
 
 
-echo_app = Starlette(routes=[Route("/", _home), Route("/echo/{n:int}", _echo, methods=["POST"])])
+async def _pid(request):
+    """Which process answered (after a pause, so that connections overlap)."""
+    await asyncio.sleep(0.05)
+    return PlainTextResponse(str(os.getpid()))
+
+
+echo_app = Starlette(
+    routes=[
+        Route("/", _home),
+        Route("/echo/{n:int}", _echo, methods=["POST"]),
+        Route("/pid", _pid),
+    ]
+)
 
 
 @needs_wrk
@@ -78,3 +97,43 @@ Transfer/sec:      1.02MB
     assert (load.p50, load.p99) == (0.636, 1200.0)
     assert load.errors == 17 and load.socket_errors == "connect 0, read 2, write 0, timeout 0"
     assert not load.clean
+
+
+def test_the_bench_server_runs_worker_processes():
+    """`server(..., workers=2)` (make bench's WORKERS): two processes, neither this one, share
+    the port; concurrent connections reach both."""
+
+    def pid(_i: int) -> str:
+        return httpx.get(base + "/pid", timeout=10).text  # a connection of its own
+
+    seen: set[str] = set()
+    with server("tests.test_bench_wrk:echo_app", {}, workers=2) as base:
+        with ThreadPoolExecutor(16) as pool:
+            for _round in range(20):
+                seen |= set(pool.map(pid, range(16)))
+                if len(seen) > 1:
+                    break
+    assert len(seen) == 2 and str(os.getpid()) not in seen
+
+
+BUSY_CHILD = """
+import time
+start = time.process_time()
+while time.process_time() - start < 0.4:
+    pass
+print("done", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
+def test_server_cpu_counts_its_child_processes():
+    """The bench's srv CPU: a process's CPU time with its children's (uvicorn's workers)."""
+    child = subprocess.Popen([sys.executable, "-c", BUSY_CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "done"
+        own = time.process_time()
+        assert cpu_seconds(os.getpid()) - own >= 0.3
+    finally:
+        child.kill()
+        child.wait()

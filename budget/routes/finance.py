@@ -19,8 +19,10 @@ from core.errors import NotFound
 from core.i18n import _, format_day, format_money, format_number, label, local_today, per_locale
 from core.permissions import can as core_can
 from core.prepared import Prepared
+from core.services.audit_log import record_export
 from core.web import (
     Page,
+    client_address,
     int_param,
     login_required,
     render,
@@ -214,6 +216,19 @@ async def _export_args(request: Request) -> tuple[ledger.LedgerFilters, int]:
     return filters, upto
 
 
+async def _record_export(request: Request, fmt: str, upto: int) -> None:
+    """The audit log keeps who exported the ledger, from where, with which filters."""
+    await record_export(
+        request.state.user,
+        "ledger",
+        None,
+        client_address(request),
+        format=fmt,
+        upto=upto,
+        filters=request.url.query[:300] or None,
+    )
+
+
 def _filename(ext: str) -> str:
     return f"ledger-{local_today().isoformat()}.{ext}"
 
@@ -223,6 +238,7 @@ async def ledger_csv(request: Request) -> Response:
     """The matching entries as CSV, streamed, with the totals rows."""
     _require_finance(request)
     filters, upto = await _export_args(request)
+    await _record_export(request, "csv", upto)
     return StreamingResponse(
         finance_exports.ledger_csv(filters, upto),
         media_type="text/csv; charset=utf-8",
@@ -235,6 +251,7 @@ async def ledger_xlsx(request: Request) -> Response:
     """The matching entries as an XLSX workbook, with the totals rows."""
     _require_finance(request)
     filters, upto = await _export_args(request)
+    await _record_export(request, "xlsx", upto)
     return Response(
         await finance_exports.ledger_xlsx(filters, upto),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

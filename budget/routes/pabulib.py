@@ -15,7 +15,9 @@ from budget.services import pabulib_export, pabulib_import, studies
 from budget.services.pabulib_plan import MAX_FILE_BYTES
 from core.errors import ValidationError
 from core.i18n import _
+from core.services.audit_log import record_export
 from core.web import (
+    client_address,
     flash,
     int_param,
     login_required,
@@ -25,6 +27,7 @@ from core.web import (
     require,
     with_user,
 )
+from core.web.limits import FORM_MARGIN, body_limit
 
 
 def _form(
@@ -47,6 +50,7 @@ def _form(
     )
 
 
+@body_limit(MAX_FILE_BYTES + FORM_MARGIN)
 @login_required
 async def study_import(request: Request) -> Response:
     """GET: the upload form. POST: import the .pb file as a study (counted with its rule,
@@ -94,6 +98,8 @@ async def round_export(request: Request) -> Response:
     if envelope and envelope_id is None:
         envelope_id = -1  # not an id: "does not exist"
     export = await pabulib_export.export_pb(user, request.path_params["round_id"], envelope_id)
+    if rnd is not None and not can(None, "export_pabulib", rnd):  # not public yet: logged
+        await record_export(user, "pabulib", rnd, client_address(request), file=export.filename)
     return Response(
         export.text,
         media_type="text/plain; charset=utf-8",

@@ -33,6 +33,7 @@ from core.web import (
     redirect,
     with_user,
 )
+from core.web.limits import FORM_MARGIN, body_limit
 
 # --- milestones ------------------------------------------------------------------------------
 
@@ -83,6 +84,7 @@ async def _read_upload(form: FormData) -> Upload | None:
     return Upload(filename=item.filename, data=data) if data else None
 
 
+@body_limit(procurement_files.MAX_DOCUMENT_BYTES + FORM_MARGIN)
 @login_required
 async def procurement_document_add(request: Request) -> Response:
     """Upload a contract, acceptance report, invoice…: PDF, JPEG or PNG, checked by content."""

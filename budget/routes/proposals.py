@@ -16,7 +16,7 @@ from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import disclosure, proposal_changes, studies
 from budget.services import proposals as svc
-from budget.services.photos import MAX_PHOTOS, Upload, photo_path
+from budget.services.photos import MAX_PHOTOS, Upload, photo_form_limit, served_path
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input
 from core.i18n import _, label, per_locale
@@ -34,6 +34,7 @@ from core.web import (
     subject_panels,
     with_user,
 )
+from core.web.limits import body_limit
 
 FORM_FIELDS = ("title", "description", "category", "cost", "area", "beneficiaries", "location")
 
@@ -120,6 +121,8 @@ async def proposal_list(request: Request) -> Response:
         "current_round": current_round,
         "card_text": _card_text(),
         "detail_url": route_url_around(request, "budget:proposal_detail", "proposal_id"),
+        "card_photos": await svc.card_photo_ids([p.id for p in items]),
+        "photo_url": route_url_around(request, "budget:proposal_photo", "photo_id"),
         "filtered": any(
             [filters.category, filters.area, filters.status, filters.q, filters.author_id]
         ),
@@ -143,6 +146,7 @@ def _form_values(form: FormData) -> dict[str, str]:
     return {k: str(form.get(k) or "") for k in FORM_FIELDS}
 
 
+@body_limit(photo_form_limit)
 @login_required
 async def proposal_new(request: Request) -> Response:
     """The proposal form (multipart, with photos) for a round that is collecting proposals."""
@@ -221,6 +225,7 @@ async def proposal_detail(request: Request) -> Response:
     return _page(request, "proposal_detail.html", ctx)
 
 
+@body_limit(photo_form_limit)
 @login_required
 async def proposal_edit(request: Request) -> Response:
     """The author edits their proposal (photos too) while proposing is open."""
@@ -386,12 +391,14 @@ async def proposal_merge(request: Request) -> Response:
 
 
 async def proposal_photo(request: Request) -> Response:
-    """A proposal's photo, with its checked content type; never sniffed, never a download."""
+    """A proposal's photo (`?size=thumb`: its thumbnail, for cards and lists), with its
+    content type; never sniffed, never a download."""
     photo = await ProposalPhoto.get_or_none(id=request.path_params["photo_id"])
     if photo is None:
         raise NotFound(_("This photo does not exist."))
-    path = photo_path(request.app.state.settings.upload_dir, photo.stored_name)
-    if not path.is_file():
+    thumb = request.query_params.get("size") == "thumb"
+    path = served_path(request.app.state.settings.upload_dir, photo.stored_name, thumb)
+    if path is None:
         raise NotFound(_("This photo does not exist."))
     ext = photo.stored_name.rsplit(".", 1)[-1]
     return FileResponse(

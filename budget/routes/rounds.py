@@ -28,6 +28,7 @@ from core.web import (
     subject_panels,
     with_user,
 )
+from core.web.limits import LONG_TEXT_LIMIT, body_limit
 
 
 def _form_values(form) -> dict[str, str]:
@@ -91,6 +92,7 @@ async def _round_form(
     )
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def round_new(request: Request) -> Response:
     """Open a round: fund, per-area envelopes, timetable, ballot type and outcome rule."""
@@ -107,6 +109,7 @@ async def round_new(request: Request) -> Response:
     return await _round_form(request, None, service.round_form_values(None), {})
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def round_edit(request: Request) -> Response:
     """Edit a round; once voting opens its ballot rules, fund and envelopes are read-only."""

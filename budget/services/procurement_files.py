@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from budget.models import DocumentKind, Milestone, Procurement, ProcurementDocument
 from budget.permissions import can
-from budget.services.photos import Upload, delete_photo_files, write_photo
+from budget.services.photos import Upload, delete_photo_files, prepare_photos, write_photo
 from core.audit import record
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import parse_date, text
@@ -133,6 +133,15 @@ async def add_document(
         content_type = sniff_document(upload.data)
         if content_type is None:
             errors["file"] = _("{name} is not a PDF, JPEG or PNG file.", name=upload.filename)
+    data = upload.data if upload else b""
+    if content_type in ("image/jpeg", "image/png"):
+        # A photo of the works is re-encoded as residents' photos are: no GPS position or
+        # camera details are published with it.
+        try:
+            photo = (await prepare_photos([upload], MAX_DOCUMENT_BYTES, field="file"))[0]
+            content_type, data = photo.content_type, photo.data
+        except ValidationError as exc:
+            errors.update(exc.errors)
     public = str(form.get("public") or "") in ("1", "on", "true")
     stored = None
     try:
@@ -147,12 +156,12 @@ async def add_document(
                 title=title,
                 stored_name=stored,
                 content_type=content_type,
-                size=len(upload.data),
+                size=len(data),
                 public=public,
                 uploaded_by=user,
                 using_db=conn,
             )
-            write_photo(upload_dir, stored, upload.data)
+            write_photo(upload_dir, stored, data)
             await record(
                 user,
                 "procurement.document_added",

@@ -12,17 +12,11 @@ from tortoise.transactions import in_transaction
 
 from budget.models import Category, Proposal, ProposalPhoto, ProposalStatus, Review, Round, Support
 from budget.permissions import can
-from budget.services import notices
-from budget.services.photos import (
-    MAX_PHOTOS,
-    Upload,
-    check_photos,
-    delete_photo_files,
-    new_stored_name,
-    write_photo,
-)
+from budget.services import notices, proposal_photos
+from budget.services.photos import MAX_PHOTOS, Upload, delete_photos, prepared_photos
 from budget.services.proposals import DISTRICT, AreaChoice, area_choices
 from core.audit import record
+from core.db import lock_rows
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import parse_int, parse_yuan, text
 from core.i18n import _
@@ -90,35 +84,6 @@ async def _locked_proposal(conn, proposal_id: int) -> Proposal:
     return proposal
 
 
-def _photo_errors(uploads: list[Upload], max_bytes: int, errors: dict[str, str]) -> list[str]:
-    try:
-        return check_photos(uploads, max_bytes)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-        return []
-
-
-async def _store_photos(
-    conn,
-    proposal: Proposal,
-    uploads: list[Upload],
-    types: list[str],
-    upload_dir: Path,
-    written: list[str],
-) -> None:
-    for upload, content_type in zip(uploads, types, strict=True):
-        name = new_stored_name(content_type)
-        write_photo(upload_dir, name, upload.data)
-        written.append(name)
-        await ProposalPhoto.create(
-            proposal=proposal,
-            stored_name=name,
-            content_type=content_type,
-            size=len(upload.data),
-            using_db=conn,
-        )
-
-
 # --- changing ------------------------------------------------------------------------------
 
 
@@ -133,6 +98,7 @@ async def submit_proposal(
 ) -> Proposal:
     """A verified resident submits a micro-project (with up to 3 photos) during proposing."""
     written: list[str] = []
+    photos, photo_errors = await prepared_photos(uploads, max_bytes)
     try:
         async with in_transaction() as conn:
             rnd = await Round.get_or_none(id=round_id).using_db(conn)
@@ -145,16 +111,22 @@ async def submit_proposal(
                         "collecting proposals."
                     )
                 )
+            if photos:
+                await lock_rows(conn, User, [user.id])
             data, errors = validate_proposal(form, rnd, await area_choices(rnd, user))
+            errors.update(photo_errors)
             if len(uploads) > MAX_PHOTOS:
                 errors["photos"] = _("At most {n} photos.", n=MAX_PHOTOS)
-            types = _photo_errors(uploads, max_bytes, errors)
+            elif photos:
+                message = await proposal_photos.quota_error(conn, user.id, rnd.id, photos)
+                if message:
+                    errors["photos"] = message
             if errors:
                 raise ValidationError(errors=errors)
             proposal = await Proposal.create(
                 round=rnd, author=user, status=ProposalStatus.SUBMITTED, using_db=conn, **data
             )
-            await _store_photos(conn, proposal, uploads, types, upload_dir, written)
+            await proposal_photos.store_photos(conn, proposal, photos, upload_dir, written)
             await follow(user.id, notices.PROPOSAL, proposal.id, using_db=conn)  # one's own
             await record(
                 user,
@@ -167,7 +139,7 @@ async def submit_proposal(
             )
             return proposal
     except BaseException:
-        delete_photo_files(upload_dir, written)
+        delete_photos(upload_dir, written)
         raise
 
 
@@ -184,8 +156,11 @@ async def edit_proposal(
     """The author changes their proposal (and its photos) until proposing ends."""
     written: list[str] = []
     removed: list[str] = []
+    photos_added, photo_errors = await prepared_photos(uploads, max_bytes)
     try:
         async with in_transaction() as conn:
+            if photos_added and user is not None:
+                await lock_rows(conn, User, [user.id])  # the quota's lock, before the proposal's
             proposal = await _locked_proposal(conn, proposal_id)
             if not can(user, "edit_proposal", proposal):
                 raise PermissionDenied(
@@ -197,11 +172,17 @@ async def edit_proposal(
             )
             photos = await ProposalPhoto.filter(proposal_id=proposal.id).using_db(conn)
             remove = [p for p in photos if p.id in set(remove_photo_ids)]
+            errors.update(photo_errors)
             if len(photos) - len(remove) + len(uploads) > MAX_PHOTOS:
                 errors["photos"] = _(
                     "At most {n} photos: remove one before adding another.", n=MAX_PHOTOS
                 )
-            types = _photo_errors(uploads, max_bytes, errors)
+            elif photos_added:
+                message = await proposal_photos.quota_error(
+                    conn, user.id, proposal.round_id, photos_added, {p.id for p in remove}
+                )
+                if message:
+                    errors["photos"] = message
             if errors:
                 raise ValidationError(errors=errors)
             changed = sorted(k for k, v in data.items() if getattr(proposal, k) != v)
@@ -212,8 +193,10 @@ async def edit_proposal(
                 await ProposalPhoto.filter(id__in=[p.id for p in remove]).using_db(conn).delete()
                 removed = [p.stored_name for p in remove]
                 changed.append("photos")
-            if uploads:
-                await _store_photos(conn, proposal, uploads, types, upload_dir, written)
+            if photos_added:
+                await proposal_photos.store_photos(
+                    conn, proposal, photos_added, upload_dir, written
+                )
                 changed.append("photos")
             await record(
                 user,
@@ -224,9 +207,9 @@ async def edit_proposal(
                 fields=sorted(set(changed)),
             )
     except BaseException:
-        delete_photo_files(upload_dir, written)
+        delete_photos(upload_dir, written)
         raise
-    delete_photo_files(upload_dir, removed)  # only once the change is committed
+    delete_photos(upload_dir, removed)  # only once the change is committed
     return proposal
 
 

@@ -297,6 +297,19 @@ async def list_page(
     return [_card(row, choices) for row in rows], number, total
 
 
+async def card_photo_ids(proposal_ids: list[int]) -> dict[int, int]:
+    """The first photo of each of these proposals that has one (its thumbnail is on the
+    card): one indexed query for a page of cards."""
+    if not proposal_ids:
+        return {}
+    rows = await (
+        ProposalPhoto.filter(proposal_id__in=proposal_ids)
+        .order_by("-id")
+        .values_list("proposal_id", "id")
+    )
+    return dict(rows)  # the lowest id wins: the rows come highest first
+
+
 # The proposal page's queries, their SQL made once (see core.prepared).
 _PROPOSAL = Prepared(
     lambda pid: (

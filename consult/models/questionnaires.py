@@ -70,6 +70,9 @@ class Questionnaire(Model):
     closes_at = fields.DatetimeField()
     # null while a draft; set once on publishing, after which the questions are fixed
     published_at = fields.DatetimeField(null=True)
+    # When its followers were told it is open: at publishing if it opens then, else by
+    # announce_opened_questionnaires once its opening time has come (exactly once).
+    announced_at = fields.DatetimeField(null=True)
     closed_early_at = fields.DatetimeField(null=True)
     show_results_live = fields.BooleanField(default=False)
     created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(

@@ -37,6 +37,7 @@ from core.web import (
     subject_panels,
     with_user,
 )
+from core.web.limits import LONG_TEXT_LIMIT, body_limit
 
 LINKED_SUBJECTS = (SubjectType.PROPOSAL, SubjectType.ROUND, SubjectType.MEETING)
 
@@ -117,6 +118,7 @@ def _form_page(
     )
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def deliberation_new(request: Request) -> Response:
     """Open a deliberation round: title, description, areas concerned, dates."""
@@ -134,6 +136,7 @@ async def deliberation_new(request: Request) -> Response:
     return _form_page(request, None, service.deliberation_form_values(), {}, areas)
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def deliberation_edit(request: Request) -> Response:
     """Change a round's title, description, areas or dates, until its decision is published."""
@@ -186,6 +189,7 @@ async def _publish_page(
     return render(request, "consult/deliberation_publish.html", ctx, status_code=status_code)
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def deliberation_publish(request: Request) -> Response:
     """The council publishes the summary and the decision, with the proposals, budgeting rounds

@@ -28,6 +28,7 @@ from core.web import (
     safe_next,
     with_user,
 )
+from core.web.limits import LONG_TEXT_LIMIT, body_limit
 
 # --- an occurrence: minutes and actions ------------------------------------------------------
 
@@ -68,6 +69,7 @@ async def meeting_occurrence(request: Request) -> Response:
     return page(request, "meeting_occurrence.html", await _occurrence_ctx(request))
 
 
+@body_limit(LONG_TEXT_LIMIT)
 @login_required
 async def meeting_record(request: Request) -> Response:
     """The council records or corrects attendance and minutes (403 before the meeting has

@@ -219,11 +219,7 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     query; the link only for those who may see the need)."""
     if subject_type != "proposal":
         return ""
-    found = list(
-        await Need.filter(proposal_id=subject_id)
-        .order_by("id")
-        .only("id", "number", "created_at", "resident_id", "entered_by_id")
-    )
+    found = await need_answers.needs_of_proposal(subject_id)
     if not found:
         return ""
     return render_fragment(request, "consult/_need_panel.html", {"found": found, "can": can})

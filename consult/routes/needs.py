@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from budget.services.photos import MAX_PHOTOS, Upload, photo_path
+from budget.services.photos import MAX_PHOTOS, Upload, photo_form_limit, served_path
 from consult.models import NeedCategory, NeedState
 from consult.permissions import can
 from consult.rules import needs as rules
@@ -34,6 +34,7 @@ from core.web import (
     render,
     require,
 )
+from core.web.limits import body_limit
 
 
 def detail_url(request: Request, need_id: int) -> str:
@@ -112,6 +113,7 @@ async def _submit(request: Request, action: str, resident: Any) -> Response:
     return redirect(request, detail_url(request, need.id))
 
 
+@body_limit(photo_form_limit)
 @login_required
 async def need_new(request: Request) -> Response:
     """A verified resident raises a need: what, where, which kind, photos (optional)."""
@@ -141,6 +143,7 @@ async def need_enter_start(request: Request) -> Response:
     return _page(request, "need_enter_start.html", ctx, block="residents")
 
 
+@body_limit(photo_form_limit)
 @login_required
 async def need_enter(request: Request) -> Response:
     """The need form, for a resident of the grid worker's area, with the channel."""
@@ -229,11 +232,12 @@ async def need_rate(request: Request) -> Response:
 
 @login_required
 async def need_photo(request: Request) -> Response:
-    """A need's photo, only for those who may see the need; never sniffed, never cached
-    publicly."""
+    """A need's photo (`?size=thumb`: its thumbnail), only for those who may see the need;
+    never sniffed, never cached publicly."""
     photo = await needs.need_photo(request.state.user, request.path_params["photo_id"])
-    path = photo_path(request.app.state.settings.upload_dir, photo.stored_name)
-    if not path.is_file():
+    thumb = request.query_params.get("size") == "thumb"
+    path = served_path(request.app.state.settings.upload_dir, photo.stored_name, thumb)
+    if path is None:
         raise NotFound(_("This photo does not exist."))
     ext = photo.stored_name.rsplit(".", 1)[-1]
     return FileResponse(

@@ -16,7 +16,9 @@ from consult.services import questionnaire_results as service
 from consult.services.questionnaires import get_questionnaire
 from core.errors import PermissionDenied, ValidationError
 from core.i18n import _, format_dt
+from core.services.audit_log import record_export
 from core.web import (
+    client_address,
     flash,
     int_param,
     login_required,
@@ -117,6 +119,7 @@ async def responses_csv(request: Request) -> Response:
     user = request.state.user
     q = await get_questionnaire(request.path_params["questionnaire_id"], user)
     require(can(user, "export_questionnaire", q), _("Only council members export the answers."))
+    await record_export(user, "questionnaire", q, client_address(request), table="responses")
     return _csv_response(await service.responses_csv(q), f"questionnaire-{q.id}-responses.csv")
 
 
@@ -126,6 +129,7 @@ async def summary_csv(request: Request) -> Response:
     user = request.state.user
     q = await get_questionnaire(request.path_params["questionnaire_id"], user)
     require(can(user, "export_questionnaire", q), _("Only council members export the answers."))
+    await record_export(user, "questionnaire", q, client_address(request), table="summary")
     return _csv_response(await service.summary_csv(q), f"questionnaire-{q.id}-summary.csv")
 
 

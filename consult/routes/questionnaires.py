@@ -15,6 +15,7 @@ from consult.models import QuestionKind, Questionnaire
 from consult.permissions import can
 from consult.routes import questionnaire_results as result_routes
 from consult.services import questionnaire_answers as answers
+from consult.services import questionnaire_publishing as publishing
 from consult.services import questionnaire_questions as builder
 from consult.services import questionnaires as service
 from core.errors import NotFound, ValidationError
@@ -30,6 +31,10 @@ from core.web import (
     require,
     with_user,
 )
+from core.web.limits import MB, body_limit
+
+# Up to MAX_QUESTIONS free-text answers of MAX_TEXT_ANSWER characters, percent-encoded.
+ANSWERS_LIMIT = 2 * MB
 
 
 def detail_url(request: Request, questionnaire_id: int) -> str:
@@ -80,7 +85,7 @@ async def _page_context(request: Request, q: Questionnaire, **extra: Any) -> dic
     if staff:
         ctx["respondents"] = await service.respondent_count(q.id)
         if q.published_at is None:
-            ctx["problems"] = service.publish_problems(q, questions, service.now_utc())
+            ctx["problems"] = publishing.publish_problems(q, questions, service.now_utc())
     ctx.update(extra)
     return ctx
 
@@ -94,6 +99,7 @@ async def questionnaire_detail(request: Request) -> Response:
     return render(request, "consult/questionnaire_detail.html", ctx)
 
 
+@body_limit(ANSWERS_LIMIT)
 @login_required
 async def questionnaire_answer(request: Request) -> Response:
     """Store a resident's answers (or replace them); bad answers → 422 with every answer kept
@@ -279,7 +285,7 @@ async def questionnaire_publish(request: Request) -> Response:
     q = await service.get_questionnaire(_qid(request), user)
     if request.method == "POST":
         await read_form(request)  # checks the CSRF token
-        q = await service.publish_questionnaire(user, q.id)
+        q = await publishing.publish_questionnaire(user, q.id)
         now = service.now_utc()
         if q.opens_at <= now:
             flash(request, _("The questionnaire {title} is published and open.", title=q.title))
@@ -297,7 +303,7 @@ async def questionnaire_publish(request: Request) -> Response:
         can(user, "publish_questionnaire", q), _("Only a draft questionnaire can be published.")
     )
     questions = await service.load_questions(q.id)
-    problems = service.publish_problems(q, questions, service.now_utc())
+    problems = publishing.publish_problems(q, questions, service.now_utc())
     return render(
         request,
         "consult/questionnaire_publish.html",
@@ -312,7 +318,7 @@ async def questionnaire_close(request: Request) -> Response:
     q = await service.get_questionnaire(_qid(request), user)
     if request.method == "POST":
         await read_form(request)  # checks the CSRF token
-        q = await service.close_questionnaire(user, q.id)
+        q = await publishing.close_questionnaire(user, q.id)
         flash(
             request,
             _("The questionnaire {title} is closed; its results are public.", title=q.title),

@@ -36,13 +36,13 @@ from consult.models.conventions import (
     MAX_TITLE,
 )
 from consult.permissions import can
-from consult.services.deliberations import getlist
 from core.audit import record
 from core.db import lock_rows
 from core.errors import NotFound, PermissionDenied, ValidationError
-from core.forms import parse_date, parse_int, text
+from core.forms import getlist, parse_date, parse_int, text
 from core.i18n import _
 from core.models import Area, User
+from core.services.areas import chosen_area_ids
 
 PAGE_SIZE = 20
 # the convention's own fields on the settings form (the preamble is its first version's)
@@ -154,13 +154,7 @@ def parse_convention_input(data: Mapping[str, Any], areas: list[Area]) -> Conven
     preamble = text(
         data.get("preamble"), "preamble", errors, required=False, max_length=MAX_PREAMBLE
     )
-    known = {a.id for a in areas}
-    area_ids: list[int] = []
-    for raw in getlist(data, "areas"):
-        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
-            errors["areas"] = _("Choose the areas from the list.")
-            break
-        area_ids.append(int(raw))
+    area_ids = chosen_area_ids(data, areas, errors)
     opens_on = parse_date(data.get("opens_on"), "opens_on", errors, required=True)
     closes_on = parse_date(data.get("closes_on"), "closes_on", errors, required=True)
     if opens_on and closes_on and closes_on < opens_on:
@@ -183,9 +177,7 @@ def parse_convention_input(data: Mapping[str, Any], areas: list[Area]) -> Conven
         unit = None
     if errors:
         raise ValidationError(errors=errors)
-    return ConventionInput(
-        title, preamble, opens_on, closes_on, sorted(set(area_ids)), turnout, majority, unit
-    )
+    return ConventionInput(title, preamble, opens_on, closes_on, area_ids, turnout, majority, unit)
 
 
 async def create_convention(actor: User | None, data: Mapping[str, Any]) -> Convention:

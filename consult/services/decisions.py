@@ -25,11 +25,11 @@ from consult.models import (
 )
 from consult.permissions import can
 from consult.services import notices
-from consult.services.deliberations import MAX_TEXT, getlist
+from consult.services.deliberations import MAX_TEXT
 from core.audit import record
 from core.db import lock_rows, select_named
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.forms import text
+from core.forms import getlist, text
 from core.i18n import _
 from core.models import User
 

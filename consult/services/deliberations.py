@@ -31,25 +31,16 @@ from consult.services import notices
 from core.audit import record
 from core.db import lock_rows
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.forms import parse_date, text
+from core.forms import getlist, parse_date, text
 from core.i18n import _
 from core.models import Area, User
+from core.services.areas import chosen_area_ids
 from core.web.pagination import Page
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 PAGE_SIZE = 20
 DISTRICT = "district"  # the area filter's value for rounds of the whole district
-
-
-def getlist(data: Mapping[str, Any], key: str) -> list[str]:
-    """Every value of a repeated form field (a Starlette FormData, or a dict in tests)."""
-    if hasattr(data, "getlist"):
-        values = data.getlist(key)
-    else:
-        values = data.get(key) or []
-        values = values if isinstance(values, list | tuple | set) else [values]
-    return [str(v) for v in values if str(v).strip()]
 
 
 # --- opening and editing a round ------------------------------------------------------------
@@ -91,13 +82,7 @@ def parse_deliberation_input(data: Mapping[str, Any], areas: list[Area]) -> Deli
     description = text(
         data.get("description"), "description", errors, required=False, max_length=MAX_TEXT
     )
-    known = {a.id for a in areas}
-    area_ids: list[int] = []
-    for raw in getlist(data, "areas"):
-        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
-            errors["areas"] = _("Choose the areas from the list.")
-            break
-        area_ids.append(int(raw))
+    area_ids = chosen_area_ids(data, areas, errors)
     starts_on = parse_date(data.get("starts_on"), "starts_on", errors, required=True)
     ends_on = parse_date(data.get("ends_on"), "ends_on", errors, required=True)
     if starts_on and ends_on and ends_on < starts_on:
@@ -106,7 +91,7 @@ def parse_deliberation_input(data: Mapping[str, Any], areas: list[Area]) -> Deli
         )
     if errors:
         raise ValidationError(errors=errors)
-    return DeliberationInput(title, description, sorted(set(area_ids)), starts_on, ends_on)
+    return DeliberationInput(title, description, area_ids, starts_on, ends_on)
 
 
 async def create_deliberation(actor: User | None, data: Mapping[str, Any]) -> Deliberation:

@@ -24,13 +24,15 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from budget.services.photo_encoding import Encoded
 from budget.services.photos import (
     MAX_PHOTOS,
+    QUOTA_DAYS,
     Upload,
-    check_photos,
-    delete_photo_files,
-    new_stored_name,
-    write_photo,
+    delete_photos,
+    prepared_photos,
+    quota_error,
+    store_photo,
 )
 from consult.models import Need, NeedCategory, NeedChannel, NeedPhoto, NeedState, SubjectType
 from consult.permissions import can
@@ -66,11 +68,16 @@ def form_values(data: Mapping[str, Any] | None = None) -> dict[str, str]:
 
 
 def parse_need_input(
-    data: Mapping[str, Any], uploads: list[Upload], max_bytes: int, *, offline: bool
-) -> tuple[dict[str, Any], list[str]]:
-    """The cleaned need and the content type of each photo, or ValidationError with a
-    message per field. `offline`: entered by a grid worker, who says the channel."""
-    errors: dict[str, str] = {}
+    data: Mapping[str, Any],
+    uploads: list[Upload],
+    *,
+    offline: bool,
+    photo_errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The cleaned need, or ValidationError with a message per field (with `photo_errors`,
+    what re-encoding the photos found). `offline`: entered by a grid worker, who says the
+    channel."""
+    errors: dict[str, str] = dict(photo_errors or {})
     values = {
         "title": _limited(clean_line(data.get("title")), "title", rules.MAX_TITLE, errors),
         "body": _limited(clean_body(data.get("body")), "body", rules.MAX_BODY, errors),
@@ -89,17 +96,11 @@ def parse_need_input(
         values["channel"] = channel
     else:
         values["channel"] = NeedChannel.ONLINE.value
-    types: list[str] = []
     if len(uploads) > MAX_PHOTOS:
         errors["photos"] = _("At most {n} photos.", n=MAX_PHOTOS)
-    else:
-        try:
-            types = check_photos(uploads, max_bytes)
-        except ValidationError as exc:
-            errors.update(exc.errors)
     if errors:
         raise ValidationError(errors=errors)
-    return values, types
+    return values
 
 
 def _limited(
@@ -126,10 +127,9 @@ async def raise_need(
     """A verified resident raises a need online, in their own area."""
     if not can(user, "raise_need"):
         raise PermissionDenied(_("Only verified residents with an area can raise a need."))
-    values, types = parse_need_input(data, uploads, max_bytes, offline=False)
-    return await _create_need(
-        user, user, None, values, uploads, types, upload_dir=upload_dir, limit=True
-    )
+    photos, photo_errors = await prepared_photos(uploads, max_bytes)
+    values = parse_need_input(data, uploads, offline=False, photo_errors=photo_errors)
+    return await _create_need(user, user, None, values, photos, upload_dir=upload_dir, limit=True)
 
 
 async def enter_need(
@@ -144,9 +144,10 @@ async def enter_need(
     """A grid worker enters a need for a verified resident of their own area, marked with the
     channel it came through (talk station, talk box, phone, home visit)."""
     resident = await entry_resident(worker, resident_id)
-    values, types = parse_need_input(data, uploads, max_bytes, offline=True)
+    photos, photo_errors = await prepared_photos(uploads, max_bytes)
+    values = parse_need_input(data, uploads, offline=True, photo_errors=photo_errors)
     return await _create_need(
-        worker, resident, worker, values, uploads, types, upload_dir=upload_dir, limit=False
+        worker, resident, worker, values, photos, upload_dir=upload_dir, limit=False
     )
 
 
@@ -171,8 +172,7 @@ async def _create_need(
     resident: User,
     worker: User | None,
     values: dict[str, Any],
-    uploads: list[Upload],
-    types: list[str],
+    photos: list[Encoded],
     *,
     upload_dir: Path,
     limit: bool,
@@ -183,6 +183,8 @@ async def _create_need(
             async with in_transaction() as conn:
                 if limit:
                     await _within_daily_limit(conn, resident)
+                if photos:
+                    await _within_photo_quota(conn, resident, photos)
                 need = await Need.create(
                     number=rules.new_number(),
                     resident_id=resident.id,
@@ -193,15 +195,14 @@ async def _create_need(
                     using_db=conn,
                     **values,
                 )
-                for upload, content_type in zip(uploads, types, strict=True):
-                    name = new_stored_name(content_type)
-                    write_photo(upload_dir, name, upload.data)
+                for photo in photos:
+                    name = store_photo(upload_dir, photo)
                     written.append(name)
                     await NeedPhoto.create(
                         need_id=need.id,
                         stored_name=name,
-                        content_type=content_type,
-                        size=len(upload.data),
+                        content_type=photo.content_type,
+                        size=len(photo.data),
                         using_db=conn,
                     )
                 await follow(resident.id, SubjectType.NEED, need.id, using_db=conn)
@@ -219,13 +220,28 @@ async def _create_need(
             return need
         except IntegrityError:
             # The tracking number is the only unique value a new need has: it collided.
-            delete_photo_files(upload_dir, written)
+            delete_photos(upload_dir, written)
             if attempt == NUMBER_TRIES - 1:
                 raise
         except BaseException:
-            delete_photo_files(upload_dir, written)
+            delete_photos(upload_dir, written)
             raise
     raise AssertionError("unreachable")
+
+
+async def _within_photo_quota(conn: Any, resident: User, photos: list[Encoded]) -> None:
+    """Refuse photos past the quota of the resident's needs in QUOTA_DAYS (raised online or
+    entered for them); their row is locked so that two needs sent at once count in turn."""
+    await lock_rows(conn, User, [resident.id])
+    since = datetime.now(UTC) - timedelta(days=QUOTA_DAYS)
+    sizes = await (
+        NeedPhoto.filter(need__resident_id=resident.id, created_at__gte=since)
+        .using_db(conn)
+        .values_list("size", flat=True)
+    )
+    message = quota_error(len(sizes), sum(sizes), photos, per_round=False)
+    if message:
+        raise ValidationError(errors={"photos": message})
 
 
 async def _within_daily_limit(conn: Any, resident: User) -> None:

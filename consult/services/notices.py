@@ -12,6 +12,7 @@ from typing import Any
 
 from consult.models import (
     DELIBERATION_PHASE_LABELS,
+    Clause,
     Comment,
     Deliberation,
     Meeting,
@@ -39,9 +40,19 @@ def occurrence_path(meeting_id: int, occurrence_key: str) -> str:
 
 
 async def commented(conn: Any, comment: Comment, parent: Comment | None = None) -> int:
-    """A comment was posted: its author follows its subject from now on; on a reply, the
-    author of the comment replied to is told who answered (not when answering oneself)."""
+    """A comment was posted: its author follows its subject from now on (and, on a clause,
+    the whole consultation: its revisions and its ratification are told to the consultation's
+    followers); on a reply, the author of the comment replied to is told who answered (not
+    when answering oneself)."""
     await follow(comment.author_id, str(comment.subject_type), comment.subject_id, using_db=conn)
+    if comment.subject_type == SubjectType.CLAUSE:
+        convention_ids = (
+            await Clause.filter(id=comment.subject_id)
+            .using_db(conn)
+            .values_list("convention_id", flat=True)
+        )
+        for convention_id in convention_ids:
+            await follow(comment.author_id, SubjectType.CONSULTATION, convention_id, using_db=conn)
     if parent is None or parent.author_id in (None, comment.author_id):
         return 0
     try:

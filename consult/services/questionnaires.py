@@ -25,17 +25,15 @@ from consult.models import (
     QuestionnaireArea,
     QuestionnaireResponse,
     QuestionOption,
-    SubjectType,
 )
 from consult.permissions import can
-from consult.services.deliberations import getlist
 from core.audit import record
 from core.db import lock_rows
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.forms import parse_date, text
+from core.forms import getlist, parse_date, text
 from core.i18n import DISPLAY_TIMEZONE, _
 from core.models import Area, Role, User
-from core.services.notifications import notify_followers
+from core.services.areas import chosen_area_ids
 from core.web.pagination import Page
 
 LOCAL = ZoneInfo(DISPLAY_TIMEZONE)
@@ -86,13 +84,7 @@ def parse_settings(data: Mapping[str, Any], areas: list[Area]) -> SettingsInput:
     intro = text(
         data.get("introduction"), "introduction", errors, required=False, max_length=MAX_INTRO
     )
-    known = {a.id for a in areas}
-    area_ids: list[int] = []
-    for raw in getlist(data, "areas"):
-        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
-            errors["areas"] = _("Choose the areas from the list.")
-            break
-        area_ids.append(int(raw))
+    area_ids = chosen_area_ids(data, areas, errors)
     opens_on = parse_date(data.get("opens_on"), "opens_on", errors, required=True)
     opens_time = _parse_time(data.get("opens_time"), "opens_time", errors)
     closes_on = parse_date(data.get("closes_on"), "closes_on", errors, required=True)
@@ -108,7 +100,7 @@ def parse_settings(data: Mapping[str, Any], areas: list[Area]) -> SettingsInput:
         raise ValidationError(errors=errors)
     assert opens_at is not None and closes_at is not None
     live = str(data.get("show_results_live") or "") == "on"
-    return SettingsInput(title, intro, sorted(set(area_ids)), opens_at, closes_at, live)
+    return SettingsInput(title, intro, area_ids, opens_at, closes_at, live)
 
 
 def settings_values(q: Questionnaire | None = None) -> dict[str, Any]:
@@ -205,65 +197,6 @@ async def edit_questionnaire(
             )
         await record(actor, "questionnaire.edit", q, using_db=conn, title=q.title)
     q.area_ids = values.area_ids
-    return q
-
-
-# --- publishing and closing -------------------------------------------------------------------
-
-
-def publish_problems(q: Questionnaire, questions: list[Question], now: datetime) -> list[str]:
-    """Why a draft cannot be published yet (none: it can)."""
-    problems = []
-    if not questions:
-        problems.append(_("Add at least one question."))
-    if q.closes_at <= now:
-        problems.append(_("Its closing date has passed: change the dates first."))
-    return problems
-
-
-async def publish_questionnaire(actor: User | None, questionnaire_id: int) -> Questionnaire:
-    """Publish a draft: its questions are fixed from now on. If it opens now (its opening
-    date has come), its followers are told."""
-    async with in_transaction() as conn:
-        q = await locked(conn, questionnaire_id)
-        if q.published_at is not None:
-            raise Conflict(_("This questionnaire is already published."))
-        if not can(actor, "publish_questionnaire", q):
-            raise PermissionDenied(_("Only council members publish questionnaires."))
-        now = now_utc()
-        questions = list(await Question.filter(questionnaire_id=q.id).using_db(conn))
-        problems = publish_problems(q, questions, now)
-        if problems:
-            raise Conflict(" ".join(problems))
-        q.published_at = now
-        await q.save(using_db=conn, update_fields=["published_at"])
-        await record(actor, "questionnaire.publish", q, public=True, using_db=conn, title=q.title)
-        if q.opens_at <= now:
-            await notify_followers(
-                SubjectType.QUESTIONNAIRE,
-                q.id,
-                "questionnaire_opened",
-                url=f"/consult/questionnaires/{q.id}",
-                params={"title": q.title},
-                skip=[actor.id if actor else None],
-                using_db=conn,
-            )
-    return q
-
-
-async def close_questionnaire(actor: User | None, questionnaire_id: int) -> Questionnaire:
-    """Close an open questionnaire now (it then takes no answers, and its results are public)."""
-    async with in_transaction() as conn:
-        q = await locked(conn, questionnaire_id)
-        now = now_utc()
-        if not can(actor, "close_questionnaire", q, now):
-            if can(actor, "create_questionnaire"):
-                raise Conflict(_("Only an open questionnaire can be closed."))
-            raise PermissionDenied(_("Only council members close questionnaires."))
-        q.closes_at = max(now, q.opens_at + timedelta(microseconds=1))
-        q.closed_early_at = now
-        await q.save(using_db=conn, update_fields=["closes_at", "closed_early_at"])
-        await record(actor, "questionnaire.close", q, public=True, using_db=conn, title=q.title)
     return q
 
 

@@ -19,9 +19,15 @@ from core.permissions import can
 from core.services import accounts, reset_codes
 from core.services.accounts import format_code
 from core.services.areas import areas_with_counts, create_area, edit_area
-from core.services.audit_log import audit_actions, audit_entries, parse_subject
+from core.services.audit_log import (
+    action_label,
+    audit_actions,
+    audit_entries,
+    detail_label,
+    parse_subject,
+)
 from core.services.invitations import create_invitations, register_with_code, search_invitations
-from core.services.roll import RollError, import_roll
+from core.services.roll import MAX_ROLL_BYTES, RollError, import_roll
 from core.web import (
     client_address,
     flash,
@@ -37,6 +43,7 @@ from core.web import (
     start_session,
     with_user,
 )
+from core.web.limits import FORM_MARGIN, body_limit
 
 PAGE_SIZE = 25
 
@@ -162,6 +169,7 @@ async def account_edit(request: Request) -> Response:
     return await _account_form(request, target, values)
 
 
+@body_limit(MAX_ROLL_BYTES + FORM_MARGIN)
 @login_required
 async def account_import(request: Request) -> Response:
     """Import a CSV roll of residents: all rows or none; first sign-in codes shown once."""
@@ -354,6 +362,8 @@ async def audit_log(request: Request) -> Response:
             "subject": subject,
             "subject_text": subject_text,
             "subject_invalid": bool(subject_text) and subject is None,
+            "action_label": action_label,
+            "detail_label": detail_label,
         },
         block="results",
     )

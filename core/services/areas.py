@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from core.audit import record
 from core.errors import ValidationError
-from core.forms import text
+from core.forms import getlist, text
 from core.i18n import _
 from core.models import Area, Role, User
 from core.services.accounts import _deny
@@ -74,3 +74,18 @@ async def edit_area(actor: User, area: Area, data: Mapping[str, Any]) -> Area:
     except IntegrityError as exc:
         raise ValidationError(errors={"name": _("An area with this name exists already.")}) from exc
     return area
+
+
+def chosen_area_ids(
+    data: Mapping[str, Any], areas: list[Area], errors: dict[str, str], field: str = "areas"
+) -> list[int]:
+    """The ids of the areas ticked in a form (sorted, each once); an id that is not one of
+    `areas` sets errors[field]."""
+    known = {a.id for a in areas}
+    chosen: set[int] = set()
+    for raw in getlist(data, field):
+        if not (raw.isascii() and raw.isdigit()) or int(raw) not in known:
+            errors[field] = _("Choose the areas from the list.")
+            break
+        chosen.add(int(raw))
+    return sorted(chosen)

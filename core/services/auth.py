@@ -80,26 +80,33 @@ def sign_in_keys(username: str, client: str) -> tuple[str, str]:
     return SIGN_IN.key(username, client), SIGN_IN_ADDRESS.key(client)
 
 
-async def reserve_sign_in(username: str, client: str, field: str | None = None) -> None:
-    """Count a password check on the account at this address, then on the address; raise
-    Throttled (and count nothing) when either must wait."""
+async def reserve_sign_in(username: str, client: str, field: str | None = None) -> tuple[int, int]:
+    """Count a password check on the account at this address, then on the address, and return
+    both counts; raise Throttled (and count nothing) when either must wait."""
     account_key, address_key = sign_in_keys(username, client)
-    await throttle.reserve(SIGN_IN, account_key, field=field)
+    on_account = await throttle.reserve(SIGN_IN, account_key, field=field)
     try:
-        await throttle.reserve(SIGN_IN_ADDRESS, address_key, field=field)
+        on_address = await throttle.reserve(SIGN_IN_ADDRESS, address_key, field=field)
     except Throttled:
         await throttle.release(account_key)  # never checked: not a failure of this account
         raise
+    return on_account, on_address
 
 
 async def authenticate(username: str, password: str, client: str) -> User:
     """The user for these credentials, or ValidationError (Throttled while guesses from this
-    address must wait)."""
+    address must wait).
+
+    The audit log gets every sign-in and every failed one (the username tried, never the
+    password; the client address; why), and a `login.locked` entry when a failure makes the
+    account at this address, or the address, wait. An attempt refused while waiting is not
+    logged: it checks nothing, and a flood of them would bury the log."""
     username = username.strip().lower()[:MAX_USERNAME_LENGTH]
-    await reserve_sign_in(username, client)
+    on_account, on_address = await reserve_sign_in(username, client)
     user = await User.get_or_none(username=username)
     right = await verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active or not right:
+        await _record_failure(user, username, client, on_account, on_address)
         raise ValidationError(_("Wrong username or password."))
     account_key, address_key = sign_in_keys(username, client)
     async with in_transaction() as conn:
@@ -107,8 +114,46 @@ async def authenticate(username: str, password: str, client: str) -> User:
         await throttle.release(address_key, using_db=conn)
         user.last_login_at = _now()
         await user.save(update_fields=["last_login_at"], using_db=conn)
-        await record(user, "login", user, using_db=conn)
+        await record(user, "login", user, using_db=conn, client_address=client)
     return user
+
+
+async def _record_failure(
+    user: User | None, username: str, client: str, on_account: int, on_address: int
+) -> None:
+    """A failed sign-in, and the waits it starts. Nobody is known to have acted (actor None);
+    the account, if there is one, is the subject."""
+    if user is None:
+        reason = "unknown_account"
+    elif not user.is_active:
+        reason = "inactive_account"
+    else:
+        reason = "wrong_password"
+    async with in_transaction() as conn:
+        await record(
+            None,
+            "login.failed",
+            user,
+            using_db=conn,
+            client_address=client,
+            username=username,
+            reason=reason,
+        )
+        for policy, count, scope in (
+            (SIGN_IN, on_account, "account"),
+            (SIGN_IN_ADDRESS, on_address, "address"),
+        ):
+            if count == policy.free:  # the failure that starts the waits
+                await record(
+                    None,
+                    "login.locked",
+                    user if scope == "account" else None,
+                    using_db=conn,
+                    client_address=client,
+                    username=username if scope == "account" else None,
+                    scope=scope,
+                    wait_seconds=int(policy.wait_after(count).total_seconds()),
+                )
 
 
 async def bump_session_version(user_id: int, using_db: Any) -> int:

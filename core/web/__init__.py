@@ -8,6 +8,7 @@
 - `users`: the signed-in user, `login_required`, `require`, `get_object_or_404`;
 - `panels`: what another package shows on a page about a subject (discussion on a proposal);
 - `follow`: the kinds of subject one may follow, and the Follow / Unfollow button's state;
+- `limits`: the largest request body each endpoint accepts (413 beyond it);
 - `pagination`, `errors` (error pages), `logs` (JSON request logs, request ids).
 
 Endpoints stay thin: parse the form (`read_form`), call one service, `redirect` with 303.
@@ -17,6 +18,7 @@ What endpoints use is importable from here.
 from core.forms import int_param
 from core.web.errors import error_handlers
 from core.web.follow import FollowState, follow_state, register_followables
+from core.web.limits import BodyLimitMiddleware, body_limit
 from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
 from core.web.logs import RequestLogMiddleware, configure_logging, request_id
 from core.web.pagination import Page, paginate
@@ -49,6 +51,7 @@ __all__ = [
     "CSP",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "BodyLimitMiddleware",
     "FollowState",
     "LocaleFromSessionUser",
     "LocaleMiddleware",
@@ -56,6 +59,7 @@ __all__ = [
     "RequestLogMiddleware",
     "SameOriginMiddleware",
     "SecurityHeadersMiddleware",
+    "body_limit",
     "client_address",
     "configure_logging",
     "csrf_token",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from markupsafe import escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from core.errors import DomainError
 from core.i18n import _
 from core.web.logs import request_id
-from core.web.render import render
+from core.web.render import is_htmx, render
 from core.web.security import security_headers
 from core.web.users import load_user
 
@@ -21,6 +21,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
         403: _("Not allowed"),
         404: _("Page not found"),
         409: _("Conflict"),
+        413: _("Too large"),
         422: _("Cannot do that"),
         429: _("Too many at once"),
         500: _("Something went wrong"),
@@ -51,6 +52,10 @@ def error_handlers() -> dict:
         if "session" in request.scope:
             await load_user(request)
         message = exc.detail if exc.status_code != 404 else _("This page does not exist.")
+        if exc.status_code == 413 and is_htmx(request):
+            # htmx swaps nothing on an error: the message alone, which static/js/yishi.js
+            # shows; the form and what was typed stay as they are.
+            return PlainTextResponse(str(message), 413)
         return _error_page(request, exc.status_code, str(message))
 
     async def server_error(request: Request, exc: Exception) -> Response:

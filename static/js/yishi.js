@@ -17,3 +17,12 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// A form too large to send (413: photos or a file over the limit) answers htmx with the
+// message alone; htmx swaps nothing on an error, so say it, and the typed text stays.
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail.xhr;
+  if (xhr.status === 413 && xhr.responseText) {
+    window.alert(xhr.responseText);
+  }
+});

@@ -49,6 +49,8 @@ class Load:
     errors: int = 0  # answers 4xx/5xx (wrk: "Non-2xx or 3xx responses")
     socket_errors: str = ""  # wrk's "Socket errors" line, if any
     answers: dict[str, int] = field(default_factory=dict)  # post_each: key → status (0: none)
+    cpu: float = math.nan  # CPU seconds the server's processes used meanwhile (the bench's)
+    db_cpu: float = math.nan  # idem, PostgreSQL's processes serving the bench's database
     output: str = ""  # wrk's report
 
     @property

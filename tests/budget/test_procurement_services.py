@@ -373,7 +373,7 @@ async def test_milestones_and_documents(db, tmp_path):
     assert (doc.content_type, doc.public, photo.content_type, photo.public) == (
         "application/pdf",
         True,
-        "image/png",
+        "image/jpeg",  # re-encoded: an opaque PNG becomes a JPEG
         False,
     )
     assert sorted(f.name for f in tmp_path.iterdir()) == sorted(
@@ -397,3 +397,33 @@ async def test_a_round_closes_only_when_every_procurement_is_finished(db):
     assert await rounds.close_blocked_by(fr.round) is None
     rnd = await rounds.advance_phase(fr.council, fr.round)
     assert rnd.phase == "closed"
+
+
+async def test_a_photo_of_the_works_is_stored_without_its_gps_position(db, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from tests.budget.test_photos import GPS_IFD, jpeg_with_gps
+
+    fr = await funded_round()
+    p = await convert(fr, fr.benches)
+    sent = jpeg_with_gps()
+    doc = await procurement_files.add_document(
+        fr.finance,
+        p.id,
+        {"kind": "acceptance", "title": "Benches installed", "public": "1"},
+        Upload("site.jpg", sent),
+        tmp_path,
+    )
+    stored = (tmp_path / doc.stored_name).read_bytes()
+    assert doc.content_type == "image/jpeg" and doc.size == len(stored) and stored != sent
+    with Image.open(io.BytesIO(stored)) as image:
+        assert not image.getexif().get_ifd(GPS_IFD) and "xmp" not in image.info
+    broken = Upload("site.jpg", b"\xff\xd8\xff" + b"\x00" * 200)
+    with pytest.raises(ValidationError) as refused:
+        await procurement_files.add_document(
+            fr.finance, p.id, {"kind": "acceptance", "title": "x"}, broken, tmp_path
+        )
+    assert "could not be read as an image" in refused.value.errors["file"]
+    assert await ProcurementDocument.filter(procurement_id=p.id).count() == 1

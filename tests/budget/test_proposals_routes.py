@@ -11,6 +11,7 @@ from tortoise import connections
 
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Support
 from budget.services import proposal_changes
+from budget.services.photos import thumb_name
 from core.models import AuditEntry, Role
 from tests.helpers import (
     login,
@@ -262,7 +263,8 @@ async def test_propose_with_photos_then_photo_served(client, db, settings):
     assert response.headers["location"].endswith(f"/budget/proposals/{p.id}")
     assert p.author_id == user.id and p.area_id == area.id and p.cost_fen == 1_200_000
     photos = await ProposalPhoto.filter(proposal_id=p.id).order_by("id")
-    assert [ph.content_type for ph in photos] == ["image/png", "image/jpeg"]
+    # re-encoded (tests/budget/test_photos.py): opaque images are stored as JPEG
+    assert [ph.content_type for ph in photos] == ["image/jpeg", "image/jpeg"]
     assert all(ph.stored_name not in ("a.png", "b.jpg") for ph in photos)
     assert (settings.upload_dir / photos[0].stored_name).is_file()
     served = await client.get(f"/budget/photos/{photos[1].id}")
@@ -271,9 +273,10 @@ async def test_propose_with_photos_then_photo_served(client, db, settings):
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["content-disposition"].startswith("inline")
     assert "max-age" in served.headers["cache-control"]
-    assert served.content == tiny_jpeg()
+    assert served.content.startswith(b"\xff\xd8\xff") and served.content != tiny_jpeg()
     detail = await client.get(f"/budget/proposals/{p.id}")
-    assert f'/budget/photos/{photos[0].id}"' in detail.text
+    assert f'/budget/photos/{photos[0].id}"' in detail.text  # the link to the photo
+    assert f'/budget/photos/{photos[0].id}?size=thumb"' in detail.text  # its thumbnail shown
     assert (await client.get("/budget/photos/9999")).status_code == 404
 
 
@@ -357,6 +360,7 @@ async def test_edit_photos_and_withdraw(client, db, settings):
     photos = await ProposalPhoto.filter(proposal_id=p.id)
     assert [ph.content_type for ph in photos] == ["image/jpeg"]
     assert not (settings.upload_dir / old.stored_name).exists()
+    assert not (settings.upload_dir / thumb_name(old.stored_name)).exists()
     # withdraw: a confirmation page first, then the POST
     confirm = await client.get(f"/budget/proposals/{p.id}/withdraw")
     assert "Withdraw your proposal?" in page_text(confirm.text)

@@ -8,7 +8,7 @@ import pytest
 from budget.models import Phase, Proposal, ProposalPhoto, ProposalStatus, Review, Support
 from budget.services import proposal_changes as svc
 from budget.services import proposals
-from budget.services.photos import Upload, sniff_image
+from budget.services.photos import Upload, sniff_image, thumb_name
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
 from tests.helpers import make_area, make_proposal, make_round, make_user, tiny_png
@@ -52,8 +52,10 @@ async def test_submit_proposal_with_photo(db, tmp_path):
     assert proposal.area_id == east.id and proposal.beneficiaries == 300
     assert proposal.status == ProposalStatus.SUBMITTED
     photo = await ProposalPhoto.get(proposal_id=proposal.id)
-    assert photo.content_type == "image/png"
-    assert (tmp_path / photo.stored_name).read_bytes() == tiny_png()
+    assert photo.content_type == "image/jpeg"  # re-encoded: an opaque image becomes a JPEG
+    stored = (tmp_path / photo.stored_name).read_bytes()
+    assert stored.startswith(b"\xff\xd8\xff") and photo.size == len(stored)
+    assert (tmp_path / thumb_name(photo.stored_name)).is_file()
     entry = await AuditEntry.get(action="proposal.submitted")
     assert entry.public and entry.subject_id == proposal.id
 
@@ -183,7 +185,8 @@ async def test_edit_keeps_three_photos_at_most(db, tmp_path):
             max_bytes=MAX,
         )
     assert "photos" in exc.value.errors
-    assert len(list(tmp_path.iterdir())) == 3
+    assert len(list(tmp_path.glob("*.thumb.jpg"))) == 3  # the first three and their thumbnails
+    assert len(list(tmp_path.iterdir())) == 6
 
 
 async def test_withdraw(db, tmp_path):

@@ -172,6 +172,17 @@ async def test_a_revision_is_published_as_a_new_version_with_its_diff(db):
         await phases.publish_revision(s.council, c.id, 2)
 
 
+async def test_commenting_on_a_clause_follows_the_whole_consultation(db):
+    s = await district()
+    c = await consulting(s)
+    clause = await Clause.filter(convention_id=c.id).order_by("id").first()
+    await post_comment(s.alice, "clause", clause.id, {"body": "写明牵引绳", "stance": "for"})
+    await phases.start_revision(s.council, c.id)
+    await phases.publish_revision(s.council, c.id, 2)
+    told = await Notification.filter(user_id=s.alice.id, kind="consultation_revised")
+    assert len(told) == 1 and told[0].url.endswith(f"/consult/conventions/{c.id}")
+
+
 async def test_one_secret_vote_per_resident(db):
     s = await district()
     c = await ratifying(s)

@@ -36,8 +36,8 @@ async def test_a_resident_raises_a_need_and_finds_it_again(app, client, db):
     assert need.number in text and "Broken lamp" in text and "Gate 3" in text
     assert "Waiting for the council's answer" in text
     page = await client.get(f"/consult/needs/{need.id}")
-    photo = re.search(r'src="[^"]*(/consult/needs/photos/\d+)"', page.text)
-    assert (await client.get(photo.group(1))).headers["content-type"] == "image/png"
+    photo = re.search(r'src="[^"]*(/consult/needs/photos/\d+)\?size=thumb"', page.text)
+    assert (await client.get(photo.group(1))).headers["content-type"] == "image/jpeg"
     mine = _ok(await client.get("/consult/needs/mine"))
     assert need.number in mine
     found = await client.get("/consult/needs/track", params={"number": need.number.lower()})
@@ -158,6 +158,25 @@ async def test_the_councils_list_marks_overdue_needs_and_filters(app, client, db
         "/consult/needs", params={"overdue": "1"}, headers={"HX-Request": "true"}
     )
     assert "<h1" not in fragment.text and "Old lamp" in fragment.text
+
+
+async def test_the_councils_list_pages_and_stops_counting_at_the_cap(app, client, db, monkeypatch):
+    from consult.services import need_list
+
+    monkeypatch.setattr(need_list, "PAGE_SIZE", 2)
+    monkeypatch.setattr(need_list, "COUNT_CAP", 3)
+    t = await town()
+    for i in range(5):
+        await raise_one(t.alice, app.state.settings.upload_dir, title=f"Lamp {i}")
+    await login(client, "carol")
+    text = _ok(await client.get("/consult/needs"))
+    assert "More than 3 needs found." in text and "Page 1 of 2" in text
+    assert "Lamp 0" in text and "Lamp 1" in text and "Lamp 2" not in text
+    text = _ok(await client.get("/consult/needs", params={"page": "9"}))  # past the end
+    assert "Page 2 of 2" in text and "Lamp 2" in text and "Lamp 0" not in text
+    assert "Only the first pages are listed" in text
+    text = _ok(await client.get("/consult/needs", params={"sort": "newest"}))
+    assert text.index("Lamp 4") < text.index("Lamp 3") and "Lamp 2" not in text
 
 
 async def test_the_council_answers_once_and_a_resident_cannot(app, client, db):

@@ -11,7 +11,7 @@ import pytest
 
 from consult.models import Answer, QuestionnaireResponse
 from consult.services import questionnaire_answers as answering
-from consult.services import questionnaires as service
+from consult.services import questionnaire_publishing as publishing
 from core.errors import Conflict
 from tests.consult.questionnaire_setup import answers, world
 from tests.helpers import make_user
@@ -67,7 +67,7 @@ async def test_answers_racing_the_closing_are_in_before_it_or_refused(db):
     calls = [
         answering.submit_response(r, w.q.id, _submission(w, i)) for i, r in enumerate(residents)
     ]
-    calls.insert(7, service.close_questionnaire(w.council, w.q.id))
+    calls.insert(7, publishing.close_questionnaire(w.council, w.q.id))
     results = await asyncio.gather(*calls, return_exceptions=True)
     unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)]
     assert unexpected == []
@@ -76,3 +76,19 @@ async def test_answers_racing_the_closing_are_in_before_it_or_refused(db):
     assert all(r.updated_at <= q.closes_at for r in accepted)
     refused = sum(1 for r in results if isinstance(r, Conflict))
     assert len(accepted) + refused == len(residents)
+
+
+async def test_processes_announcing_an_opening_at_once_tell_each_follower_once(db):
+    from datetime import UTC, datetime, timedelta
+
+    from core.models import Follow, Notification
+
+    w = await world(state="draft")  # opens tomorrow
+    await Follow.create(user=w.alice, subject_type="questionnaire", subject_id=w.q.id)
+    await publishing.publish_questionnaire(w.council, w.q.id)
+    opened = datetime.now(UTC) + timedelta(days=2)
+    counts = await asyncio.gather(
+        *(publishing.announce_opened_questionnaires(opened) for _ in range(8))
+    )
+    assert sorted(counts) == [0] * 7 + [1]
+    assert await Notification.filter(user_id=w.alice.id).count() == 1

@@ -15,6 +15,7 @@ from consult.models import (
     QuestionOption,
 )
 from consult.services import questionnaire_answers as answering
+from consult.services import questionnaire_publishing as publishing
 from consult.services import questionnaire_questions as builder
 from consult.services import questionnaire_results as results
 from consult.services import questionnaires as service
@@ -103,7 +104,7 @@ async def test_residents_may_not_build_questionnaires(db):
     with pytest.raises(PermissionDenied):
         await builder.add_question(w.alice, w.q.id, {"kind": "text", "prompt": "?"})
     with pytest.raises(PermissionDenied):
-        await service.publish_questionnaire(w.alice, w.q.id)
+        await publishing.publish_questionnaire(w.alice, w.q.id)
     with pytest.raises(NotFound):  # a draft is the council's alone
         await service.get_questionnaire(w.q.id, w.alice)
 
@@ -112,21 +113,21 @@ async def test_publishing_fixes_the_questions_and_tells_followers_when_it_opens(
     w = await world(state="draft")
     await Questionnaire.filter(id=w.q.id).update(opens_at=datetime.now(UTC) - timedelta(minutes=1))
     await Follow.create(user=w.alice, subject_type="questionnaire", subject_id=w.q.id)
-    q = await service.publish_questionnaire(w.council, w.q.id)
+    q = await publishing.publish_questionnaire(w.council, w.q.id)
     assert q.published_at is not None
     note = await Notification.get(user_id=w.alice.id)
     assert note.kind == "questionnaire_opened" and note.url == f"/consult/questionnaires/{q.id}"
     with pytest.raises(Conflict, match="can no longer change"):
         await builder.edit_question(w.council, q.id, w.single.id, {"kind": "text", "prompt": "x"})
     with pytest.raises(Conflict, match="already published"):
-        await service.publish_questionnaire(w.council, w.q.id)
+        await publishing.publish_questionnaire(w.council, w.q.id)
 
 
 async def test_a_draft_without_questions_or_already_past_is_not_published(db):
     council = await make_user("council", role=Role.COUNCIL)
     q = await service.create_questionnaire(council, SETTINGS)
     with pytest.raises(Conflict, match="at least one question"):
-        await service.publish_questionnaire(council, q.id)
+        await publishing.publish_questionnaire(council, q.id)
     assert (await Questionnaire.get(id=q.id)).published_at is None
 
 
@@ -183,14 +184,14 @@ async def test_answering_outside_the_dates_is_a_conflict(db, state):
 async def test_answers_can_change_until_it_closes_early(db):
     w = await world()
     await answering.submit_response(w.alice, w.q.id, answers(w))
-    q = await service.close_questionnaire(w.council, w.q.id)
+    q = await publishing.close_questionnaire(w.council, w.q.id)
     assert q.closed_early_at is not None and q.closes_at <= datetime.now(UTC)
     with pytest.raises(Conflict, match="has closed"):
         await answering.submit_response(w.alice, w.q.id, answers(w, single="No"))
     row = await Answer.get(question_id=w.single.id)
     assert row.option_id == w.options["Yes"]
     with pytest.raises(Conflict):
-        await service.close_questionnaire(w.council, w.q.id)
+        await publishing.close_questionnaire(w.council, w.q.id)
 
 
 async def test_results_count_those_who_answered_each_question(db):
@@ -245,3 +246,29 @@ async def test_a_hidden_answer_is_neither_listed_nor_exported(db):
         w.alice, w.q.id, answers(w, single="No", text="Zhang on floor 3 is a thief")
     )
     assert (await Answer.get(question_id=w.text.id)).hidden_at is not None
+
+
+async def test_a_scheduled_questionnaire_is_announced_once_when_it_opens(db):
+    w = await world(state="draft")  # opens tomorrow
+    await Follow.create(user=w.alice, subject_type="questionnaire", subject_id=w.q.id)
+    await publishing.publish_questionnaire(w.council, w.q.id)
+    assert await publishing.announce_opened_questionnaires() == 0  # not open yet
+    assert await Notification.filter(user_id=w.alice.id).count() == 0
+    opened = datetime.now(UTC) + timedelta(days=2)
+    assert await publishing.announce_opened_questionnaires(opened) == 1
+    assert await publishing.announce_opened_questionnaires(opened) == 0  # once only
+    note = await Notification.get(user_id=w.alice.id)
+    assert note.kind == "questionnaire_opened" and note.url == f"/consult/questionnaires/{w.q.id}"
+    assert (await Questionnaire.get(id=w.q.id)).announced_at == opened
+
+
+async def test_one_announced_when_published_or_already_closed_is_not_announced_again(db):
+    w = await world(state="draft")
+    await Questionnaire.filter(id=w.q.id).update(opens_at=datetime.now(UTC) - timedelta(minutes=1))
+    await Follow.create(user=w.alice, subject_type="questionnaire", subject_id=w.q.id)
+    await publishing.publish_questionnaire(w.council, w.q.id)  # opens now: told at once
+    assert await publishing.announce_opened_questionnaires() == 0
+    assert await Notification.filter(user_id=w.alice.id).count() == 1
+    await Questionnaire.filter(id=w.q.id).update(announced_at=None)
+    after_closing = datetime.now(UTC) + timedelta(days=30)
+    assert await publishing.announce_opened_questionnaires(after_closing) == 0

@@ -322,3 +322,29 @@ def test_installed_version_is_the_locked_one(package):
         f"to move to {installed}, run tests/core/test_prepared_contract.py and the whole suite "
         f"with it, then update the pin in pyproject.toml and run `make lock`."
     )
+
+
+# --- a page of raw rows with a capped count (core.prepared.page_of_rows) ----------------------
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 9])
+async def test_page_of_rows_gives_the_querysets_page_and_a_capped_count(db, number):
+    from core.models import Area
+    from core.prepared import page_of_rows
+
+    for i in range(13):
+        await make_area(f"Page {i:02d}")
+    await make_area("Elsewhere")
+    queryset = Area.filter(name__startswith="Page").order_by("-name", "id")
+    rows, total, got_number = await page_of_rows(
+        queryset, ("id", "name"), size=4, number=number, cap=10
+    )
+    assert total == 11  # 13 match: counted up to the cap + 1
+    assert got_number == min(number, 3)  # 10 counted rows make 3 pages of 4
+    expected = queryset.offset((got_number - 1) * 4).limit(4).values_list("id", "name")
+    assert [tuple(row) for row in rows] == [tuple(row) for row in await expected]
+    assert [row[1] for row in rows][:1] == [f"Page {12 - (got_number - 1) * 4:02d}"]
+    few, total, _n = await page_of_rows(
+        Area.filter(name="Elsewhere"), ("id", "name"), size=4, number=1, cap=10
+    )
+    assert total == 1 and [row[1] for row in few] == ["Elsewhere"]

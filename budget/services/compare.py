@@ -1,18 +1,21 @@
 """Comparing the rules: every envelope of a counted round counted in memory with greedy and
 with equal shares (nothing is frozen), and what differs — the projects each rule funds, the
 totals, and how many voters have at least one funded project they voted for. A comparison's
-counts are kept by a digest of their input, so that reloading the page does not count again.
+counts are kept in the database by a digest of their input, so that reloading the page (on any
+worker) does not count again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections import OrderedDict
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from budget.models import Envelope, OutcomeRule, Proposal
+from budget.models import ComparisonCache, Envelope, OutcomeRule, Proposal
 from budget.permissions import can, is_staff
 from budget.services.counting import EnvelopeCount, count_envelopes, load_round_ballots
 from budget.services.results import get_round
@@ -75,36 +78,85 @@ def _satisfied(ballots: Iterable[Mapping[str, Any]], selected: set[str]) -> int:
     return sum(1 for ballot in ballots if any(k in selected for k in ballot))
 
 
-# Counts of the comparison page (a GET that staff may reload), kept by a digest of exactly
-# what was counted: the ballots, costs and budgets are read from the database on every visit,
-# so a changed ballot or cost gives another digest and is counted anew. Counting is a pure
-# function of its input, so a kept count is the count of that input.
-_compared: OrderedDict[bytes, dict[str, list]] = OrderedDict()
-_COMPARED_KEPT = 4
+# The counts of the comparison page (a GET that staff may reload; Łódź 2022 takes seconds with
+# equal shares) are kept in the database (`ComparisonCache`, one row per round, shared by every
+# worker process on every host), stamped with a digest of exactly what was counted: the
+# ballots with their choices in order, the costs, the budgets and the ballot type, read from
+# the database on every visit. Counting is a pure function of that input, so a kept count
+# whose stamp equals the digest of what the page just read IS the count of the current data:
+# a ballot added, changed or removed, a cost revised or a budget moved gives another digest
+# and is counted anew at once — there is nothing to invalidate, and no stale answer possible.
+# FORMAT is part of the stamp: raise it when what is kept changes shape.
+FORMAT = "1"
 
 
-def count_digest(ballot_type: str, counts: Sequence[EnvelopeCount]) -> bytes:
+def count_digest(ballot_type: str, counts: Sequence[EnvelopeCount]) -> str:
     """A digest of a count's whole input (ballots in order, costs, budgets, ballot type)."""
-    digest = hashlib.blake2b(ballot_type.encode(), digest_size=20)
+    digest = hashlib.blake2b(f"{FORMAT}:{ballot_type}".encode(), digest_size=20)
     for count in counts:
         digest.update(repr((count.envelope_id, count.budget_fen, count.costs)).encode())
         digest.update(repr(count.ballots).encode())
-    return digest.digest()
+    return digest.hexdigest()
 
 
-async def _count_both_rules(ballot_type: str, counts: Sequence[EnvelopeCount]) -> dict:
-    key = count_digest(ballot_type, counts)
-    per_rule = _compared.get(key)
-    if per_rule is None:
-        per_rule = {
-            rule: await count_envelopes(rule, ballot_type, counts) for rule in COMPARED_RULES
-        }
-        _compared[key] = per_rule
-        while len(_compared) > _COMPARED_KEPT:
-            _compared.popitem(last=False)
+@dataclass
+class KeptOutcome:
+    """What the comparison uses of one envelope's outcome under one rule."""
+
+    selected: list[str]
+    total_cost: int
+    lines: list[tuple[str, int, int]]  # (project key, cost, votes) in the outcome's order
+
+
+def _keep_form(outcome: Any) -> dict[str, Any]:
+    return {
+        "selected": list(outcome.selected),
+        "total": int(outcome.total_cost),
+        "lines": [[k, int(e.cost), int(e.votes)] for k, e in outcome.explanations.items()],
+    }
+
+
+def _from_kept(value: dict[str, Any]) -> KeptOutcome:
+    return KeptOutcome(
+        [str(k) for k in value["selected"]],
+        int(value["total"]),
+        [(str(k), int(c), int(v)) for k, c, v in value["lines"]],
+    )
+
+
+async def _keep(round_id: int, stamp: str, value: dict[str, Any]) -> None:
+    """Store (or replace) a round's kept counts in one upsert: any worker may, the last write
+    wins (every write is the count of the input its stamp names)."""
+    db = ComparisonCache._meta.db
+    if db.capabilities.dialect == "postgres":
+        values = "$1, $2, $3::jsonb, $4::timestamptz"
     else:
-        _compared.move_to_end(key)
-    return per_rule
+        values = "?, ?, ?, ?"
+    await db.execute_query(
+        'INSERT INTO "comparison_cache" ("round_id", "stamp", "value", "computed_at") '
+        f"VALUES ({values}) "
+        'ON CONFLICT ("round_id") DO UPDATE SET "stamp" = excluded."stamp", '
+        '"value" = excluded."value", "computed_at" = excluded."computed_at"',
+        [round_id, stamp, json.dumps(value, separators=(",", ":")), datetime.now(UTC)],
+    )
+
+
+async def _count_both_rules(
+    round_id: int, ballot_type: str, counts: Sequence[EnvelopeCount]
+) -> dict[str, list[KeptOutcome]]:
+    """Per rule, every envelope's outcome: the kept one if its stamp holds, else counted (off
+    the event loop) and kept."""
+    stamp = await asyncio.to_thread(count_digest, ballot_type, counts)
+    kept = await ComparisonCache.get_or_none(round_id=round_id).values("stamp", "value")
+    if kept is not None and kept["stamp"] == stamp:
+        value = kept["value"]
+    else:
+        value = {
+            rule: [_keep_form(o) for o in await count_envelopes(rule, ballot_type, counts)]
+            for rule in COMPARED_RULES
+        }
+        await _keep(round_id, stamp, value)
+    return {rule: [_from_kept(v) for v in value[rule]] for rule in COMPARED_RULES}
 
 
 async def compare_rules(actor: User | None, round_id: int) -> Comparison:
@@ -121,19 +173,19 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
     funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
     result: list[EnvelopeComparison] = []
-    per_rule = await _count_both_rules(str(rnd.ballot_type), ballots.counts)
+    per_rule = await _count_both_rules(rnd.id, str(rnd.ballot_type), ballots.counts)
     for index, count in enumerate(ballots.counts):
         outcomes = {rule: per_rule[rule][index] for rule in COMPARED_RULES}
         selected = {rule: set(o.selected) for rule, o in outcomes.items()}
         lines = []
         first = outcomes[COMPARED_RULES[0]]
-        for key, expl in first.explanations.items():
+        for key, cost, votes in first.lines:
             pid = ballots.pid_of[key]
             lines.append(
                 CompareLine(
                     proposals[pid],
-                    int(expl.cost),
-                    int(expl.votes),
+                    cost,
+                    votes,
                     {rule: key in selected[rule] for rule in COMPARED_RULES},
                 )
             )
@@ -150,7 +202,7 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
             EnvelopeComparison(
                 envelopes[count.envelope_id],
                 lines,
-                {rule: int(o.total_cost) for rule, o in outcomes.items()},
+                {rule: o.total_cost for rule, o in outcomes.items()},
                 {rule: len(o.selected) for rule, o in outcomes.items()},
                 voters,
             )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from budget.models import ComparisonCache, Envelope, OutcomeRule, Proposal
 from budget.permissions import can, is_staff
-from budget.services.counting import EnvelopeCount, count_envelopes, load_round_ballots
+from budget.services.counting import RoundBallots, count_envelopes, load_round_ballots
 from budget.services.results import get_round
 from core.errors import PermissionDenied
 from core.i18n import _
@@ -87,15 +87,19 @@ def _satisfied(ballots: Iterable[Mapping[str, Any]], selected: set[str]) -> int:
 # a ballot added, changed or removed, a cost revised or a budget moved gives another digest
 # and is counted anew at once — there is nothing to invalidate, and no stale answer possible.
 # FORMAT is part of the stamp: raise it when what is kept changes shape.
-FORMAT = "1"
+FORMAT = "2"
 
 
-def count_digest(ballot_type: str, counts: Sequence[EnvelopeCount]) -> str:
-    """A digest of a count's whole input (ballots in order, costs, budgets, ballot type)."""
+def count_digest(ballot_type: str, ballots: RoundBallots) -> str:
+    """A digest of everything the comparison's figures depend on: the count's whole input
+    (ballots in order, costs, budgets, ballot type), each ballot's area and the proposal each
+    project key names."""
     digest = hashlib.blake2b(f"{FORMAT}:{ballot_type}".encode(), digest_size=20)
-    for count in counts:
+    for count in ballots.counts:
         digest.update(repr((count.envelope_id, count.budget_fen, count.costs)).encode())
         digest.update(repr(count.ballots).encode())
+    digest.update(repr([area_id for area_id, _p, _q in ballots.rows]).encode())
+    digest.update(repr(sorted(ballots.pid_of.items())).encode())
     return digest.hexdigest()
 
 
@@ -124,6 +128,33 @@ def _from_kept(value: dict[str, Any]) -> KeptOutcome:
     )
 
 
+def tally(ballots: RoundBallots, outcomes: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Pure (run off the event loop): per envelope, the voters counted there with at least
+    one funded project they voted for, under each rule; per area of the voters (None: no
+    area), [area id, ballots, {rule: such voters}]."""
+    funded = {
+        rule: {ballots.pid_of[k] for o in outcomes[rule] for k in o["selected"]}
+        for rule in COMPARED_RULES
+    }
+    envelopes = [
+        {
+            rule: _satisfied(count.ballots, set(outcomes[rule][index]["selected"]))
+            for rule in COMPARED_RULES
+        }
+        for index, count in enumerate(ballots.counts)
+    ]
+    areas: dict[int | None, list[Any]] = {}
+    for area_id, pids, _points in ballots.rows:
+        entry = areas.get(area_id)
+        if entry is None:
+            entry = areas[area_id] = [area_id, 0, dict.fromkeys(COMPARED_RULES, 0)]
+        entry[1] += 1
+        for rule in COMPARED_RULES:
+            if any(pid in funded[rule] for pid in pids):
+                entry[2][rule] += 1
+    return {"envelopes": envelopes, "areas": list(areas.values())}
+
+
 async def _keep(round_id: int, stamp: str, value: dict[str, Any]) -> None:
     """Store (or replace) a round's kept counts in one upsert: any worker may, the last write
     wins (every write is the count of the input its stamp names)."""
@@ -141,22 +172,21 @@ async def _keep(round_id: int, stamp: str, value: dict[str, Any]) -> None:
     )
 
 
-async def _count_both_rules(
-    round_id: int, ballot_type: str, counts: Sequence[EnvelopeCount]
-) -> dict[str, list[KeptOutcome]]:
-    """Per rule, every envelope's outcome: the kept one if its stamp holds, else counted (off
-    the event loop) and kept."""
-    stamp = await asyncio.to_thread(count_digest, ballot_type, counts)
+async def _compared(round_id: int, ballot_type: str, ballots: RoundBallots) -> dict[str, Any]:
+    """The comparison's figures ({"outcomes": per rule, every envelope's outcome; "tally":
+    see `tally`}): the kept ones if their stamp holds, else counted (off the event loop) and
+    kept."""
+    stamp = await asyncio.to_thread(count_digest, ballot_type, ballots)
     kept = await ComparisonCache.get_or_none(round_id=round_id).values("stamp", "value")
     if kept is not None and kept["stamp"] == stamp:
-        value = kept["value"]
-    else:
-        value = {
-            rule: [_keep_form(o) for o in await count_envelopes(rule, ballot_type, counts)]
-            for rule in COMPARED_RULES
-        }
-        await _keep(round_id, stamp, value)
-    return {rule: [_from_kept(v) for v in value[rule]] for rule in COMPARED_RULES}
+        return kept["value"]
+    outcomes = {
+        rule: [_keep_form(o) for o in await count_envelopes(rule, ballot_type, ballots.counts)]
+        for rule in COMPARED_RULES
+    }
+    value = {"outcomes": outcomes, "tally": await asyncio.to_thread(tally, ballots, outcomes)}
+    await _keep(round_id, stamp, value)
+    return value
 
 
 async def compare_rules(actor: User | None, round_id: int) -> Comparison:
@@ -171,32 +201,26 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
     ballots = await load_round_ballots(rnd)
     envelopes = {e.id: e for e in await Envelope.filter(round_id=rnd.id).select_related("area")}
     proposals = {p.id: p for p in await Proposal.filter(id__in=list(ballots.pid_of.values()))}
-    funded_ids: dict[str, set[int]] = {rule: set() for rule in COMPARED_RULES}
+    figures = await _compared(rnd.id, str(rnd.ballot_type), ballots)
+    per_rule = {rule: [_from_kept(v) for v in figures["outcomes"][rule]] for rule in COMPARED_RULES}
     result: list[EnvelopeComparison] = []
-    per_rule = await _count_both_rules(rnd.id, str(rnd.ballot_type), ballots.counts)
     for index, count in enumerate(ballots.counts):
         outcomes = {rule: per_rule[rule][index] for rule in COMPARED_RULES}
         selected = {rule: set(o.selected) for rule, o in outcomes.items()}
-        lines = []
-        first = outcomes[COMPARED_RULES[0]]
-        for key, cost, votes in first.lines:
-            pid = ballots.pid_of[key]
-            lines.append(
-                CompareLine(
-                    proposals[pid],
-                    cost,
-                    votes,
-                    {rule: key in selected[rule] for rule in COMPARED_RULES},
-                )
+        lines = [
+            CompareLine(
+                proposals[ballots.pid_of[key]],
+                cost,
+                votes,
+                {rule: key in selected[rule] for rule in COMPARED_RULES},
             )
-            for rule in COMPARED_RULES:
-                if key in selected[rule]:
-                    funded_ids[rule].add(pid)
+            for key, cost, votes in outcomes[COMPARED_RULES[0]].lines
+        ]
         lines.sort(key=lambda ln: (-ln.votes, ln.proposal.id))
         voters = SatisfiedRow(
             _("Voters counted in this envelope"),
             len(count.ballots),
-            {rule: _satisfied(count.ballots, selected[rule]) for rule in COMPARED_RULES},
+            dict(figures["tally"]["envelopes"][index]),
         )
         result.append(
             EnvelopeComparison(
@@ -208,21 +232,18 @@ async def compare_rules(actor: User | None, round_id: int) -> Comparison:
             )
         )
     result.sort(key=lambda r: (r.envelope.area is None, r.name))
-    area_ids = {area_id for area_id, _pids, _pts in ballots.rows if area_id is not None}
-    names = {a.id: a.name for a in await Area.filter(id__in=list(area_ids))} if area_ids else {}
-    rows: dict[int | None, SatisfiedRow] = {}
+    area_rows = figures["tally"]["areas"]
+    area_ids = [area_id for area_id, _n, _s in area_rows if area_id is not None]
+    names = {a.id: a.name for a in await Area.filter(id__in=area_ids)} if area_ids else {}
     # an imported election's voters are not the district's
     total = SatisfiedRow(_("All voters") if rnd.is_study else _("Whole district"))
-    for area_id, pids, _points in ballots.rows:
-        row = rows.get(area_id)
-        if row is None:
-            label = names.get(area_id, "?") if area_id is not None else _("No area")
-            row = rows[area_id] = SatisfiedRow(label)
-        for target in (row, total):
-            target.ballots += 1
-        for rule in COMPARED_RULES:
-            if any(pid in funded_ids[rule] for pid in pids):
-                for target in (row, total):
-                    target.satisfied[rule] = target.satisfied.get(rule, 0) + 1
-    areas = sorted(rows.values(), key=lambda r: r.label)
+    areas = []
+    for area_id, n, satisfied in area_rows:
+        label = names.get(area_id, "?") if area_id is not None else _("No area")
+        areas.append(SatisfiedRow(label, n, {r: k for r, k in satisfied.items() if k}))
+        total.ballots += n
+        for rule, k in satisfied.items():
+            if k:
+                total.satisfied[rule] = total.satisfied.get(rule, 0) + k
+    areas.sort(key=lambda r: r.label)
     return Comparison(result, [total] if rnd.is_study else [*areas, total])

@@ -42,7 +42,7 @@ from core.i18n import _
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PROJECTS = 2_000
 MAX_VOTERS = 500_000
-MAX_CHOICES = 5_000_000  # projects named by all the votes together
+MAX_CHOICES = 2_000_000  # projects named by all the votes together (Łódź: 325,964)
 # What the columns hold: amounts (BIGINT fen) far beyond any city's budget — a trillion
 # yuan — and points, choices and counts in a 32-bit INTEGER.
 MAX_AMOUNT_FEN = 10**14

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import sys
@@ -91,6 +92,8 @@ async def plan_in_worker(
         sys.executable,
         "-m",
         "budget.services.pabulib_worker",
+        str(MEMORY_LIMIT),
+        str(math.ceil(TIME_LIMIT)),
         locale,
         filename,
         stdin=asyncio.subprocess.PIPE,
@@ -141,16 +144,14 @@ async def plan_in_worker(
     raise ValidationError(message, errors={"file": message})
 
 
-def _limit_self() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CPU, (TIME_LIMIT, TIME_LIMIT + 5))
-
-
 def main(argv: list[str]) -> int:
-    """The worker: the file on stdin, `locale filename` as arguments; one JSON object on
-    stdout ({"plan": ...} or {"refused": message}); "progress N" lines on stderr."""
-    _limit_self()
-    locale, filename = argv[0], argv[1]
+    """The worker: the file on stdin, `memory-bytes cpu-seconds locale filename` as arguments;
+    one JSON object on stdout ({"plan": ...} or {"refused": message}); "progress N" lines on
+    stderr. Its limits are set first, before anything is read."""
+    memory, seconds = int(argv[0]), int(argv[1])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+    locale, filename = argv[2], argv[3]
     from starlette_babel import set_locale
 
     from core.i18n import load_translations

@@ -30,8 +30,11 @@ from budget.services.pabulib_plan import ImportPlan, ProjectPlan, parse_upload
 from core.errors import ValidationError
 from core.i18n import _
 
-TIME_LIMIT = 60  # seconds of wall time for one file (Łódź 2022: about 1.5 s)
-MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space (Łódź 2022 needs about 300 MB)
+# Łódź 2022 (90,494 voters) takes 1.5-4 s and 200 MB; a file at the caps of `pabulib_plan`
+# (500,000 voters naming 2,000,000 projects, 12 MB) about 20 s alone and 830 MB (51 s on a
+# busy 2-core machine).
+TIME_LIMIT = 120  # seconds of wall time for one file
+MEMORY_LIMIT = 1536 * 1024 * 1024  # bytes of address space
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -2,9 +2,9 @@
 
     python -m tests.bench.bench_imports [FILE.pb]   (default: Poland_Lodz_2022.pb)
 
-On a scratch SQLite database (or DATABASE_URL's PostgreSQL, whose tables are emptied first —
-never point it at a database you care about): how long a hostile 80-byte file
-(`budget;1e7000000`) takes to be refused; the import of the file (time, the longest stall of
+On a scratch database (a SQLite file in a temporary directory; with DATABASE_URL pointing at
+PostgreSQL, a database `yishi_bench_imports` created next to it and dropped at the end): how
+long a hostile 80-byte file (`budget;1e7000000`) takes to be refused; the import of the file (time, the longest stall of
 the event loop meanwhile, the peak memory of the server process and of the reading worker);
 then the comparison of rules on it, first view (counted and kept) and second (kept).
 """
@@ -12,14 +12,16 @@ then the comparison of rules on it, first view (counted and kept) and second (ke
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.bench_app import close_scratch_database, open_scratch_database
 from tests.fixtures.pabulib_files import pabulib_dir
+
+BENCH_DB = "yishi_bench_imports"
 
 EVIL = b"META\nkey;value\nbudget;1e7000000\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
 
@@ -57,14 +59,15 @@ async def main(path: Path, data: bytes) -> None:
     from core.models import Role, User
     from core.settings import tortoise_config
 
-    url = os.environ.get("DATABASE_URL") or f"sqlite://{tempfile.mkdtemp()}/imports.sqlite3"
+    tmp = Path(tempfile.mkdtemp(prefix="yishi-bench-imports-"))
+    url, where = await open_scratch_database(BENCH_DB, tmp)
     await migrate_database(tortoise_config(url))
     await Tortoise.init(config=tortoise_config(url))
     try:
         council = await User.create(
             username="bench-council", display_name="Council", password_hash="x", role=Role.COUNCIL
         )
-        print(f"{path.name}: {len(data) / 1e6:.1f} MB on {url.split(':')[0]}")
+        print(f"{path.name}: {len(data) / 1e6:.1f} MB on {where}")
 
         t = time.perf_counter()
         try:
@@ -102,6 +105,7 @@ async def main(path: Path, data: bytes) -> None:
             )
     finally:
         await Tortoise.close_connections()
+        await close_scratch_database(url, BENCH_DB, tmp)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ On a scratch database (a SQLite file in a temporary directory; with DATABASE_URL
 PostgreSQL, a database `yishi_bench_imports` created next to it and dropped at the end): how
 long a hostile 80-byte file (`budget;1e7000000`) takes to be refused; the import of the file
 (time, the longest stall of the event loop meanwhile, the peak memory of the server process
-and of the reading worker); then the comparison of rules on it, first view (counted and kept) and second (kept).
+and of the reading worker); then the comparison of rules on it, first view (counted and kept)
+and second (kept).
 """
 
 from __future__ import annotations

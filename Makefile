@@ -103,11 +103,14 @@ test-fast: install-test compile
 # --workers N (or WORKERS=N: uvicorn processes) or --workers 1,2 (how it scales; on PostgreSQL).
 # Then consultation (tests/bench/bench_consult.py): a 10,000-comment thread, common ground of
 # 2,000 voters, 64 residents voting on statements at once; and needs (tests/bench/bench_needs.py):
-# 200,000 needs over three years, the public dashboard, /needs/stats.csv, the overdue list.
+# 200,000 needs over three years, the public dashboard, /needs/stats.csv, the overdue list;
+# and imports (tests/bench/bench_imports.py): a hostile .pb refused, Łódź 2022 imported, its
+# rule comparison counted then kept.
 bench: install-test compile
 	$(BIN)/python -m tests.bench.bench_app $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_consult $(filter --small --explain,$(BENCH_ARGS))
 	$(BIN)/python -m tests.bench.bench_needs $(filter --small --explain,$(BENCH_ARGS))
+	$(BIN)/python -m tests.bench.bench_imports
 
 bench-rules: install-test
 	$(BIN)/python -m tests.bench.bench_rules

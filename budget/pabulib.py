@@ -17,7 +17,7 @@ import io
 import json
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -38,6 +38,19 @@ class PabulibError(ValueError):
         super().__init__(f"line {line}: {message}" if line else message)
         self.line = line
         self.message = message
+
+
+class TooLarge(PabulibError):
+    """A file with more projects or votes than the reader was told to accept (`what` is
+    "projects" or "votes", `limit` the number)."""
+
+    def __init__(self, line: int, what: str, limit: int) -> None:
+        super().__init__(line, f"more than {limit:,} {what}")
+        self.what = what
+        self.limit = limit
+
+
+PROGRESS_EVERY = 10_000  # lines between two calls of parse_pb's `progress`
 
 
 @dataclass
@@ -70,20 +83,46 @@ class PbFile:
         return self.meta["vote_type"]
 
 
+# Bounds on a number's text, checked BEFORE its exact value is made:
+# `Fraction(Decimal("1e7000000"))` builds a seven-million-digit integer (30 s of one CPU for
+# a 50-byte file). No real amount or point count comes near them; what a column can hold is
+# checked where a file is imported (`budget.services.pabulib_plan`).
+MAX_NUMBER_CHARS = 40
+MAX_EXPONENT = 30  # |adjusted exponent| of the decimal: 1e30 and 1e-30 are the extremes
+
+
+class NumberOutOfRange(ValueError):
+    """A number too long, too large or too small to be read exactly."""
+
+
 def parse_number(text: str) -> Money:
-    """'12' -> 12, '12.5' or '12,5' -> Fraction(25, 2); ValueError otherwise."""
+    """'12' -> 12, '12.5' or '12,5' -> Fraction(25, 2); ValueError otherwise
+    (NumberOutOfRange for more than MAX_NUMBER_CHARS characters or an exponent beyond
+    MAX_EXPONENT, refused before the exact value is computed)."""
     text = text.strip().replace(",", ".")
+    if len(text) > MAX_NUMBER_CHARS:
+        raise NumberOutOfRange(f"number too long: {text[:MAX_NUMBER_CHARS]}...")
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"not a number: {text!r}") from None
     if not value.is_finite():
         raise ValueError(f"not a number: {text!r}")
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        raise NumberOutOfRange(f"number out of range: {text!r}")
     return money(Fraction(value))
 
 
-def parse_pb(text: str) -> PbFile:
-    """Parse the text of a .pb file (raises PabulibError with the line number)."""
+def parse_pb(
+    text: str,
+    *,
+    max_projects: int | None = None,
+    max_votes: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PbFile:
+    """Parse the text of a .pb file (raises PabulibError with the line number; TooLarge as
+    soon as a row beyond `max_projects` or `max_votes` is read). `progress(line)` is called
+    every PROGRESS_EVERY lines."""
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
@@ -100,6 +139,7 @@ def parse_pb(text: str) -> PbFile:
     vote_columns: list[str] = []
     points_column = False
     line = 0
+    next_report = PROGRESS_EVERY
     while True:
         try:
             row = next(reader)
@@ -108,6 +148,9 @@ def parse_pb(text: str) -> PbFile:
         except csv.Error as exc:
             raise PabulibError(reader.line_num, f"unreadable CSV: {exc}") from None
         line = reader.line_num
+        if progress is not None and line >= next_report:
+            progress(line)
+            next_report = line + PROGRESS_EVERY
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         first = row[0].strip().lower()
@@ -149,8 +192,12 @@ def parse_pb(text: str) -> PbFile:
                 raise PabulibError(line, "empty project_id")
             if pid in costs:
                 raise PabulibError(line, f"duplicate project id {pid!r}")
+            if max_projects is not None and len(costs) >= max_projects:
+                raise TooLarge(line, "projects", max_projects)
             try:
                 cost = parse_number(record["cost"])
+            except NumberOutOfRange as exc:
+                raise PabulibError(line, f"cost of {pid!r}: {exc}") from None
             except ValueError:
                 raise PabulibError(
                     line, f"cost of {pid!r} is not a number: {record['cost']!r}"
@@ -160,6 +207,8 @@ def parse_pb(text: str) -> PbFile:
             costs[pid] = cost
             projects.append(record)
         else:
+            if max_votes is not None and len(votes) >= max_votes:
+                raise TooLarge(line, "votes", max_votes)
             votes.append(_parse_vote(header, cells, line, meta, costs, points_column))
             if votes[-1].voter_id in voter_ids:
                 raise PabulibError(line, f"duplicate voter id {votes[-1].voter_id!r}")
@@ -192,6 +241,8 @@ def _check_meta(meta: dict[str, str], lines: dict[str, int]) -> None:
     try:
         if parse_number(meta["budget"]) < 0:
             raise ValueError
+    except NumberOutOfRange as exc:
+        raise PabulibError(lines["budget"], f"budget: {exc}") from None
     except ValueError:
         raise PabulibError(
             lines["budget"], f"budget is not a number >= 0: {meta['budget']!r}"

@@ -2,6 +2,7 @@
 outcomes) and `procurements` (procurements, their ledger, milestones, documents, cap changes,
 ratings). Tortoise loads the app from this package; everything is importable from here."""
 
+from budget.models.imports import ComparisonCache, ImportJob, ImportPhase
 from budget.models.procurements import (
     CapChange,
     CapChangeStatus,
@@ -52,11 +53,14 @@ __all__ = [
     "BallotType",
     "CapChange",
     "CapChangeStatus",
+    "ComparisonCache",
     "Category",
     "Channel",
     "DocumentKind",
     "EntryKind",
     "Envelope",
+    "ImportJob",
+    "ImportPhase",
     "LedgerEntry",
     "Milestone",
     "Outcome",

@@ -9,17 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from budget.models import Round
+from budget.models import ImportPhase, Round
 from budget.permissions import can
-from budget.services import pabulib_export, pabulib_import, studies
-from budget.services.pabulib_plan import MAX_FILE_BYTES
-from core.errors import ValidationError
+from budget.services import pabulib_export, pabulib_jobs, studies
+from budget.services.pabulib_plan import MAX_FILE_BYTES, MAX_PROJECTS, MAX_VOTERS, too_big_message
 from core.i18n import _
 from core.services.audit_log import record_export
 from core.web import (
     client_address,
     flash,
     int_param,
+    is_htmx,
     login_required,
     read_form,
     redirect,
@@ -45,6 +45,8 @@ def _form(
             "filename": filename,
             "existing": existing,
             "max_mb": MAX_FILE_BYTES // 1024 // 1024,
+            "max_projects": f"{MAX_PROJECTS:,}",
+            "max_voters": f"{MAX_VOTERS:,}",
         },
         status_code=status_code,
     )
@@ -53,10 +55,9 @@ def _form(
 @body_limit(MAX_FILE_BYTES + FORM_MARGIN)
 @login_required
 async def study_import(request: Request) -> Response:
-    """GET: the upload form. POST: import the .pb file as a study (counted with its rule,
-    private) and go to its page; a malformed file comes back on the form (422) with the line
-    and what is wrong, and nothing is saved; a file imported before comes back (409) with a
-    link to the study it became."""
+    """GET: the upload form. POST: start importing the .pb file as a study (counted with its
+    rule, private) and go to the import's page, which follows it to the study; a file too
+    large is refused at once (422)."""
     user = request.state.user
     require(can(user, "import_pabulib"), _("Only council members import elections."))
     if request.method != "POST":
@@ -66,21 +67,39 @@ async def study_import(request: Request) -> Response:
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _form(request, {"file": _("Choose a .pb file to import.")}, 422)
     data = await upload.read(MAX_FILE_BYTES + 1)
-    try:
-        rnd = await pabulib_import.import_pabulib(user, upload.filename, data)
-    except studies.AlreadyImported as exc:
-        return _form(request, exc.errors, 409, upload.filename, exc.study)
-    except ValidationError as exc:
-        return _form(request, exc.errors or {"file": exc.message}, 422, upload.filename)
-    flash(
-        request,
-        _(
-            "The election {title} is imported and counted with its rule. Only council "
-            "members see it: compare the rules, then publish it if you wish.",
-            title=rnd.title,
-        ),
-    )
-    return redirect(request, str(request.url_for("budget:study_detail", round_id=rnd.id)))
+    if len(data) > MAX_FILE_BYTES:
+        return _form(request, {"file": too_big_message()}, 422, upload.filename)
+    job = await pabulib_jobs.start_import(user, upload.filename, data)
+    return redirect(request, str(request.url_for("budget:study_import_job", job_id=job.id)))
+
+
+@login_required
+async def study_import_job(request: Request) -> Response:
+    """An import's progress (htmx polls the progress block every second; without JavaScript,
+    a link reloads the page). Once done: on to the study. Failed: the form again, with the
+    line and what is wrong (422), or a link to the study a file imported before became
+    (409); nothing was saved."""
+    user = request.state.user
+    job = await pabulib_jobs.get_job(user, request.path_params["job_id"])
+    here = str(request.url_for("budget:study_import_job", job_id=job.id))
+    if job.phase == ImportPhase.DONE and job.round is not None:
+        flash(
+            request,
+            _(
+                "The election {title} is imported and counted with its rule. Only council "
+                "members see it: compare the rules, then publish it if you wish.",
+                title=job.round.title,
+            ),
+        )
+        return redirect(request, str(request.url_for("budget:study_detail", round_id=job.round.id)))
+    if job.phase in pabulib_jobs.RUNNING:
+        return render(
+            request, "budget/round_import_job.html", {"job": job, "here": here}, block="progress"
+        )
+    if is_htmx(request):  # ended while polled: the whole page shows how
+        return redirect(request, here)
+    errors = {"file": job.error or _("The import failed. Nothing was saved.")}
+    return _form(request, errors, job.error_status, job.filename, job.existing)
 
 
 @with_user
@@ -112,5 +131,6 @@ async def round_export(request: Request) -> Response:
 
 routes = [
     Route("/studies/import", study_import, name="study_import", methods=["GET", "POST"]),
+    Route("/studies/imports/{job_id:int}", study_import_job, name="study_import_job"),
     Route("/rounds/{round_id:int}/export.pb", round_export, name="round_export"),
 ]

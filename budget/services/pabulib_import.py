@@ -11,18 +11,19 @@ existing study already has gets a number: "Title (2)".
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import PurePath
 from typing import Any
 
+from starlette_babel import get_locale
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from budget.models import Ballot, Channel, Envelope, Phase, Proposal, ProposalStatus, Round
-from budget.pabulib import PbFile
 from budget.permissions import can
 from budget.services import results, studies
-from budget.services.pabulib_plan import ImportPlan, parse_upload
+from budget.services.pabulib_plan import MAX_FILE_BYTES, ImportPlan, too_big_message
+from budget.services.pabulib_worker import plan_in_worker
 from budget.services.voting import RECEIPT_ALPHABET, RECEIPT_LENGTH
 from core.audit import record
 from core.errors import PermissionDenied, ValidationError
@@ -89,21 +90,52 @@ def clean_filename(filename: str) -> str:
     return name[:200] or "upload.pb"
 
 
-async def import_pabulib(actor: User | None, filename: str, data: bytes) -> Round:
-    """Create a study — a finished round (phase results, counted with its rule, private until
-    the council publishes it) — from a .pb file: one envelope with the whole budget, the
-    projects as feasible proposals, the votes as anonymous imported ballots. All in one
-    transaction: a file that is refused, or a failure half-way, leaves nothing behind. The same
-    file twice: `studies.AlreadyImported` (409). `actor` None: the command line.
-    """
+def require_importer(actor: User | None) -> None:
     if actor is not None and not can(actor, "import_pabulib"):
         raise PermissionDenied(_("Only council members import elections."))
-    filename = clean_filename(filename)
-    pb, plan = parse_upload(filename, data)
+
+
+async def prepare_import(
+    actor: User | None,
+    filename: str,
+    data: bytes,
+    progress: Callable[[int], Awaitable[None]] | None = None,
+) -> ImportPlan:
+    """Read and plan a file in a worker process with a time and memory limit (never in the
+    event loop: `budget.services.pabulib_worker`), refusing a file imported before. Nothing is
+    written. `progress(lines read)` is awaited now and then."""
+    require_importer(actor)
+    if len(data) > MAX_FILE_BYTES:  # before starting a worker
+        raise ValidationError(too_big_message(), errors={"file": too_big_message()})
+    plan = await plan_in_worker(clean_filename(filename), data, str(get_locale()), progress)
     await studies.refuse_known(plan.digest)  # before the long part; again while saving
+    return plan
+
+
+async def import_pabulib(
+    actor: User | None,
+    filename: str,
+    data: bytes,
+    progress: Callable[[int], Awaitable[None]] | None = None,
+) -> Round:
+    """Create a study — a finished round (phase results, counted with its rule, private until
+    the council publishes it) — from a .pb file: one envelope with the whole budget, the
+    projects as feasible proposals, the votes as anonymous imported ballots. The file is read
+    in a worker process (`prepare_import`), then saved in one transaction: a file that is
+    refused, or a failure half-way, leaves nothing behind. The same file twice:
+    `studies.AlreadyImported` (409). `actor` None: the command line.
+    """
+    plan = await prepare_import(actor, filename, data, progress)
+    return await save_import(actor, filename, plan)
+
+
+async def save_import(actor: User | None, filename: str, plan: ImportPlan) -> Round:
+    """Save a planned import as a study (see `import_pabulib`)."""
+    require_importer(actor)
+    filename = clean_filename(filename)
     for _attempt in range(3):
         try:
-            return await _save_import(actor, filename, pb, plan)
+            return await _save_import(actor, filename, plan)
         except IntegrityError:
             # The same file saved meanwhile (the digest is unique), or a receipt code already
             # taken (vanishingly rare): then new codes, again.
@@ -111,7 +143,7 @@ async def import_pabulib(actor: User | None, filename: str, data: bytes) -> Roun
     raise ValidationError(_("The election could not be imported just now. Please try again."))
 
 
-async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: ImportPlan) -> Round:
+async def _save_import(actor: User | None, filename: str, plan: ImportPlan) -> Round:
     async with in_transaction() as conn:
         await studies.lock_imports(conn)
         await studies.refuse_known(plan.digest, conn)
@@ -156,20 +188,22 @@ async def _save_import(actor: User | None, filename: str, pb: PbFile, plan: Impo
         )
         proposal_ids = [by_external[p.external_id] for p in plan.projects]
         receipts = _receipts(len(plan.ballots))
-        await Ballot.bulk_create(
-            [
-                Ballot(
-                    round_id=rnd.id,
-                    voter_id=None,
-                    area_id=None,
-                    channel=Channel.IMPORTED,
-                    receipt=code,
-                )
-                for code in receipts
-            ],
-            batch_size=BATCH,
-            using_db=conn,
-        )
+        # BATCH ballots at a time, made as objects only when inserted: 90,000 ORM objects made
+        # at once held the event loop for seconds
+        for start in range(0, len(receipts), BATCH):
+            await Ballot.bulk_create(
+                [
+                    Ballot(
+                        round_id=rnd.id,
+                        voter_id=None,
+                        area_id=None,
+                        channel=Channel.IMPORTED,
+                        receipt=code,
+                    )
+                    for code in receipts[start : start + BATCH]
+                ],
+                using_db=conn,
+            )
         by_receipt = dict(
             await Ballot.filter(round_id=rnd.id).using_db(conn).values_list("receipt", "id")
         )

@@ -15,17 +15,38 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import PurePath
 
 from budget.models import BallotType, Category, OutcomeRule
-from budget.pabulib import POINTS_TYPES, PabulibError, PbFile, PbVote, parse_pb
+from budget.pabulib import (
+    POINTS_TYPES,
+    PabulibError,
+    PbFile,
+    PbVote,
+    TooLarge,
+    parse_number,
+    parse_pb,
+)
 from core.errors import ValidationError
 from core.i18n import _
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # Łódź 2022, 90,494 voters, is 3.7 MB
+# Caps on what one import may hold, checked while the file is read (a file beyond them is
+# refused as soon as the first row too many is read, naming it). The largest Pabulib files
+# are far below: Łódź 2022 has 90,494 voters, 160 projects and 325,964 choices in 3.7 MB;
+# Warsaw's and Budapest's city-wide files have about 100,000 voters and a few hundred
+# projects. At these caps a file stays within the import worker's memory limit
+# (`budget.services.pabulib_worker`).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_PROJECTS = 2_000
+MAX_VOTERS = 500_000
+MAX_CHOICES = 2_000_000  # projects named by all the votes together (Łódź: 325,964)
+# What the columns hold: amounts (BIGINT fen) far beyond any city's budget — a trillion
+# yuan — and points, choices and counts in a 32-bit INTEGER.
+MAX_AMOUNT_FEN = 10**14
+MAX_INT = 2**31 - 1
 
 # Pabulib categories (lower case) that map onto ours; anything else is a public service.
 CATEGORY_WORDS = {
@@ -120,11 +141,26 @@ def to_fen(value: Fraction | int) -> int | None:
 
 
 def _whole(text: str | None) -> int | None:
+    """A META count (num_votes, max_length, max_sum_points) as a whole number > 0 that a
+    column holds, else None (not given, not a number, or out of range)."""
     try:
-        value = Fraction(str(text).strip().replace(",", "."))
-    except (ValueError, ZeroDivisionError):
+        value = Fraction(parse_number(str(text)))
+    except ValueError:
         return None
-    return int(value) if value.denominator == 1 and value > 0 else None
+    if value.denominator != 1 or not 0 < value <= MAX_INT:
+        return None
+    return int(value)
+
+
+def _too_large(text: str, section: str, first_cell: str, amount: str) -> ValidationError:
+    return _refuse(
+        find_line(text, section, first_cell),
+        _(
+            "the amount {amount} is larger than yishi accepts (at most {max} yuan).",
+            amount=amount,
+            max=f"{MAX_AMOUNT_FEN // 100:,}",
+        ),
+    )
 
 
 def map_category(raw: str) -> Category:
@@ -160,6 +196,8 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
             find_line(text, "meta", "budget"),
             _("the budget {amount} has a fraction of a fen.", amount=meta["budget"]),
         )
+    if fund > MAX_AMOUNT_FEN:
+        raise _too_large(text, "meta", "budget", meta["budget"])
     if not pb.projects:
         raise _refuse(0, _("The file has no projects."))
     projects: list[ProjectPlan] = []
@@ -181,6 +219,8 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
                     cost=row["cost"],
                 ),
             )
+        if cost > MAX_AMOUNT_FEN:
+            raise _too_large(text, "projects", pid, row["cost"])
         if cost <= 0:
             raise _refuse(
                 find_line(text, "projects", pid),
@@ -199,10 +239,26 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
     ballots: list[list[tuple[int, int]]] = []
     longest = 0
     largest_sum = 0
+    choices = 0
     for vote in pb.votes:
         ballots.append(_ballot_choices(vote, index, points_type, text))
         longest = max(longest, len(ballots[-1]))
         largest_sum = max(largest_sum, sum(p for _i, p in ballots[-1]))
+        choices += len(ballots[-1])
+        if choices > MAX_CHOICES:
+            raise _refuse(
+                find_line(text, "votes", vote.voter_id),
+                _(
+                    "the votes name more than {n} projects in all: more than yishi imports "
+                    "at once.",
+                    n=f"{MAX_CHOICES:,}",
+                ),
+            )
+        if largest_sum > MAX_INT:
+            raise _refuse(
+                find_line(text, "votes", vote.voter_id),
+                _("the points of voter {voter} add up to too much.", voter=vote.voter_id),
+            )
     ballot_type, max_choices, points_total = _ballot_rules(pb, longest, largest_sum)
     rule = (
         OutcomeRule.EQUAL_SHARES
@@ -287,10 +343,14 @@ def _describe(meta: Mapping[str, str], filename: str, voters: int) -> str:
     return f"{text}\n\n{comment}" if comment else text
 
 
+def too_big_message() -> str:
+    return _("The file is larger than {n} MB.", n=MAX_FILE_BYTES // 1024 // 1024)
+
+
 def decode_upload(data: bytes) -> str:
     """The file's text (UTF-8, an initial BOM dropped); refused with the line of a bad byte."""
     if len(data) > MAX_FILE_BYTES:
-        raise _refuse(0, _("The file is larger than {n} MB.", n=MAX_FILE_BYTES // 1024 // 1024))
+        raise _refuse(0, too_big_message())
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -305,13 +365,24 @@ def content_digest(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
-def parse_upload(filename: str, data: bytes) -> tuple[PbFile, ImportPlan]:
-    """Decode, parse and plan an uploaded file (ValidationError with the line number)."""
+def parse_upload(
+    filename: str, data: bytes, progress: Callable[[int], None] | None = None
+) -> tuple[PbFile, ImportPlan]:
+    """Decode, parse and plan an uploaded file (ValidationError with the line number), within
+    the caps above. `progress(line)` is called now and then while the file is read."""
     text = decode_upload(data)
     if not text.strip():
         raise _refuse(0, _("The file is empty."))
     try:
-        pb = parse_pb(text)
+        pb = parse_pb(text, max_projects=MAX_PROJECTS, max_votes=MAX_VOTERS, progress=progress)
+    except TooLarge as exc:
+        if exc.what == "projects":
+            message = _("the file has more than {n} projects.", n=f"{MAX_PROJECTS:,}")
+        else:
+            message = _("the file has more than {n} voters.", n=f"{MAX_VOTERS:,}")
+        raise _refuse(
+            exc.line, message + " " + _("yishi imports elections up to that size.")
+        ) from None
     except PabulibError as exc:
         raise _refuse(exc.line, exc.message) from None
     plan = plan_import(pb, text, filename)

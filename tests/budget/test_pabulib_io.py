@@ -20,6 +20,7 @@ from budget.models import (
     BallotChoice,
     BallotType,
     Channel,
+    ComparisonCache,
     Envelope,
     Outcome,
     Phase,
@@ -482,11 +483,15 @@ async def test_compare_rules_side_by_side(db):
     assert await Outcome.all().count() == 0  # nothing frozen
 
 
-async def test_compare_counts_again_only_when_what_it_counts_changed(db, monkeypatch):
-    """Reloading the comparison does not count the round again; a cost revised underneath
-    (by another worker process, straight in the database) is counted at the next visit."""
-    from collections import OrderedDict
+def funded_titles(comparison: compare.Comparison) -> list[tuple[str, dict, int]]:
+    return [(x.proposal.title, x.funded, x.votes) for x in comparison.envelopes[0].lines]
 
+
+async def test_compare_counts_again_only_when_what_it_counts_changed(db, monkeypatch):
+    """Reloading the comparison does not count the round again — the counts are kept in the
+    database (`ComparisonCache`), so another worker process does not count either; a cost
+    revised underneath (by another worker process, straight in the database) is counted at
+    the next visit."""
     rnd, council, p = await polarised_round()
     counted = []
     real = compare.count_envelopes
@@ -495,19 +500,35 @@ async def test_compare_counts_again_only_when_what_it_counts_changed(db, monkeyp
         counted.append(rule)
         return await real(rule, *args)
 
-    monkeypatch.setattr(compare, "_compared", OrderedDict())
     monkeypatch.setattr(compare, "count_envelopes", counting)
     first = await compare.compare_rules(council, rnd.id)
+    assert await ComparisonCache.filter(round_id=rnd.id).count() == 1
     again = await compare.compare_rules(council, rnd.id)
     assert counted == ["greedy", "equal-shares"]
-    assert [(x.proposal.title, x.funded) for x in again.envelopes[0].lines] == [
-        (x.proposal.title, x.funded) for x in first.envelopes[0].lines
-    ]
+    assert funded_titles(again) == funded_titles(first)
     await Proposal.filter(id=p["C"].id).update(revised_cost_fen=60_000_00)
     changed = await compare.compare_rules(council, rnd.id)
     assert counted == ["greedy", "equal-shares"] * 2
     costs = {x.proposal.title: x.cost_fen for x in changed.envelopes[0].lines}
     assert costs["C"] == 60_000_00
+    assert await ComparisonCache.filter(round_id=rnd.id).count() == 1  # replaced, not added
+
+
+async def test_compare_sees_another_ballot_at_once(db):
+    """A ballot added underneath changes what the comparison shows at the very next visit:
+    the kept counts are stamped with what they counted, never used for other data."""
+    rnd, council, p = await polarised_round()
+    before = await compare.compare_rules(council, rnd.id)
+    votes = {title: v for title, _f, v in funded_titles(before)}
+    ballot = await Ballot.create(round=rnd, voter=None, area_id=None, receipt=voting.new_receipt())
+    await BallotChoice.create(ballot=ballot, proposal=p["C"])
+    after = await compare.compare_rules(council, rnd.id)
+    assert {title: v for title, _f, v in funded_titles(after)} == {**votes, "C": votes["C"] + 1}
+    assert after.envelopes[0].voters.ballots == before.envelopes[0].voters.ballots + 1
+    # a kept row whose stamp does not name the current data is never used
+    await ComparisonCache.filter(round_id=rnd.id).update(stamp="0" * 40, value={})
+    again = await compare.compare_rules(council, rnd.id)
+    assert funded_titles(again) == funded_titles(after)
 
 
 async def test_compare_needs_staff_and_a_closed_vote(db):

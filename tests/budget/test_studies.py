@@ -13,6 +13,7 @@ from budget.services.pabulib_import import import_pabulib
 from core.errors import NotFound, PermissionDenied
 from core.models import AuditEntry, Role
 from tests.budget.test_pabulib_io import SMALL_FILE
+from tests.budget.test_pabulib_routes import upload
 from tests.helpers import (
     login,
     make_area,
@@ -202,11 +203,7 @@ async def test_the_same_file_twice_is_refused_naming_the_study(client, db):
     assert await Ballot.all().count() == 3
 
     await login(client, "council")
-    again = await post_form(
-        client,
-        "/budget/studies/import",
-        files={"file": ("tiny.pb", SMALL_FILE.encode(), "text/plain")},
-    )
+    again = await upload(client, "tiny.pb", SMALL_FILE.encode())
     assert again.status_code == 409
     text = page_text(again.text)
     assert f"This file has already been imported: it is the imported election {TITLE}" in text

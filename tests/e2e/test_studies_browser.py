@@ -4,6 +4,10 @@ never on the home page or among the district's proposals."""
 
 from __future__ import annotations
 
+import contextlib
+
+from playwright.async_api import Error as PlaywrightError
+
 from budget.models import Round
 from core.models import Role
 from tests.budget.test_pabulib_io import SMALL_FILE
@@ -24,6 +28,15 @@ async def test_import_publish_and_read_an_imported_election(page, tmp_path):
     await page.click("text=Import an election (.pb)")
     await page.set_input_files("#file", str(path))
     await page.click("form[action$='/studies/import'] button[type=submit]")
+    # the import's page: htmx follows the job to the study; without JavaScript, Refresh does
+    for _attempt in range(60):
+        if await page.locator("h1", has_text="Tiny test 2025").count():
+            break
+        await page.wait_for_timeout(500)
+        refresh = page.locator("#import-progress a", has_text="Refresh")
+        if await refresh.count():
+            with contextlib.suppress(PlaywrightError):  # htmx may have moved on meanwhile
+                await refresh.first.click(timeout=2000)
     await page.wait_for_selector("h1 >> text=Tiny test 2025")
     body = await page.inner_text("main")
     assert "Private: only council members can see this imported election." in body

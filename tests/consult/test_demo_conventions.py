@@ -7,7 +7,7 @@ from __future__ import annotations
 from budget.demo import load_demo_data
 from consult.demo_conventions import load_conventions_demo
 from consult.models import Comment, Convention, ConventionState, RatificationVoter
-from core.models import Notification
+from core.models import Follow, Notification
 from tests.helpers import PASSWORD, app_client, login, page_text
 
 
@@ -18,7 +18,11 @@ async def test_the_demo_conventions_make_the_pages_live(app, db, settings):
     assert adopted.state == ConventionState.ADOPTED and adopted.version == 2
     voters = await RatificationVoter.filter(convention_id=adopted.id).count()
     assert voters == adopted.voted > 0 and adopted.eligible >= voters
-    assert await Notification.filter(kind="consultation_closed").count() == voters
+    # its followers are told the outcome: who voted, and who commented on a clause
+    followers = await Follow.filter(subject_type="consultation", subject_id=adopted.id).count()
+    assert followers > voters
+    told = await Notification.filter(kind="consultation_closed", subject_id=adopted.id).count()
+    assert told == followers
     open_one = await Convention.get(title="东门社区、南湖社区文明养犬公约")
     assert open_one.state == ConventionState.CONSULTING
     assert await Comment.filter(subject_type="clause").count() == 10

@@ -22,6 +22,7 @@ import itertools
 import pkgutil
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from tortoise.queryset import QuerySet
 
 from budget.models import Ballot, Category, Channel, Proposal, ProposalPhoto, ProposalStatus
 from budget.services import proposals as proposals_svc
+from consult.models import Need, NeedCategory, NeedState
 from core.models import AuditEntry, Role
 from core.prepared import Prepared
 from tests.helpers import make_area, make_round, make_user
@@ -150,6 +152,20 @@ async def make_data() -> Data:
             round=r, voter=voter, area_id=voter.area_id, channel=Channel.ONLINE, receipt=f"R{n}"
         )
         ballots.append(ballot.id)
+    # Needs a proposal came from (consult.services.need_answers._NEEDS_OF_PROPOSAL)
+    for n, (pid, resident) in enumerate([(survivor, wang), (survivor, None), (plain, zhao)]):
+        await Need.create(
+            number=f"XQ-TEST-{n:04d}",
+            resident=resident,
+            entered_by=li if resident is None else None,
+            area=east,
+            category=NeedCategory.ROADS,
+            title=f"Need {n}",
+            body="A street light is out.",
+            state=NeedState.PROPOSED,
+            proposal_id=pid,
+            created_at=datetime(2026, 3, 1 + n, 8, 0, tzinfo=UTC),
+        )
     feasible = await Proposal.filter(status=ProposalStatus.FEASIBLE).order_by("id")
     return Data(
         rounds=[rnd.id, other.id],

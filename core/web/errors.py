@@ -3,10 +3,13 @@ language, each with the request's reference (its id in the logs) to quote."""
 
 from __future__ import annotations
 
+import logging
+
 from markupsafe import escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from tortoise.exceptions import ValidationError as ModelValidationError
 
 from core.errors import DomainError
 from core.i18n import _
@@ -14,6 +17,8 @@ from core.web.logs import request_id
 from core.web.render import is_htmx, render
 from core.web.security import security_headers
 from core.web.users import load_user
+
+log = logging.getLogger("yishi.request")
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -74,4 +79,24 @@ def error_handlers() -> dict:
         response.headers.setdefault("X-Request-ID", request_id(request.scope))
         return response
 
-    return {DomainError: domain_error, HTTPException: http_error, Exception: server_error}
+    async def model_error(request: Request, exc: ModelValidationError) -> Response:
+        # A value the forms let through but a column cannot hold (text longer than the
+        # column, looked up or stored): the request is refused, not a 500. Logged with the
+        # field's name only, never the value (it is what a user typed).
+        field = str(exc).split(":", 1)[0][:64]
+        log.warning(
+            "value refused by the model",
+            extra={"fields": {"request_id": request_id(request.scope), "field": field}},
+        )
+        if "session" in request.scope:
+            await load_user(request)
+        return _error_page(
+            request, 422, _("A value you sent is too long or not valid here. Nothing was saved.")
+        )
+
+    return {
+        DomainError: domain_error,
+        HTTPException: http_error,
+        ModelValidationError: model_error,
+        Exception: server_error,
+    }

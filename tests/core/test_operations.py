@@ -88,6 +88,27 @@ async def test_a_server_error_is_a_page_with_the_headers_and_a_reference(setting
     assert "also-secret" not in json.dumps(line)
 
 
+async def test_a_value_longer_than_its_column_is_refused_not_a_server_error(
+    settings, db, request_log
+):
+    from core.models import User
+
+    app = create_app(settings)
+
+    async def look_up(request):
+        await User.filter(username=request.query_params["name"]).first()
+
+    app.router.routes.insert(0, Route("/look-up", look_up, name="look_up"))
+    async with app_client(app) as client:
+        response = await client.get("/look-up", params={"name": "secret-" + "x" * 200})
+    assert response.status_code == 422
+    assert "too long or not valid" in page_text(response.text)
+    assert response.headers["content-security-policy"] == CSP
+    warning = next(line for line in request_log if line["message"] == "value refused by the model")
+    assert warning["field"] == "username"
+    assert "secret-" not in json.dumps(request_log)  # what was typed is never logged
+
+
 async def test_not_found_pages_carry_the_headers_and_their_reference(app, db):
     async with app_client(app) as client:
         response = await client.get("/no/such/page")

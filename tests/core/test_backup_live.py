@@ -77,6 +77,17 @@ def _python(code: str, *args: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def _backup(env: dict, target: Path) -> subprocess.CompletedProcess:
+    """`manage.py backup`, a process of its own, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "backup", str(target)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_a_backup_while_another_process_writes_is_whole_and_so_is_the_source(tmp_path):
     source = tmp_path / "live.sqlite3"
     _make_database(source)
@@ -87,13 +98,7 @@ def test_a_backup_while_another_process_writes_is_whole_and_so_is_the_source(tmp
     archives = []
     try:
         for _ in range(3):  # `manage.py backup`, a process of its own, as an operator runs it
-            made = subprocess.run(
-                [sys.executable, "manage.py", "backup", str(tmp_path / "backups")],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
+            made = _backup(env, tmp_path / "backups")
             assert made.returncode == 0, made.stderr
             archives.append(Path(made.stdout.strip().removeprefix("Backup written to ")))
     finally:
@@ -164,14 +169,7 @@ async def test_a_command_line_backup_of_the_sessions_live_database_loses_nothing
     await make_user("before")  # the session's connection is open (and holds its locks)
     create_app(settings)  # as every test's `app` fixture does
     env = {**os.environ, "DATABASE_URL": db, "UPLOAD_DIR": str(tmp_path / "u")}
-    made = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "manage.py", "backup", str(tmp_path / "backups")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    made = await asyncio.to_thread(_backup, env, tmp_path / "backups")
     assert made.returncode == 0, made.stderr
     await make_user("after")
     count = (

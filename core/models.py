@@ -211,3 +211,16 @@ class Notification(Model):
         table = "notification"
         ordering = ["-id"]
         indexes = [("user_id", "read_at"), ("user_id", "id")]
+
+
+class PageStamp(Model):
+    """One row: how many times what public pages show has changed (`core.page_stamps`: moved
+    by triggers on the tables those pages read; a page cache compares it)."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.BigIntField(default=0)
+    # The transaction that moved it last (PostgreSQL: once per transaction, at commit).
+    writer = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "page_stamp"

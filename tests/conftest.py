@@ -95,7 +95,8 @@ async def db(database_url):
 async def empty_database() -> None:
     """Delete every row of every table (a property test empties it between examples too)."""
     conn = connections.get("default")
-    tables = _tables()
+    # The page stamp's one row stays (core.page_stamps): emptying the tables moves it.
+    tables = [t for t in _tables() if t != "page_stamp"]
     if ON_POSTGRES:
         quoted = ", ".join(f'"{t}"' for t in tables)
         await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")

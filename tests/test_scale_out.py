@@ -179,8 +179,13 @@ async def test_two_processes_share_sessions_ballots_and_renames(own_database, tm
             assert changed.status_code == 303
             assert _checked((await browser.get(b + ballot)).text) == {projects[3]}
 
-            # an area renamed through B shows on A's list of proposals at once
+            # an area renamed through B shows on A's list of proposals at once, to the
+            # signed-in resident and to a visitor (whose page A kept: core.web.page_cache)
             assert "East Gate" in page_text((await browser.get("/budget/proposals")).text)
+            for _ in range(2):
+                async with httpx.AsyncClient(base_url=a, headers=headers) as visitor:
+                    kept = await visitor.get("/budget/proposals")
+                assert "East Gate" in page_text(kept.text)
             assert (
                 await post_form(staff_on_b, "/login", {"username": "admin", "password": PASSWORD})
             ).status_code == 303
@@ -191,4 +196,7 @@ async def test_two_processes_share_sessions_ballots_and_renames(own_database, tm
             )
             assert renamed.status_code == 303, renamed.text[:300]
             listing = page_text((await browser.get("/budget/proposals")).text)
+            assert "Dongmen" in listing and "East Gate" not in listing
+            async with httpx.AsyncClient(base_url=a, headers=headers) as visitor:
+                listing = page_text((await visitor.get("/budget/proposals")).text)
             assert "Dongmen" in listing and "East Gate" not in listing

@@ -35,6 +35,7 @@ from core.web import (
     with_user,
 )
 from core.web.limits import body_limit
+from core.web.page_cache import cached_for_visitors
 
 FORM_FIELDS = ("title", "description", "category", "cost", "area", "beneficiaries", "location")
 
@@ -99,6 +100,7 @@ def _card_text() -> SimpleNamespace:
     )
 
 
+@cached_for_visitors
 @with_user
 async def proposal_list(request: Request) -> Response:
     """Every proposal, filtered, searched, sorted and paginated; htmx swaps only the results."""
@@ -199,6 +201,7 @@ async def proposal_new(request: Request) -> Response:
     return _page(request, "proposal_form.html", ctx)
 
 
+@cached_for_visitors
 @with_user
 async def proposal_detail(request: Request) -> Response:
     """One proposal: all its facts, photos, the verdict, supports and its public history."""

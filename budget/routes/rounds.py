@@ -29,6 +29,7 @@ from core.web import (
     with_user,
 )
 from core.web.limits import LONG_TEXT_LIMIT, body_limit
+from core.web.page_cache import cached_for_visitors
 
 
 def _form_values(form) -> dict[str, str]:
@@ -49,6 +50,7 @@ def timetable(rnd: Round) -> list[dict]:
     ]
 
 
+@cached_for_visitors
 @with_user
 async def round_list(request: Request) -> Response:
     """The home page: the district's rounds, newest first, with phase, fund and dates
@@ -128,6 +130,7 @@ async def round_edit(request: Request) -> Response:
     return await _round_form(request, rnd, service.round_form_values(rnd, envelopes), {})
 
 
+@cached_for_visitors
 @with_user
 async def round_detail(request: Request) -> Response:
     """A round: its timetable, fund and envelopes, proposals per status, what one can do now."""

@@ -72,27 +72,29 @@ def group_ballots(
             key = keys.get(pid, str(pid)) if keys else str(pid)
             counts[i].costs[key] = cost
             project_env[pid] = (i, key)
-    n = len(counts)
     district = env_of_area.get(None)
     lists = [count.ballots for count in counts]
     find_project = project_env.get
     for ballot_area, pids, points in ballots:
-        chosen: list[dict[str, int] | None] = [None] * n
+        # only the envelopes this ballot chose in, then its own area's and the district's
+        # (a voter who chose nothing there still counts): not all of them for every ballot
+        chosen: dict[int, dict[str, int]] = {}
         for j, pid in enumerate(pids):
             where = find_project(pid)
             if where is None:
                 continue
-            choice = chosen[where[0]]
+            i, key = where
+            choice = chosen.get(i)
             if choice is None:
-                choice = chosen[where[0]] = {}
-            choice[where[1]] = 1 if points is None else points[j]
+                choice = chosen[i] = {}
+            choice[key] = 1 if points is None else points[j]
+        for i, choice in chosen.items():
+            lists[i].append(choice)
         own = env_of_area.get(ballot_area)
-        for i in range(n):
-            choice = chosen[i]
-            if choice is not None:
-                lists[i].append(choice)
-            elif i == own or i == district:
-                lists[i].append(_NO_CHOICE)
+        if own is not None and own not in chosen:
+            lists[own].append(_NO_CHOICE)
+        if district is not None and district != own and district not in chosen:
+            lists[district].append(_NO_CHOICE)
     return counts
 
 

@@ -21,11 +21,16 @@ from core.i18n import _
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+# Stands for the visitor's token in a page rendered to be kept (core.web.page_cache), which
+# puts each visitor's own in its place; random per process, so no page holds it by chance.
+CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 
 
 def csrf_token(request: Request) -> str:
     if "session" not in request.scope:
         return ""
+    if getattr(request.state, "keeping_page", False):
+        return CSRF_PLACEHOLDER
     token = request.session.get("csrf")
     if not token:
         token = secrets.token_urlsafe(24)

@@ -13,7 +13,10 @@ or WORKERS=N worker processes, default 1) and measures, in the same run:
 - the ceiling: a trivial Starlette route's requests/s under the same uvicorn settings (the
   same number of workers);
 - the proposal list (filtered, paginated) and a proposal page: requests/s, p50/p99; on one
-  worker, with 8 clients, at least 10 % of the trivial route's requests/s, p99 < 50 ms;
+  worker, with 8 clients, at least 10 % of the trivial route's requests/s, p99 < 50 ms. These
+  are visitors' pages (no cookie), which the app keeps while the page stamp in the database
+  has not moved (core.web.page_cache: each request still reads the stamp); the same pages
+  as a signed-in resident sees them, rendered every time, are measured too (no target);
 - ballot casting by 64 concurrent residents (signed session cookies forged with the fixed
   SECRET_KEY): ballots/s (on one worker at least 5 % of the trivial route's requests/s),
   p50/p99, and ballots lost or duplicated (the database compared with what the app accepted
@@ -949,6 +952,8 @@ async def run(args: argparse.Namespace) -> int:
         detail_urls = [f"/budget/proposals/{rng.choice(district.proposal_ids)}" for _ in range(500)]
         finance_urls = spending_urls = []
         finance_cookie = ""
+        # a resident who never casts in the bench (the last of those without a ballot)
+        resident_cookie = signed_in(district.non_voters[-1][0])
         ocds_url = ""
         if money:
             finance_urls = [f"/budget/rounds/{r}/finance" for r in money.round_ids]
@@ -969,7 +974,12 @@ async def run(args: argparse.Namespace) -> int:
         ) as client:
             inspected = []
             if do_district:
-                inspected += [("list", list_urls[1], ""), ("detail", detail_urls[0], "")]
+                # as a resident sees them: rendered each time (a visitor's kept page reads
+                # only the page stamp: core.web.page_cache)
+                inspected += [
+                    ("list", list_urls[1], resident_cookie),
+                    ("detail", detail_urls[0], resident_cookie),
+                ]
             if money:
                 inspected += [
                     ("finance", finance_urls[-1], finance_cookie),
@@ -1062,6 +1072,22 @@ async def run(args: argparse.Namespace) -> int:
                             single=first,
                             tag=tag,
                         )
+                    if first:
+                        # signed-in residents' pages are never kept: rendered every time
+                        for label, paths in (
+                            ("proposal list, signed in", list_urls),
+                            ("proposal page, signed in", detail_urls),
+                        ):
+                            pages(
+                                report,
+                                base,
+                                label,
+                                paths,
+                                tmp=tmp,
+                                seconds=page_seconds,
+                                cookie=resident_cookie,
+                                single=False,
+                            )
                     step(f"ballot casting, {VOTERS} residents at a time{tag}")
                     before_cpu = cpu_seconds(base.pid)
                     before_db = database_cpu_seconds(BENCH_DB) if postgres else math.nan

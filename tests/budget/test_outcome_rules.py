@@ -9,6 +9,7 @@ to hours. Every outcome's certificate is re-checked and survives a JSON round tr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 from functools import cache
@@ -80,6 +81,29 @@ def test_certificate_and_json(path: Path, rule: str) -> None:
     assert outcome.total_cost <= election.budget
     data = json.loads(json.dumps(outcome.to_json()))
     assert Outcome.from_json(data) == outcome
+    assert outcome.to_json() == encoded_asdict(outcome)
+
+
+MONEY_KEYS = {"cost", "votes", "price", "supporters_money", "money_left", "amount"}
+MONEY_KEYS |= {"total_cost", "budget", "voter_budget"}
+
+
+def encoded_asdict(outcome: Outcome) -> dict:
+    """What `to_json` gave before it was written out field by field: `dataclasses.asdict`,
+    then every amount (a money key, or any Fraction) as an exact string."""
+
+    def encode(value, money=False):
+        if isinstance(value, dict):
+            return {k: encode(v, k in MONEY_KEYS) for k, v in value.items()}
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        if value is not None and (money or isinstance(value, Fraction)):
+            return str(
+                value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
+            )
+        return value
+
+    return encode(dataclasses.asdict(outcome))
 
 
 def approvals(*ballots: str) -> list[dict[str, int]]:

@@ -100,6 +100,14 @@ def greedy_fill(
 def greedy_by_votes(election: Election) -> Outcome:
     """Greedy by votes (see the module docstring). Pure: no I/O."""
     votes, supporters = tally(election)
+    return greedy_from_tally(election, votes, supporters)
+
+
+def greedy_from_tally(
+    election: Election, votes: Mapping[str, Money], supporters: Mapping[str, int]
+) -> Outcome:
+    """Greedy by votes from each project's votes and supporters already tallied (what
+    `tally` gives; the ballots of `election` are not read). Pure: no I/O."""
     explanations: dict[str, ProjectExplanation] = {}
     selected = greedy_fill(election, votes, supporters, [], explanations)
     return Outcome(

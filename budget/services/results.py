@@ -29,6 +29,7 @@ from budget.models import (
 )
 from budget.permissions import can, is_staff
 from budget.services.counting import COUNTED, count_envelopes, load_round_ballots, project_key
+from budget.services.tallies import count_tally, load_round_tallies
 from core.audit import record
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.i18n import _
@@ -72,21 +73,28 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
     """Count `rnd` in the transaction `conn` and freeze the outcome (no permission check: the
     callers check; `actor` None is the command line). Returns the outcomes and how many
     proposals are funded. Proposals are left as they are until `publish_results`."""
-    ballots = await load_round_ballots(rnd, conn)
-    pid_of = ballots.pid_of
+    if str(rnd.rule) == "greedy":  # greedy reads tallies, not ballots (services.tallies)
+        tallies = await load_round_tallies(rnd, conn)
+        counted = [(t.envelope_id, t.budget_fen, t.ballots) for t in tallies]
+        results = [count_tally(t) for t in tallies]
+        pid_of = await _proposal_of_key(conn, rnd)
+    else:
+        ballots = await load_round_ballots(rnd, conn)
+        counted = [(g.envelope_id, g.budget_fen, len(g.ballots)) for g in ballots.counts]
+        results = await count_envelopes(str(rnd.rule), str(rnd.ballot_type), ballots.counts)
+        pid_of = ballots.pid_of
     outcomes: list[Outcome] = []
     funded: set[int] = set()
-    results = await count_envelopes(str(rnd.rule), str(rnd.ballot_type), ballots.counts)
-    for group, result in zip(ballots.counts, results, strict=True):
+    for (envelope_id, budget_fen, ballots_counted), result in zip(counted, results, strict=True):
         funded.update(pid_of[key] for key in result.selected)
         outcomes.append(
             Outcome(
                 round_id=rnd.id,
-                envelope_id=group.envelope_id,
+                envelope_id=envelope_id,
                 rule=str(rnd.rule),
-                budget_fen=group.budget_fen,
+                budget_fen=budget_fen,
                 total_cost_fen=int(result.total_cost),
-                ballots_counted=len(group.ballots),
+                ballots_counted=ballots_counted,
                 data=result.to_json(),
                 computed_by_id=actor.id if actor is not None else None,
             )
@@ -96,17 +104,22 @@ async def freeze_count(conn: Any, rnd: Round, actor: User | None) -> tuple[list[
     return outcomes, len(funded)
 
 
-async def apply_outcome(conn: Any, rnd: Round) -> int:
-    """Set each counted proposal's vote count and FUNDED / NOT_FUNDED status from the frozen
-    outcome rows (what publishing makes public). Returns how many are funded."""
-    from budget.rules.election import money_from_str
-
-    pid_of = {
+async def _proposal_of_key(conn: Any, rnd: Round) -> dict[str, int]:
+    """Project key (as a count names it) → proposal id, for the proposals on the ballot."""
+    return {
         project_key(rnd, pid, ext): pid
         for pid, ext in await Proposal.filter(round_id=rnd.id, status__in=COUNTED)
         .using_db(conn)
         .values_list("id", "external_id")
     }
+
+
+async def apply_outcome(conn: Any, rnd: Round) -> int:
+    """Set each counted proposal's vote count and FUNDED / NOT_FUNDED status from the frozen
+    outcome rows (what publishing makes public). Returns how many are funded."""
+    from budget.rules.election import money_from_str
+
+    pid_of = await _proposal_of_key(conn, rnd)
     funded: set[int] = set()
     votes: dict[int, int] = {}
     frozen = await Outcome.filter(round_id=rnd.id).using_db(conn).values_list("data", flat=True)

@@ -657,6 +657,7 @@ def pages(
     ceiling: float | None = None,
     single: bool = True,
     tag: str = "",
+    warm: float = 1,
 ) -> Load | None:
     """The rows of one kind of page: 1 client (if `single`) and PAGE_CLIENTS clients,
     p99 < 50 ms, and with PAGE_CLIENTS at least PAGE_SHARE of `ceiling` (the trivial route's
@@ -668,8 +669,12 @@ def pages(
         return None
     headers = {"Cookie": cookie} if cookie else {}
     headers.update(extra or {})
-    # every worker process warmed up (the preflight's one connection reached one of them)
-    get_load(base, "warm-up", paths, tmp=tmp, connections=PAGE_CLIENTS, seconds=1, headers=headers)
+    # every worker process warmed up (the preflight's one connection reached one of them):
+    # with several, long enough for each to keep its own copy of every visitor's page, as
+    # workers serving for a while have (core.web.page_cache)
+    get_load(
+        base, "warm-up", paths, tmp=tmp, connections=PAGE_CLIENTS, seconds=warm, headers=headers
+    )
     load = None
     for clients, secs in ((1, seconds / 2), (PAGE_CLIENTS, seconds)):
         if clients == 1 and not single:
@@ -1071,6 +1076,7 @@ async def run(args: argparse.Namespace) -> int:
                             ceiling=ceiling,
                             single=first,
                             tag=tag,
+                            warm=1 if workers == 1 else 1 + 0.01 * len(paths) * workers,
                         )
                     if first:
                         # signed-in residents' pages are never kept: rendered every time

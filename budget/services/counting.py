@@ -5,7 +5,9 @@ processes for large equal-shares counts). Shared by computing the results
 (`budget.services.pabulib_export`), so that all three see exactly the same election.
 
 The count itself is the pure rules package (`budget.rules`): this module only reads the
-ballots in one query, groups them per envelope and hands each envelope to the rule.
+ballots in one query, groups them per envelope and hands each envelope to the rule. Greedy,
+which needs only each project's votes and supporters, is counted from the database's tallies
+instead (`budget.services.tallies`), with the same outcome.
 
 Which ballots count in an envelope: those cast by voters of its area (every ballot for the
 district-wide envelope), plus any ballot that chose one of its projects (imported ballots have

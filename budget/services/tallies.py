@@ -45,7 +45,8 @@ def _statuses() -> str:
 
 
 async def load_round_tallies(rnd: Round, conn: Any = None) -> list[EnvelopeTally]:
-    """Every envelope's tallies, in envelope id order, in four aggregate queries."""
+    """Every envelope's tallies, in envelope id order: two aggregate queries, a third
+    only where ballots chose projects of other areas than their own."""
     conn = conn or connections.get("default")
     rid = int(rnd.id)
     tallies = [
@@ -72,39 +73,41 @@ async def load_round_tallies(rnd: Round, conn: Any = None) -> list[EnvelopeTally
         tally.supporters[key] = 0
         project[pid] = (tally, key)
 
-    # votes and supporters per project (points: only choices with points count)
+    # votes and supporters per project and voters' area (points: only choices with points
+    # count as votes; any choice puts its ballot in the project's envelope)
     if str(rnd.ballot_type) == BallotType.POINTS:
-        sql = (
-            "SELECT c.proposal_id, COUNT(*), SUM(c.points) FROM ballot_choice c"
-            " JOIN ballot b ON b.id = c.ballot_id"
-            f" WHERE b.round_id = {rid} AND c.points > 0 GROUP BY c.proposal_id"
-        )
+        supporters = "SUM(CASE WHEN c.points > 0 THEN 1 ELSE 0 END)"
+        votes = "SUM(CASE WHEN c.points > 0 THEN c.points ELSE 0 END)"
     else:
-        sql = (
-            "SELECT c.proposal_id, COUNT(*), COUNT(*) FROM ballot_choice c"
-            " JOIN ballot b ON b.id = c.ballot_id"
-            f" WHERE b.round_id = {rid} GROUP BY c.proposal_id"
-        )
-    _n, rows = await conn.execute_query(sql)
-    for pid, supporters, votes in rows:
+        supporters = votes = "COUNT(*)"
+    _n, rows = await conn.execute_query(
+        f"SELECT c.proposal_id, b.area_id, {supporters}, {votes} FROM ballot_choice c"
+        f" JOIN ballot b ON b.id = c.ballot_id WHERE b.round_id = {rid}"
+        " GROUP BY c.proposal_id, b.area_id"
+    )
+    district = of_area.get(None)
+    chosen_elsewhere = False  # a ballot chose a project of another area than its own
+    for pid, voter_area, n_supporters, n_votes in rows:
         found = project.get(pid)
         if found is not None:
             tally, key = found
-            tally.votes[key] = int(votes)
-            tally.supporters[key] = int(supporters)
+            tally.votes[key] += int(n_votes)
+            tally.supporters[key] += int(n_supporters)
+            chosen_elsewhere |= tally is not district and voter_area != tally.area_id
 
     # ballots per envelope: every ballot in the district-wide one, its own area's in the
     # others, and there also the ballots of other areas that chose one of its projects
     _n, rows = await conn.execute_query(
         f"SELECT area_id, COUNT(*) FROM ballot WHERE round_id = {rid} GROUP BY area_id"
     )
-    district = of_area.get(None)
     for area_id, n in rows:
         if district is not None:
             district.ballots += int(n)
         own = of_area.get(area_id)
         if own is not None and own is not district:
             own.ballots += int(n)
+    if not chosen_elsewhere:  # as in a district's own rounds: nothing more to read
+        return tallies
     _n, rows = await conn.execute_query(
         "SELECT p.area_id, COUNT(DISTINCT c.ballot_id) FROM ballot_choice c"
         " JOIN ballot b ON b.id = c.ballot_id JOIN proposal p ON p.id = c.proposal_id"

@@ -29,7 +29,7 @@ STATUSES = [
 ]
 
 
-async def generated_round(seed: int, ballot_type: BallotType):
+async def generated_round(seed: int, ballot_type: BallotType, own_area_only: bool = False):
     rng = random.Random(seed)
     areas = [await make_area(f"Area {seed}-{i}") for i in range(4)]
     # areas 0-2 have an envelope (area 3 has none); a district-wide envelope half the time
@@ -60,7 +60,12 @@ async def generated_round(seed: int, ballot_type: BallotType):
         ballot = await Ballot.create(
             round=rnd, voter=voter, area=area, receipt=secrets.token_hex(8)
         )
-        chosen = rng.sample(proposals, rng.randint(0, min(6, len(proposals))))
+        choosable = [
+            p
+            for p in proposals
+            if not own_area_only or p.area_id is None or (area and p.area_id == area.id)
+        ]
+        chosen = rng.sample(choosable, rng.randint(0, min(6, len(choosable))))
         await BallotChoice.bulk_create(
             [
                 BallotChoice(
@@ -74,10 +79,18 @@ async def generated_round(seed: int, ballot_type: BallotType):
     return rnd
 
 
-@pytest.mark.parametrize("ballot_type", [BallotType.BUDGET_APPROVAL, BallotType.POINTS])
-@pytest.mark.parametrize("seed", range(6))
-async def test_tallies_count_as_the_ballots_do(db, seed, ballot_type):
-    rnd = await generated_round(seed, ballot_type)
+CASES = [
+    (seed, t, False) for seed in range(6) for t in (BallotType.BUDGET_APPROVAL, BallotType.POINTS)
+]
+# as in a district's own rounds: each voter chooses in their own area and district-wide only
+CASES += [
+    (seed, t, True) for seed in (6, 7) for t in (BallotType.BUDGET_APPROVAL, BallotType.POINTS)
+]
+
+
+@pytest.mark.parametrize("seed, ballot_type, own_area_only", CASES)
+async def test_tallies_count_as_the_ballots_do(db, seed, ballot_type, own_area_only):
+    rnd = await generated_round(seed, ballot_type, own_area_only)
     tallies = await load_round_tallies(rnd)
     groups = (await load_round_ballots(rnd)).counts
     assert [t.envelope_id for t in tallies] == [g.envelope_id for g in groups]

@@ -192,3 +192,20 @@ async def test_a_roll_with_control_characters_is_not_a_server_error(client, db):
     assert response.status_code in (200, 422), response.text[:300]
     names = await User.all().values_list("display_name", flat=True)
     assert all("\x00" not in n and "\x01" not in n for n in names)
+
+
+@pytest.mark.parametrize(
+    "field, header", [("中文令牌", None), (None, "\u00e9t\u00e9".encode("utf-8"))]
+)
+async def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_500(
+    client, db, field, header
+):
+    """hmac.compare_digest raises on str with non-ASCII characters: a token typed into the
+    form or sent in the htmx header that is not ASCII is a 403 like any wrong token."""
+    await make_user("wang", area=await make_area())
+    await login(client, "wang")
+    headers = {"X-CSRF-Token": header} if header else {}
+    data = {"csrf_token": field} if field else {}
+    response = await client.post("/account/password", data=data, headers=headers)
+    assert response.status_code == 403
+    assert "Your form has expired" in page_text(response.text)

@@ -499,3 +499,84 @@ async def test_stored_text_renders_escaped_on_every_page(world):
             assert "<yishi-xss" not in response.text, url
             escaped += response.text.count("&lt;yishi-xss&gt;")
     assert escaped > 0  # the payload was stored somewhere and shown
+
+
+# --- headers and cookies -------------------------------------------------------------------
+
+# The headers the app reads (session and language cookies, language, htmx, CSRF, request id,
+# the same-origin check's), each sent with hostile values.
+READ_HEADERS = (
+    "cookie",
+    "accept-language",
+    "hx-request",
+    "hx-history-restore-request",
+    "hx-target",
+    "hx-current-url",
+    "x-request-id",
+    "x-csrf-token",
+    "referer",
+    "origin",
+    "sec-fetch-site",
+    "content-type",
+)
+
+
+def _header_safe(value: str) -> bytes:
+    """As a header carries it: the UTF-8 bytes (any byte but line breaks and NUL, which a
+    client refuses to send and a server never receives), at most 8 KB."""
+    return re.sub(rb"[\r\n\x00]", b"", value.encode("utf-8", "surrogatepass"))[:8192]
+
+
+@st.composite
+def hostile_headers(draw) -> dict[str, bytes]:
+    names = draw(st.lists(st.sampled_from(READ_HEADERS), min_size=1, max_size=4, unique=True))
+    headers = {}
+    for name in names:
+        value = draw(hostile_value)
+        if name == "cookie":
+            value = draw(
+                st.sampled_from(
+                    [
+                        f"yishi_session={value}",
+                        f"lang={value}",
+                        f"yishi_session=e30=.{value}.x; lang={value}",
+                        value,
+                    ]
+                )
+            )
+        headers[name] = _header_safe(value)
+    return headers
+
+
+async def _fuzz_headers(w: World, data) -> None:
+    for url in [*w.pages, *w.post_urls]:
+        headers = data.draw(hostile_headers(), label=url)
+        role = data.draw(st.sampled_from((None, *ROLES)), label="role")
+        signed = await _client(w, role) if role else None
+        client = signed[0] if signed else app_client(w.app)
+        try:
+            if url in w.post_urls:
+                body = urlencode({"csrf_token": signed[1] if signed else ""})
+                headers.setdefault("content-type", b"application/x-www-form-urlencoded")
+                response = await client.post(url, content=body, headers=headers)
+            else:
+                response = await client.get(url, headers=headers)
+        finally:
+            if signed is None:
+                await client.aclose()
+        assert response.status_code < 500, (url, headers, response.text[:300])
+
+
+@FAST
+@given(data=st.data())
+async def test_no_header_or_cookie_gives_a_server_error(world, data):
+    """Every page and form route with hostile session and language cookies, Accept-Language,
+    htmx, CSRF, request-id and origin headers, as a visitor and as every role: never a 5xx."""
+    await _fuzz_headers(world, data)
+
+
+@pytest.mark.slow
+@THOROUGH
+@given(data=st.data())
+async def test_no_header_or_cookie_gives_a_server_error_thoroughly(world, data):
+    await _fuzz_headers(world, data)

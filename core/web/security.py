@@ -44,7 +44,12 @@ async def read_form(request: Request, *, max_files: int = 10) -> FormData:
     form = _without_controls(form)
     sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD) or ""
     expected = request.session.get("csrf", "")
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
+    # compared as bytes: compare_digest refuses str with non-ASCII characters (a 500)
+    if (
+        not expected
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8"))
+    ):
         raise HTTPException(
             403, _("Your form has expired or came from another site. Please reload and try again.")
         )

@@ -46,6 +46,7 @@ async def results(request: Request) -> Response:
     if state != "waiting":
         ctx["envelopes"] = await svc.envelope_results(rnd)
         ctx["turnout"] = await svc.turnout(rnd)
+        ctx["summary"] = svc.summarize(ctx["envelopes"], ctx["turnout"][-1].ballots)
     if state == "published":
         ctx["has_procurements"] = await disclosure.round_has_procurements(rnd.id)
     return render(request, "budget/results.html", ctx)

@@ -11,6 +11,7 @@ from budget.models import BallotType, OutcomeRule, Phase, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import rounds as service
 from budget.services import studies
+from budget.services.results import rule_label
 from core.errors import ValidationError
 from core.i18n import _
 from core.models import Area
@@ -151,6 +152,7 @@ async def round_detail(request: Request) -> Response:
             "timetable": timetable(rnd),
             "can": can,
             "Phase": Phase,
+            "rule_label": rule_label,
             # discussion, deliberation rounds and meetings about it (consult, core.web.panels)
             "panels": await subject_panels(request, "round", rnd.id),
             "follow": await follow_state(request, "round", rnd.id),

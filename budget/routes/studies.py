@@ -67,6 +67,7 @@ async def study_detail(request: Request) -> Response:
         "voting_closed": True,
         "envelopes": await results.envelope_results(rnd),
     }
+    ctx["summary"] = results.summarize(ctx["envelopes"])
     return render(request, "budget/results.html", ctx)
 
 

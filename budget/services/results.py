@@ -347,6 +347,33 @@ async def envelope_results(rnd: Round) -> list[EnvelopeResult]:
     return results
 
 
+@dataclass
+class RoundSummary:
+    """The round in a few figures for the top of its results: the budget of all its envelopes,
+    how many projects were on the ballot and funded, what they cost, how many ballots."""
+
+    budget_fen: int
+    spent_fen: int
+    projects: int
+    funded: int
+    ballots: int
+
+
+def summarize(envelopes: list[EnvelopeResult], ballots: int | None = None) -> RoundSummary:
+    """`ballots`: the round's ballots (a ballot counts in its area's envelope and in the
+    district-wide one, so the envelopes' counts are not added up); by default the envelopes'
+    largest count (an imported election has one envelope)."""
+    if ballots is None:
+        ballots = max((er.outcome.ballots_counted for er in envelopes), default=0)
+    return RoundSummary(
+        budget_fen=sum(er.outcome.budget_fen for er in envelopes),
+        spent_fen=sum(er.outcome.total_cost_fen for er in envelopes),
+        projects=sum(len(er.lines) for er in envelopes),
+        funded=sum(1 for er in envelopes for line in er.lines if line.funded),
+        ballots=ballots,
+    )
+
+
 def results_state(user: User | None, rnd: Round) -> str:
     """What the results page shows: "published", "preview" (staff, before publishing),
     "waiting" (not yet published, for everyone else)."""

@@ -600,6 +600,13 @@ def _at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
+def _household(area: int, k: int) -> str:
+    """The k-th household of a demo area (building, room): distinct for every k, so that
+    residents with the same name (two 唐家豪 in 东门社区) live at different addresses."""
+    prefix = AREAS[area][0].removesuffix("社区")
+    return f"{prefix}{k // 10 + 1}栋{(k % 10) // 2 + 1}0{k % 2 + 1}室"
+
+
 def _names(rng: random.Random, n: int) -> list[str]:
     return [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(n)]
 
@@ -636,10 +643,11 @@ async def load_demo_data(password: str, upload_dir: Path | None = None) -> None:
                 password_hash=password_hash,
                 role=role,
                 area_id=None if area is None else area_ids[area],
+                household="" if area is None else _household(area, 100 + j),
                 verified=True,
                 created_at=joined,
             )
-            for username, display, role, area in STAFF
+            for j, (username, display, role, area) in enumerate(STAFF)
         ]
         names = _names(rng, RESIDENTS_PER_AREA * len(AREAS))
         for i, name in enumerate(names):
@@ -650,6 +658,7 @@ async def load_demo_data(password: str, upload_dir: Path | None = None) -> None:
                     password_hash=password_hash,
                     role=Role.RESIDENT,
                     area_id=area_ids[i % len(AREAS)],
+                    household=_household(i % len(AREAS), i // len(AREAS)),
                     verified=True,
                     created_at=joined + timedelta(minutes=i),
                 )

@@ -63,6 +63,9 @@ class User(Model):
     # A verified resident may propose and vote; verification comes from an invitation code,
     # an admin/council entry or the CSV roll.
     verified = fields.BooleanField(default=False)
+    # The household (address, e.g. "3栋2单元501"): tells apart residents with the same name
+    # when a grid worker enters a paper ballot. Seen by staff and the area's grid workers only.
+    household = fields.CharField(max_length=100, default="", db_default="")
     is_active = fields.BooleanField(default=True)
     locale = fields.CharField(max_length=10, default="")
     created_at = fields.DatetimeField(auto_now_add=True)

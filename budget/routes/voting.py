@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -202,9 +204,17 @@ def _require_grid_worker(user: User) -> None:
         raise PermissionDenied(_("Only grid workers enter paper ballots."))
 
 
+def _qr(data: str, title: str) -> Markup:
+    """A QR code as inline SVG (segno): no style attribute, so the CSP lets it through."""
+    svg = segno.make(data, error="m").svg_inline(scale=4, title=title, svgclass="qr")
+    return Markup(svg.replace("<svg ", '<svg role="img" ', 1))
+
+
 @login_required
 async def paper_ballot_start(request: Request) -> Response:
-    """A grid worker picks a voting round and a resident of their area (searched by name)."""
+    """A grid worker picks a voting round and a resident of their area (searched by name, with
+    their household and whether they have voted). The round form works without JavaScript
+    (its button) and with htmx (on change: the rest of the page below it is replaced)."""
     user = request.state.user
     _require_grid_worker(user)
     rounds = await svc.voting_rounds()
@@ -222,7 +232,65 @@ async def paper_ballot_start(request: Request) -> Response:
         )
         channels = await svc.channels_of(rnd.id, [u.id for u in page.items])
     ctx = {"rounds": rounds, "round": rnd, "q": q, "page": page, "channels": channels or {}}
-    return _page(request, "paper_start.html", ctx, block="residents")
+    block = "residents" if request.headers.get("HX-Target") == "residents" else "round_body"
+    return _page(request, "paper_start.html", ctx, block=block)
+
+
+@login_required
+async def paper_confirm(request: Request) -> Response:
+    """Before the ballot form: "Is this the person?" — name, household, area, username and
+    whether they have voted, so that residents with the same name are not confused."""
+    worker = request.state.user
+    rnd = await svc.get_round(request.path_params["round_id"])
+    resident = await svc.paper_resident(worker, rnd, request.path_params["user_id"])
+    channel = (await svc.channels_of(rnd.id, [resident.id])).get(resident.id)
+    ctx = {"round": rnd, "resident": resident, "channel": channel}
+    return _page(request, "paper_confirm.html", ctx)
+
+
+async def _kit(request: Request) -> tuple[Round, Any, list[Any]]:
+    user = request.state.user
+    rnd = await svc.get_round(request.path_params["round_id"])
+    area, areas = await svc.kit_area(user, int_param(request.query_params.get("area")))
+    return rnd, area, areas
+
+
+@login_required
+async def paper_kit_ballot(request: Request) -> Response:
+    """The offline kit: a printable paper ballot of an area (its envelope and the
+    district-wide one), projects numbered with their cost, how to fill it in, and a QR code
+    linking to the round."""
+    rnd, area, areas = await _kit(request)
+    envelopes = await ballot_form.ballot_envelopes(rnd, area.id)
+    round_url = str(request.url_for("budget:round_detail", round_id=rnd.id))
+    numbered = []
+    n = 0
+    for envelope in envelopes:
+        rows = []
+        for project in envelope.projects:
+            n += 1
+            rows.append((n, project))
+        numbered.append((envelope, rows))
+    ctx = {
+        "round": rnd,
+        "area": area,
+        "areas": areas,
+        "numbered": numbered,
+        "round_url": round_url,
+        "qr": _qr(round_url, _("The round's page: {title}", title=rnd.title)),
+    }
+    return _page(request, "paper_kit_ballot.html", ctx)
+
+
+@login_required
+async def paper_kit_roll(request: Request) -> Response:
+    """The offline kit: a printable roll of the area's residents with their household and
+    whether they have voted in the round (yes or no only)."""
+    rnd, area, areas = await _kit(request)
+    roll = await svc.area_roll(rnd.id, area.id)
+    voted = sum(1 for _u, has_voted in roll if has_voted)
+    ctx = {"round": rnd, "area": area, "areas": areas, "roll": roll, "voted": voted}
+    return _page(request, "paper_kit_roll.html", ctx)
 
 
 @login_required
@@ -289,6 +357,7 @@ async def paper_ballot_receipt(request: Request) -> Response:
         "ballot": ballot,
         "resident": resident,
         "chosen": await _chosen_projects(ballot),
+        "qr": _qr(svc.format_receipt(ballot.receipt), _("Receipt code")),
     }
     return _page(request, "paper_receipt.html", ctx)
 
@@ -310,6 +379,13 @@ routes = [
         name="paper_ballot",
         methods=["GET", "POST"],
     ),
+    Route(
+        "/rounds/{round_id:int}/paper/{user_id:int}/confirm",
+        private(paper_confirm),
+        name="paper_confirm",
+    ),
+    Route("/rounds/{round_id:int}/paper/kit", private(paper_kit_ballot), name="paper_kit_ballot"),
+    Route("/rounds/{round_id:int}/paper/kit/roll", private(paper_kit_roll), name="paper_kit_roll"),
     Route(
         "/rounds/{round_id:int}/paper/{user_id:int}/receipt",
         private(paper_ballot_receipt),

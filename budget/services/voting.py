@@ -30,12 +30,12 @@ from budget.models import (
     Phase,
     Round,
 )
-from budget.permissions import can, is_voter
+from budget.permissions import can, is_staff, is_voter
 from budget.services.ballot_form import ballot_envelopes, check_ballot, error_messages
 from core.audit import record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.i18n import _
-from core.models import Role, User
+from core.models import Area, Role, User
 from core.prepared import Prepared
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, copied by hand
@@ -320,3 +320,45 @@ async def channels_of(round_id: int, voter_ids: list[int]) -> dict[int, str]:
 
 async def voting_rounds() -> list[Round]:
     return await Round.filter(phase=Phase.VOTING).order_by("-created_at", "-id")
+
+
+# --- the offline kit -------------------------------------------------------------------------
+
+
+async def kit_area(user: User | None, area_id: int | None) -> tuple[Area, list[Area]]:
+    """The area whose paper kit `user` may print, and the areas they may choose from: a grid
+    worker their own area only; a council member or an administrator any area (`area_id`,
+    else the first by name). 403 for anyone else."""
+    if user is not None and user.role == Role.GRID_WORKER:
+        if user.area_id is None:
+            raise PermissionDenied(_("Your account has no area yet."))
+        if area_id is not None and area_id != user.area_id:
+            raise PermissionDenied(_("You can only print the kit of your own area."))
+        area = await Area.get(id=user.area_id)
+        return area, [area]
+    if not is_staff(user):
+        raise PermissionDenied(_("Only grid workers and the council print the paper kit."))
+    areas = await Area.all().order_by("name", "id")
+    if not areas:
+        raise NotFound(_("There is no area yet."))
+    area = next((a for a in areas if a.id == area_id), None)
+    if area_id is not None and area is None:
+        raise NotFound(_("This area does not exist."))
+    return area or areas[0], areas
+
+
+async def area_roll(round_id: int, area_id: int) -> list[tuple[User, bool]]:
+    """The residents of an area who can vote, by name, each with whether they have voted in
+    the round (yes or no: never how, nor which projects)."""
+    residents = await User.filter(
+        area_id=area_id,
+        is_active=True,
+        verified=True,
+        role__in=[Role.RESIDENT, Role.GRID_WORKER],
+    ).order_by("display_name", "id")
+    voted = set(
+        await Ballot.filter(round_id=round_id, voter_id__in=[u.id for u in residents]).values_list(
+            "voter_id", flat=True
+        )
+    )
+    return [(u, u.id in voted) for u in residents]

@@ -161,6 +161,7 @@ async def account_edit(request: Request) -> Response:
         return redirect(request, str(request.url_for("core:account_list")))
     values = {
         "display_name": target.display_name,
+        "household": target.household,
         "role": str(target.role),
         "area": str(target.area_id or ""),
         "verified": "on" if target.verified else "",

@@ -107,6 +107,9 @@ async def _account_input(
     if target is None:
         values["username"] = clean_username(data.get("username"), errors)
     values["display_name"] = text(data.get("display_name"), "display_name", errors, max_length=100)
+    values["household"] = text(
+        data.get("household"), "household", errors, required=False, max_length=100
+    )
     role_raw = str(data.get("role") or "")
     try:
         role = Role(role_raw)
@@ -154,6 +157,7 @@ async def create_account(actor: User, data: Mapping[str, Any]) -> User:
             user = await User.create(
                 username=values["username"],
                 display_name=values["display_name"],
+                household=values["household"],
                 password_hash=password_hash,
                 role=values["role"],
                 area=values["area"],
@@ -184,7 +188,7 @@ async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> Us
     if errors:
         raise ValidationError(errors=errors)
     changes: dict[str, Any] = {}
-    for key in ("display_name", "role", "verified", "is_active"):
+    for key in ("display_name", "household", "role", "verified", "is_active"):
         if getattr(target, key) != values[key]:
             changes[key] = str(values[key]) if key == "role" else values[key]
     new_area_id = values["area"].id if values["area"] else None
@@ -192,11 +196,12 @@ async def edit_account(actor: User, target: User, data: Mapping[str, Any]) -> Us
         changes["area"] = values["area"].name if values["area"] else ""
     async with in_transaction() as conn:
         target.display_name = values["display_name"]
+        target.household = values["household"]
         target.role = values["role"]
         target.area = values["area"]
         target.verified = values["verified"]
         target.is_active = values["is_active"]
-        fields = ["display_name", "role", "area_id", "verified", "is_active"]
+        fields = ["display_name", "household", "role", "area_id", "verified", "is_active"]
         await target.save(using_db=conn, update_fields=fields)
         if "role" in changes or "is_active" in changes:
             target.session_version = await bump_session_version(target.id, conn)

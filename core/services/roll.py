@@ -49,6 +49,13 @@ HEADER_ALIASES = {
     "小区": "area",
     "网格": "area",
     "区域": "area",
+    "household": "household",
+    "address": "household",
+    "户": "household",
+    "户号": "household",
+    "住址": "household",
+    "地址": "household",
+    "门牌": "household",
     "password": "password",  # refused: staff never set passwords
     "密码": "password",
 }
@@ -61,6 +68,7 @@ class RollRow:
     username: str
     display_name: str
     area: Area
+    household: str = ""
 
 
 class RollError(ValidationError):
@@ -140,6 +148,8 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             )
         ]
     index = {name: columns.index(name) for name in REQUIRED_COLUMNS}
+    if "household" in columns:  # optional
+        index["household"] = columns.index("household")
     areas = {a.name: a for a in await Area.all()}
     parsed: list[tuple[int, dict[str, str]]] = []
     bad: list[tuple[int, str]] = []
@@ -194,10 +204,13 @@ async def parse_roll(raw: bytes) -> tuple[list[RollRow], list[tuple[int, str]]]:
             reasons.append(_("area is empty."))
         elif area is None:
             reasons.append(_("there is no area named {name}.", name=cells["area"]))
+        household = cells.get("household", "")
+        if len(household) > 100:
+            reasons.append(_("household is longer than 100 characters."))
         if reasons:
             bad.append((line, " ".join(reasons)))
             continue
-        rows.append(RollRow(line, username, display_name, area))
+        rows.append(RollRow(line, username, display_name, area, household))
     if not rows and not bad:
         bad.append((0, _("The file has no rows below the header.")))
     bad.sort(key=lambda item: item[0])
@@ -222,6 +235,7 @@ async def import_roll(actor: User, raw: bytes) -> list[ImportedAccount]:
                 user = await User.create(
                     username=row.username,
                     display_name=row.display_name,
+                    household=row.household,
                     password_hash=unusable_password_hash(),
                     role=Role.RESIDENT,
                     area=row.area,

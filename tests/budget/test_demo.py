@@ -364,3 +364,19 @@ async def test_the_demo_rounds_ocds_export_validates(client, db, settings):
     assert sum(paid.values()) > 0
     residents = await User.filter(role=Role.RESIDENT).values_list("display_name", flat=True)
     assert not [name for name in residents if name and name in response.text]
+
+
+async def test_demo_residents_of_the_same_name_live_in_different_households(db, settings):
+    await load_demo_data(PASSWORD, settings.upload_dir)
+    rows = await User.filter(area_id__not_isnull=True).values_list(
+        "area__name", "display_name", "household"
+    )
+    assert all(household for _area, _name, household in rows)
+    by_name: dict[tuple[str, str], list[str]] = {}
+    for area, name, household in rows:
+        by_name.setdefault((area, name), []).append(household)
+    assert all(len(set(h)) == len(h) for h in by_name.values())
+    assert len(by_name[("东门社区", "唐家豪")]) == 2
+    # per area, every household is another address
+    per_area = Counter((area, household) for area, _name, household in rows)
+    assert max(per_area.values()) == 1

@@ -185,7 +185,7 @@ async def test_paper_ballot_journey(client, db):
     start = await client.get("/budget/paper", params={"round": rnd.id})
     assert start.status_code == 200
     text = page_text(start.text)
-    assert "Bob Li" in text and "Voted online" in text and "wes" not in text
+    assert "Bob Li" in text and "Has voted (online)" in text and "wes" not in text
     found = await client.get(
         "/budget/paper", params={"round": rnd.id, "q": "bob"}, headers={"HX-Request": "true"}
     )

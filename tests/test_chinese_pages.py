@@ -17,7 +17,8 @@ from html.parser import HTMLParser
 import pytest
 from tortoise import Tortoise, fields
 
-from tests.helpers import login
+from core.models import Role
+from tests.helpers import login, page_text
 from tests.test_pages import _fill, _seed, _walk
 
 # Names, formats and units that Chinese text keeps in Latin letters.
@@ -33,10 +34,11 @@ _VOID |= {"track", "wbr"}
 HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z'’]*(?:[._-][A-Za-z]+)*(?![A-Za-z0-9])")
 ASCII_AFTER_HAN = re.compile(HAN + r"[.,:;!?(]")
-# what is not words: addresses, file and domain names, and the examples of what to type
+# what is not the interface's words: addresses, file and domain names, the examples of what to
+# type, and what is quoted (a value from a file, a title)
 ADDRESS = re.compile(
     r"\S+@\S+|\bhttps?://\S+|\b[\w.-]+\.(?:pb|csv|xlsx|json|png|pdf|org|com|cn|net)\b"
-    r"|例如[^。；）]*"
+    r"|例如[^。；）]*|'[^'\n]*'|\"[^\"\n]*\"|“[^”]*”"
 )
 
 
@@ -170,3 +172,58 @@ def test_the_check_catches_what_it_should():
         '<input value="Hello"><textarea>Hello there</textarea><p>East Gate 的提案</p></html>'
     )
     assert chinese_page_problems(good, {"east", "gate"}) == []
+
+
+async def test_the_audit_log_names_actions_and_details_in_the_readers_language(client, db):
+    from core.audit import record
+    from tests.helpers import make_user
+
+    admin = await make_user("admin", role=Role.ADMIN)
+    finance = await make_user("finance", role=Role.FINANCE)
+    await record(admin, "account.create", finance, role="finance", username="finance")
+    await record(finance, "procurement.cap_lowered", None, new_cap_fen=1_600_000_00)
+    await record(admin, "ballot.cast", None)
+    client.cookies.set("lang", "zh_CN")
+    await login(client, "admin")
+    text = page_text((await client.get("/audit")).text).replace(" ", "")
+    assert "创建账户" in text and "网上投票" in text
+    assert "角色：财务人员" in text and "新上限：¥1,600,000" in text and "调低预算上限" in text
+    client.cookies.set("lang", "en")
+    text = page_text((await client.get("/audit")).text)
+    assert "Account created" in text and "Voted online" in text
+    assert "Role: Finance officer" in text and "New cap: ¥1,600,000" in text
+
+
+async def test_an_imported_project_says_where_it_came_from_in_the_readers_language(client, db):
+    from budget.models import Proposal
+    from budget.services.pabulib_import import import_pabulib
+    from budget.services.studies import set_study_public
+    from tests.budget.test_pabulib_io import SMALL_FILE
+    from tests.helpers import make_user
+
+    council = await make_user("council", role=Role.COUNCIL)
+    study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    await set_study_public(council, study.id, True, confirmed=True)
+    p3 = await Proposal.get(round_id=study.id, external_id="p3")
+    client.cookies.set("lang", "en")
+    english = page_text((await client.get(f"/budget/proposals/{p3.id}")).text)
+    assert "Project p3 of the imported election tiny.pb." in english
+    client.cookies.set("lang", "zh_CN")
+    chinese = page_text((await client.get(f"/budget/proposals/{p3.id}")).text)
+    assert "导入的往届投票 tiny.pb 中的项目 p3。" in chinese
+
+
+async def test_a_malformed_pb_file_is_refused_in_the_readers_language(db):
+    from starlette_babel import set_locale
+
+    from budget.services.pabulib_plan import parse_upload
+    from core.errors import ValidationError
+    from core.i18n import load_translations
+
+    load_translations()
+    bad = b"META\nkey;value\nbudget;abc\nvote_type;approval\nPROJECTS\nproject_id;cost\n"
+    set_locale("zh_CN")
+    with pytest.raises(ValidationError) as refused:
+        parse_upload("x.pb", bad)
+    assert refused.value.message == "第 3 行：预算不是大于或等于 0 的数字：'abc'"
+    assert chinese_page_problems(f"<p>{refused.value.message}</p>") == []

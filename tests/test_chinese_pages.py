@@ -34,6 +34,9 @@ _VOID |= {"track", "wbr"}
 HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z'’]*(?:[._-][A-Za-z]+)*(?![A-Za-z0-9])")
 ASCII_AFTER_HAN = re.compile(HAN + r"[.,:;!?(]")
+# a name put into a sentence with a space before its particle ("东门社区 的居民"); a space
+# between two dates, or after a clause's number, is the layout's
+SPACE_BETWEEN_HAN = re.compile(HAN + r" [的之地得]")
 # what is not the interface's words: addresses, file and domain names, the examples of what to
 # type, and what is quoted (a value from a file, a title)
 ADDRESS = re.compile(
@@ -79,6 +82,8 @@ def chinese_page_problems(html: str, data_words: set[str] = frozenset()) -> list
         text = " ".join(piece.split())
         if not text:
             continue
+        for match in SPACE_BETWEEN_HAN.finditer(text):
+            problems.append(f"space before a particle: …{_around(text, match.start())}…")
         for match in ASCII_AFTER_HAN.finditer(text):
             problems.append(f"ASCII punctuation after Han: …{_around(text, match.start())}…")
         plain = ADDRESS.sub(" ", text)
@@ -160,12 +165,13 @@ async def test_every_page_reads_as_chinese(app, client, db, username):
 def test_the_check_catches_what_it_should():
     bad = (
         '<html lang="zh-CN"><p>已投票.</p><p>金额(元)</p><td>ballot.cast</td>'
-        "<p>Vote now</p><p>东门:</p></html>"
+        "<p>Vote now</p><p>东门:</p><p>东门社区 的居民</p></html>"
     )
     problems = chinese_page_problems(bad)
     assert any("'ballot.cast'" in p for p in problems)
     assert any("'Vote'" in p for p in problems)
     assert sum("ASCII punctuation" in p for p in problems) == 3
+    assert any("space before a particle" in p for p in problems)
     good = (
         '<html lang="zh-CN"><p>导出 CSV 文件（UTF-8）。</p><a lang="en" href="/x?a=b">English</a>'
         "<code>make run</code><p>写信给 a@b.cn，或看 https://pabulib.org/x。</p>"

@@ -5,9 +5,12 @@ punctuation right after a Han character ("汉字." "汉字," "汉字:" "汉字("
 What is not the interface's own text is left out on principle, not by listing today's
 exceptions: scripts and styles, attribute values, code / pre / kbd / samp, form fields'
 contents, anything marked as another language (`lang="en"`, the language switch), e-mail
-addresses and web addresses, and every word that the test's data itself stores (titles,
-names, usernames typed by the fixtures, which are English). Names that stay Latin in Chinese
-text (yishi, Pabulib, CSV, …) and units are allowed by the list below."""
+addresses, web addresses and file names, quoted values and the examples after 例如, and
+every word that the test's data itself stores (titles, names, usernames typed by the
+fixtures, which are English). Names that stay Latin in Chinese text (yishi, Pabulib, CSV, …),
+acronyms and keywords in capitals, and a code glossed in Chinese ("month（月份）") are allowed.
+A raw key (`ballot.cast`, `proposal_reviewed`) never is. A space between a name and its
+particle ("东门社区 的") is caught too."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from budget.rules.election import Election, Money, money, money_to_str
+from core.i18n import _
 
 SECTIONS = ("meta", "projects", "votes")
 APPROVAL_TYPES = ("approval", "choose-1")
@@ -45,7 +46,7 @@ class TooLarge(PabulibError):
     "projects" or "votes", `limit` the number)."""
 
     def __init__(self, line: int, what: str, limit: int) -> None:
-        super().__init__(line, f"more than {limit:,} {what}")
+        super().__init__(line, _("more than {n} {what}", n=f"{limit:,}", what=what))
         self.what = what
         self.limit = limit
 
@@ -101,15 +102,15 @@ def parse_number(text: str) -> Money:
     MAX_EXPONENT, refused before the exact value is computed)."""
     text = text.strip().replace(",", ".")
     if len(text) > MAX_NUMBER_CHARS:
-        raise NumberOutOfRange(f"number too long: {text[:MAX_NUMBER_CHARS]}...")
+        raise NumberOutOfRange(_("number too long: {number}...", number=text[:MAX_NUMBER_CHARS]))
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"not a number: {text!r}") from None
+        raise ValueError(_("not a number: {number}", number=repr(text))) from None
     if not value.is_finite():
-        raise ValueError(f"not a number: {text!r}")
+        raise ValueError(_("not a number: {number}", number=repr(text)))
     if value and abs(value.adjusted()) > MAX_EXPONENT:
-        raise NumberOutOfRange(f"number out of range: {text!r}")
+        raise NumberOutOfRange(_("number out of range: {number}", number=repr(text)))
     return money(Fraction(value))
 
 
@@ -146,7 +147,7 @@ def parse_pb(
         except StopIteration:
             break
         except csv.Error as exc:
-            raise PabulibError(reader.line_num, f"unreadable CSV: {exc}") from None
+            raise PabulibError(reader.line_num, _("unreadable CSV: {error}", error=exc)) from None
         line = reader.line_num
         if progress is not None and line >= next_report:
             progress(line)
@@ -158,13 +159,18 @@ def parse_pb(
             expected = SECTIONS[len(seen)] if len(seen) < len(SECTIONS) else None
             if first != expected:
                 raise PabulibError(
-                    line, f"section {first.upper()} where {str(expected).upper()} was expected"
+                    line,
+                    _(
+                        "section {found} where {expected} was expected",
+                        found=first.upper(),
+                        expected=str(expected).upper(),
+                    ),
                 )
             seen.append(first)
             section, header = first, None
             continue
         if not section:
-            raise PabulibError(line, "the file must start with the META section")
+            raise PabulibError(line, _("the file must start with the META section"))
         cells = [c.strip() for c in row]
         if header is None:
             header = cells
@@ -176,34 +182,46 @@ def parse_pb(
                 vote_columns = header
                 points_column = "points" in header
                 if meta["vote_type"] in POINTS_TYPES and not points_column:
-                    raise PabulibError(line, "a cumulative or scoring file needs a points column")
+                    raise PabulibError(
+                        line, _("a cumulative or scoring file needs a points column")
+                    )
             continue
         if len(cells) != len(header):
-            raise PabulibError(line, f"{len(cells)} fields where the header has {len(header)}")
+            raise PabulibError(
+                line,
+                _("{n} fields where the header has {m}", n=len(cells), m=len(header)),
+            )
         if section == "meta":
             key, value = cells
             if key in meta:
-                raise PabulibError(line, f"META key {key!r} given twice")
+                raise PabulibError(line, _("META key {key} given twice", key=repr(key)))
             meta[key], meta_lines[key] = value, line
         elif section == "projects":
             record = dict(zip(header, cells, strict=True))
             pid = record["project_id"]
             if not pid:
-                raise PabulibError(line, "empty project_id")
+                raise PabulibError(line, _("empty project_id"))
             if pid in costs:
-                raise PabulibError(line, f"duplicate project id {pid!r}")
+                raise PabulibError(line, _("duplicate project id {project}", project=repr(pid)))
             if max_projects is not None and len(costs) >= max_projects:
                 raise TooLarge(line, "projects", max_projects)
             try:
                 cost = parse_number(record["cost"])
             except NumberOutOfRange as exc:
-                raise PabulibError(line, f"cost of {pid!r}: {exc}") from None
+                raise PabulibError(
+                    line, _("cost of {project}: {error}", project=repr(pid), error=exc)
+                ) from None
             except ValueError:
                 raise PabulibError(
-                    line, f"cost of {pid!r} is not a number: {record['cost']!r}"
+                    line,
+                    _(
+                        "cost of {project} is not a number: {cost}",
+                        project=repr(pid),
+                        cost=repr(record["cost"]),
+                    ),
                 ) from None
             if cost < 0:
-                raise PabulibError(line, f"negative cost for {pid!r}")
+                raise PabulibError(line, _("negative cost for {project}", project=repr(pid)))
             costs[pid] = cost
             projects.append(record)
         else:
@@ -211,46 +229,53 @@ def parse_pb(
                 raise TooLarge(line, "votes", max_votes)
             votes.append(_parse_vote(header, cells, line, meta, costs, points_column))
             if votes[-1].voter_id in voter_ids:
-                raise PabulibError(line, f"duplicate voter id {votes[-1].voter_id!r}")
+                raise PabulibError(
+                    line, _("duplicate voter id {voter}", voter=repr(votes[-1].voter_id))
+                )
             voter_ids.add(votes[-1].voter_id)
     if len(seen) < len(SECTIONS):
         missing = SECTIONS[len(seen)].upper()
-        raise PabulibError(line + 1 if line else 1, f"missing {missing} section")
+        raise PabulibError(line + 1 if line else 1, _("missing {section} section", section=missing))
     if header is None:
-        raise PabulibError(line + 1, "missing VOTES header")
+        raise PabulibError(line + 1, _("missing VOTES header"))
     budget = parse_number(meta["budget"])
     return PbFile(meta, projects, votes, project_columns, vote_columns, budget, costs)
 
 
 def _check_header(section: str, header: list[str], line: int) -> None:
     if section == "meta" and (len(header) != 2 or header[0].lower() != "key"):
-        raise PabulibError(line, "the META header must be 'key;value'")
+        raise PabulibError(line, _("the META header must be 'key;value'"))
     if section == "projects" and header[:2] != ["project_id", "cost"]:
-        raise PabulibError(line, "the PROJECTS header must start with 'project_id;cost'")
+        raise PabulibError(line, _("the PROJECTS header must start with 'project_id;cost'"))
     if section == "votes" and header[:2] != ["voter_id", "vote"]:
-        raise PabulibError(line, "the VOTES header must start with 'voter_id;vote'")
+        raise PabulibError(line, _("the VOTES header must start with 'voter_id;vote'"))
     if len(set(header)) != len(header):
-        raise PabulibError(line, "a column name is repeated in the header")
+        raise PabulibError(line, _("a column name is repeated in the header"))
 
 
 def _check_meta(meta: dict[str, str], lines: dict[str, int]) -> None:
     end = max(lines.values(), default=0) + 1
     for key in ("budget", "vote_type"):
         if key not in meta:
-            raise PabulibError(end, f"META has no {key!r}")
+            raise PabulibError(end, _("META has no {key}", key=repr(key)))
     try:
         if parse_number(meta["budget"]) < 0:
             raise ValueError
     except NumberOutOfRange as exc:
-        raise PabulibError(lines["budget"], f"budget: {exc}") from None
+        raise PabulibError(lines["budget"], _("budget: {error}", error=exc)) from None
     except ValueError:
         raise PabulibError(
-            lines["budget"], f"budget is not a number >= 0: {meta['budget']!r}"
+            lines["budget"],
+            _("budget is not a number >= 0: {budget}", budget=repr(meta["budget"])),
         ) from None
     if meta["vote_type"] not in VOTE_TYPES:
         raise PabulibError(
             lines["vote_type"],
-            f"unknown vote_type {meta['vote_type']!r}; expected one of {', '.join(VOTE_TYPES)}",
+            _(
+                "unknown vote_type {found}; expected one of {types}",
+                found=repr(meta["vote_type"]),
+                types=", ".join(VOTE_TYPES),
+            ),
         )
 
 
@@ -265,16 +290,30 @@ def _parse_vote(
     record = dict(zip(header, cells, strict=True))
     voter_id = record.pop("voter_id")
     if not voter_id:
-        raise PabulibError(line, "empty voter_id")
+        raise PabulibError(line, _("empty voter_id"))
     raw = record.pop("vote")
     chosen = [p.strip() for p in raw.split(",")] if raw else []
     for pid in chosen:
         if pid not in costs:
-            raise PabulibError(line, f"vote of {voter_id!r} names unknown project {pid!r}")
+            raise PabulibError(
+                line,
+                _(
+                    "vote of {voter} names unknown project {project}",
+                    voter=repr(voter_id),
+                    project=repr(pid),
+                ),
+            )
     if len(set(chosen)) != len(chosen):
-        raise PabulibError(line, f"vote of {voter_id!r} names a project twice")
+        raise PabulibError(line, _("vote of {voter} names a project twice", voter=repr(voter_id)))
     if meta["vote_type"] == "choose-1" and len(chosen) > 1:
-        raise PabulibError(line, f"choose-1 vote of {voter_id!r} names {len(chosen)} projects")
+        raise PabulibError(
+            line,
+            _(
+                "choose-1 vote of {voter} names {n} projects",
+                voter=repr(voter_id),
+                n=len(chosen),
+            ),
+        )
     points: list[Money] | None = None
     raw_points = record.pop("points", None) if points_column else None
     if meta["vote_type"] in POINTS_TYPES:
@@ -282,12 +321,19 @@ def _parse_vote(
         if len(parts) != len(chosen):
             raise PabulibError(
                 line,
-                f"vote of {voter_id!r} has {len(chosen)} projects but {len(parts)} points",
+                _(
+                    "vote of {voter} has {n} projects but {m} points",
+                    voter=repr(voter_id),
+                    n=len(chosen),
+                    m=len(parts),
+                ),
             )
         try:
             points = [parse_number(p) for p in parts]
         except ValueError as exc:
-            raise PabulibError(line, f"points of {voter_id!r}: {exc}") from None
+            raise PabulibError(
+                line, _("points of {voter}: {error}", voter=repr(voter_id), error=exc)
+            ) from None
     elif raw_points is not None:
         record["points"] = raw_points
     return PbVote(voter_id, chosen, points, record)

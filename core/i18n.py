@@ -44,6 +44,11 @@ def _(msgid: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
+def labelled(label: str, value: object) -> str:
+    """ "label: value" with the colon of the current language ("预算：¥50,000" in Chinese)."""
+    return _("{label}: {value}", label=label, value=value)
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form for `count`, translated now (not formatted)."""
     return _catalog().ngettext(singular, plural, count)

@@ -166,6 +166,7 @@ async def _seed_notifications(resident, proposal):
     and a followed proposal (the Unfollow button)."""
     from tortoise.transactions import in_transaction
 
+    from budget.services.notices import VERDICTS
     from core.models import Notification
     from core.services import notifications
 
@@ -177,7 +178,7 @@ async def _seed_notifications(resident, proposal):
             subject_type="proposal",
             subject_id=proposal.id,
             url=f"/budget/proposals/{proposal.id}",
-            params={"title": proposal.title, "verdict": "feasible"},
+            params={"title": proposal.title, "verdict": VERDICTS[ProposalStatus.FEASIBLE]},
             using_db=conn,
         )
     return await Notification.get(user_id=resident.id)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
+from core.i18n import labelled
+
 WIDTH = 640  # the viewBox's width; the SVG scales to its container
 LABEL_WIDTH = 170  # the row labels on the left
 VALUE_ROOM = 110  # after the longest bar, for its value
@@ -160,8 +162,9 @@ def svg(chart: Chart, ident: str) -> Markup:
             key, series = keys[bar.series.key]
             out.append(
                 f'<rect x="{lw}" y="{bar.y}" width="{bar.width}" height="{bh}"'
-                f' class="chart-{key}"><title>{label} · {series}: {text}'
-                f'</title></rect><text x="{bar.text_x}" y="{bar.text_y}" class="chart-value">'
+                f' class="chart-{key}"><title>{labelled(label + " · " + series, text)}'
+                f"</title></rect>"
+                f'<text x="{bar.text_x}" y="{bar.text_y}" class="chart-value">'
                 f"{text}</text>"
             )
     if len(chart.series) > 1:

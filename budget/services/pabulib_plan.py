@@ -228,9 +228,9 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
             )
         name = " ".join(row.get("name", "").split())
         title = (name or _("Project {id}", id=pid))[:200]
-        description = row.get("description", "").strip() or _(
-            "Project {id} of the imported election {file}.", id=pid, file=filename
-        )
+        # the file's own description; none is written for it here, the proposal's page says
+        # where it came from in the reader's language
+        description = row.get("description", "").strip()
         index[pid] = len(projects)
         projects.append(
             ProjectPlan(pid, title, description, map_category(row.get("category", "")), cost)

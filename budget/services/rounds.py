@@ -32,7 +32,7 @@ from budget.services import notices
 from core.audit import record
 from core.errors import Conflict, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input, parse_date, parse_int, parse_yuan, text
-from core.i18n import _
+from core.i18n import _, format_money
 from core.models import Area, User
 
 # The timetable, in order: (field, phase it starts).
@@ -131,9 +131,9 @@ def _parse_rules(
     total = sum(envelopes.values())
     if out.fund_fen is not None and total > out.fund_fen:
         errors["envelopes"] = _(
-            "The area envelopes add up to {total} yuan, more than the fund of {fund} yuan.",
-            total=fen_to_yuan_input(total),
-            fund=fen_to_yuan_input(out.fund_fen),
+            "The area envelopes add up to {total}, more than the fund of {fund}.",
+            total=format_money(total),
+            fund=format_money(out.fund_fen),
         )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from budget.services.finance_charts import Series, shorten
+from core.i18n import labelled
 
 WIDTH = 480  # narrower than finance's 640: the labels stay readable on a phone
 LEFT = 62  # the y axis' labels ("10,000")
@@ -128,8 +129,9 @@ def columns(
                 h = 1  # a value that exists is never invisible
             out.append(
                 f'<rect x="{x0 + j * width:.1f}" y="{TOP + PLOT_HEIGHT - h}" width="{width:.1f}"'
-                f' height="{h}" class="chart-{_esc(s.key)}"><title>{_esc(point.label)} · '
-                f"{_esc(s.label)}: {_esc(fmt(value))}</title></rect>"
+                f' height="{h}" class="chart-{_esc(s.key)}"><title>'
+                f"{labelled(_esc(point.label) + ' · ' + _esc(s.label), _esc(fmt(value)))}"
+                f"</title></rect>"
             )
     out += _x_labels(points, centre)
     out += _legend(series, height - 6)
@@ -177,8 +179,9 @@ def percent_lines(
             if row[j] is not None:
                 out.append(
                     f'<circle cx="{centre(i):.1f}" cy="{y_of(row[j]):.1f}" r="4"'
-                    f' class="chart-{key}"><title>{_esc(point.label)} · {_esc(s.label)}:'
-                    f" {_esc(fmt(row[j]))}</title></circle>"
+                    f' class="chart-{key}"><title>'
+                    f"{labelled(_esc(point.label) + ' · ' + _esc(s.label), _esc(fmt(row[j])))}"
+                    f"</title></circle>"
                 )
     out += _x_labels(points, centre)
     out += _legend(series, height - 6)
@@ -227,7 +230,8 @@ def bars(
             shown = _esc(fmt(value))
             out.append(
                 f'<rect x="{BAR_LABEL}" y="{top}" width="{width}" height="{BAR}"'
-                f' class="chart-{_esc(s.key)}"><title>{text} · {_esc(s.label)}: {shown}</title>'
+                f' class="chart-{_esc(s.key)}"><title>'
+                f"{labelled(text + ' · ' + _esc(s.label), shown)}</title>"
                 f'</rect><text x="{BAR_LABEL + width + 4}" y="{top + BAR - 3}"'
                 f' class="chart-value">{shown}</text>'
             )

@@ -23,8 +23,10 @@ from core.services.audit_log import (
     action_label,
     audit_actions,
     audit_entries,
+    detail_items,
     detail_label,
     parse_subject,
+    subject_label,
 )
 from core.services.invitations import create_invitations, register_with_code, search_invitations
 from core.services.roll import MAX_ROLL_BYTES, RollError, import_roll
@@ -365,6 +367,8 @@ async def audit_log(request: Request) -> Response:
             "subject_invalid": bool(subject_text) and subject is None,
             "action_label": action_label,
             "detail_label": detail_label,
+            "detail_items": detail_items,
+            "subject_label": subject_label,
         },
         block="results",
     )

@@ -1,13 +1,18 @@
 # yishi — the two commands: `make run` (demo on SQLite) and `make test` (the whole suite).
 # DATABASE_URL picks PostgreSQL (postgres://user@host:5432/db); PORT the port of `make run`.
 
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+# The first Python 3.11+ on PATH, probed once (`:=`), quietly; PYTHON=… on the command line wins.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { echo $$p; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
 .PHONY: backup restore run serve test test-fast install install-test lock messages compile migrate demo bench bench-rules lint clean
 
@@ -32,7 +37,13 @@ $(VENV)/.installed-test: pyproject.toml requirements-test.lock | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(AXE)
+
+# axe-core (the accessibility checks of the browser tests), the version tests/e2e/package-lock.json
+# names, when npm is there; without it tests/e2e/test_phone_layout.py says it skipped them.
+$(AXE): tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/e2e --no-audit --no-fund --silent \
+		&& touch $@; else echo "npm not found: axe-core not installed (the axe checks will skip)"; fi
 
 # Remake requirements-test.lock and requirements.lock from pyproject.toml with uv (installed
 # under .venv/tools), keeping the versions they name; `make lock UPGRADE=1` takes the newest
@@ -66,6 +77,8 @@ demo: migrate
 run: compile demo
 	$(BIN)/python manage.py logins
 	@echo "yishi is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@if [ "$(HOST)" = 0.0.0.0 ]; then for a in $$(hostname -I 2>/dev/null); do \
+		case $$a in *:*) ;; *) echo "  on a phone in the same network: http://$$a:$(PORT)/";; esac; done; fi
 	$(BIN)/uvicorn app:create_app --factory --host $(HOST) --port $(PORT) --proxy-headers \
 		--no-access-log
 

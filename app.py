@@ -30,6 +30,7 @@ import core.routes
 from budget.services.counting import shutdown_count_workers
 from consult.services.questionnaire_publishing import announce_opened_questionnaires
 from core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, load_translations
+from core.models import Role
 from core.settings import ROOT, Settings, prepare_files, tortoise_config
 from core.ticker import tick_forever
 from core.web import (
@@ -44,14 +45,20 @@ from core.web import (
     make_templates,
     register_followables,
     register_panels,
+    with_user,
 )
 
 # What falls due with time, run by every process once a minute (core.ticker).
 PERIODIC_JOBS = [announce_opened_questionnaires]
 
 
+@with_user
 async def homepage(request: Request) -> Response:
-    return RedirectResponse(request.url_for("budget:round_list"), status_code=302)
+    """Where `/` and signing in lead: a finance officer to their work (the finance view, with
+    the procurements to act on), everyone else to the rounds."""
+    user = request.state.user
+    home = "budget:finance_overview" if user and user.role == Role.FINANCE else "budget:round_list"
+    return RedirectResponse(request.url_for(home), status_code=302)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -52,16 +52,19 @@ DEMO_LOGINS: list[tuple[str, str]] = [
         "Finance officer: the 2025 round's procurements and ledger (contract the one in "
         "tendering, record payments, complete milestones, upload documents)",
     ),
-    ("grid-east", "Grid worker of 东门社区: enters paper ballots for its residents"),
-    ("grid-south", "Grid worker of 南湖社区"),
-    ("grid-west", "Grid worker of 西河社区"),
-    ("grid-north", "Grid worker of 北山社区"),
+    ("grid-east", "Grid worker of 东门社区: enter paper ballots and needs for its residents"),
+    ("grid-south", "Grid worker of 南湖社区: the same for 南湖社区"),
+    ("grid-west", "Grid worker of 西河社区: the same for 西河社区"),
+    ("grid-north", "Grid worker of 北山社区: the same for 北山社区"),
     (
         "resident",
-        "Resident of 东门社区 who has NOT voted yet in the 2026 round: try voting, and rating "
-        "the new stair handrails",
+        "Resident of 东门社区: try voting in the 2026 round (and changing the ballot while "
+        "voting is open), and rating the new stair handrails",
     ),
-    ("voter", "Resident of 南湖社区 who has voted online (see the ballot and its receipt)"),
+    (
+        "voter",
+        "Resident of 南湖社区 whose demo ballot was cast online: see it and check its receipt",
+    ),
 ]
 
 AREAS = [

@@ -10,6 +10,7 @@ from budget.routes import (
     proposals,
     results,
     rounds,
+    share,
     studies,
     voting,
 )
@@ -30,4 +31,5 @@ routes = (
     + procurement_files.routes
     + disclosure.routes
     + finance.routes
+    + share.routes
 )

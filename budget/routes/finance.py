@@ -17,6 +17,7 @@ from budget.services import finance_ledger as ledger
 from budget.services.finance_charts import Series, bar_chart, svg
 from core.errors import NotFound
 from core.i18n import _, format_day, format_money, format_number, label, local_today, per_locale
+from core.models import Role
 from core.permissions import can as core_can
 from core.prepared import Prepared
 from core.services.audit_log import record_export
@@ -58,10 +59,13 @@ async def _district_round(request: Request) -> Round:
 async def finance_overview(request: Request) -> Response:
     """Every round with procurements: fund, capped, committed, paid, remaining, states, late."""
     _require_finance(request)
+    user = request.state.user
+    # a finance officer's home (`/` and signing in lead here): what waits for them first
+    work = await finance.work_for(user.id) if user.role == Role.FINANCE else None
     return render(
         request,
         "budget/finance_overview.html",
-        {"lines": await finance.overview(), "ProcurementStatus": ProcurementStatus},
+        {"lines": await finance.overview(), "ProcurementStatus": ProcurementStatus, "work": work},
     )
 
 

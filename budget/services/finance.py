@@ -17,7 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from budget.models import ProcurementKind, ProcurementStatus, Round
+from budget.models import (
+    Procurement,
+    ProcurementKind,
+    ProcurementStatus,
+    Proposal,
+    ProposalStatus,
+    Round,
+)
 from core.db import select_named
 from core.i18n import _, local_today
 
@@ -339,3 +346,45 @@ async def round_report(rnd: Round) -> Report:
     for state, sums in await _grouped(_OF_ROUND, 0, round=rnd.id):
         total.add(state, sums)
     return Report(rnd, total, await procurement_lines(rnd))
+
+
+# --- what a finance officer has to do ---------------------------------------------------------
+
+
+@dataclass
+class Work:
+    """The finance officer's home: funded proposals of published rounds not converted yet, and
+    the open procurements (the officer's own first, each group by planned end, soonest first)
+    and which of them are late."""
+
+    to_convert: list = field(default_factory=list)
+    open: list = field(default_factory=list)
+    late: set[int] = field(default_factory=set)
+
+
+WORK_LIMIT = 50
+
+
+async def work_for(user_id: int | None) -> Work:
+    """At most WORK_LIMIT of each: what is waiting for a finance officer."""
+    to_convert = (
+        await Proposal.filter(
+            status=ProposalStatus.FUNDED,
+            procurement__id__isnull=True,
+            round__is_study=False,
+            round__results_published_at__not_isnull=True,
+        )
+        .select_related("round", "area")
+        .order_by("round_id", "id")
+        .limit(WORK_LIMIT)
+    )
+    rows = (
+        await Procurement.filter(status__not_in=[s.value for s in FINISHED])
+        .select_related("round")
+        .order_by("planned_end", "id")
+        .limit(WORK_LIMIT)
+    )
+    rows.sort(key=lambda p: p.officer_id != user_id)  # stable: theirs first, each by due date
+    today = local_today()
+    late = {p.id for p in rows if p.status in UNDELIVERED and p.planned_end < today}
+    return Work(to_convert=to_convert, open=rows, late=late)

@@ -39,7 +39,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(database_url, tmp_path_factory):
+def upload_dir(tmp_path_factory) -> Path:
+    """The served app's UPLOAD_DIR (a test that loads the demo puts its files there)."""
+    return tmp_path_factory.mktemp("uploads")
+
+
+@pytest.fixture(scope="session")
+def server(database_url, upload_dir):
     """uvicorn serving the app on the session's test database."""
     if not CHROMIUM:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
@@ -49,7 +55,7 @@ def server(database_url, tmp_path_factory):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "e2e-secret",
         "LOG_LEVEL": "warning",
-        "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+        "UPLOAD_DIR": str(upload_dir),
     }
     proc = subprocess.Popen(
         [

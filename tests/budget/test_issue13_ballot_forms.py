@@ -85,9 +85,13 @@ async def test_merge_publish_withdraw_ask_once(client, db):
     response = await client.get(f"/budget/proposals/{own.id}/withdraw")
     assert response.status_code == 200 and "Yes, withdraw it" in response.text
     assert "data-confirm" not in response.text and "hx-confirm" not in response.text
-    for name in ("proposal_merge", "results_publish", "proposal_withdraw"):
-        source = Path(f"templates/budget/{name}.html").read_text()
+    for source in _confirmation_templates():
         assert "data-confirm" not in source and "hx-confirm" not in source
+
+
+def _confirmation_templates() -> list[str]:
+    names = ("proposal_merge", "results_publish", "proposal_withdraw")
+    return [Path(f"templates/budget/{name}.html").read_text() for name in names]
 
 
 async def test_round_form_error_summary_names_the_field(client, db):

@@ -75,7 +75,7 @@ def kept_values(request: Request) -> dict[str, str] | None:
 async def read_form_quietly(request: Request) -> FormData | None:
     """The request's form for keeping it, or None when it cannot be read."""
     try:
-        return await request.form(max_files=0, max_fields=2000, max_part_size=1024 * 1024)
+        return await request.form(max_files=10, max_fields=2000, max_part_size=1024 * 1024)
     except Exception:  # a form too large or malformed is not kept, the refusal stands
         return None
 

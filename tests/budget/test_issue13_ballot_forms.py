@@ -103,3 +103,16 @@ async def test_round_form_error_summary_names_the_field(client, db):
     summary = [page_text(li) for li in re.findall(r"<li>.*?</li>", box, re.S)]
     assert any(line.startswith("Proposing starts:") for line in summary), summary
     assert all(":" in line for line in summary), summary
+
+
+async def test_proposal_form_error_summary_names_the_field(client, db):
+    from tests.budget.test_proposals_routes import FORM, resident_in_round
+
+    rnd, _, _ = await resident_in_round(client)
+    bad = {**FORM, "title": "", "cost": "lots"}
+    response = await post_form(client, f"/budget/rounds/{rnd.id}/propose", bad)
+    assert response.status_code == 422
+    box = re.search(r'<div class="error-summary".*?</ul>', response.text, re.S).group(0)
+    summary = [page_text(li) for li in re.findall(r"<li>.*?</li>", box, re.S)]
+    assert any(line.startswith("Title:") for line in summary), summary
+    assert any(line.startswith("Estimated cost in yuan:") for line in summary), summary

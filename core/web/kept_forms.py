@@ -9,6 +9,7 @@ signed, not encrypted, so this is only what the person typed on their own device
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,9 @@ from core.i18n import _
 
 KEPT_KEY = "_kept"
 KEPT_BYTES = 1500
+_PLAIN = re.compile(
+    r"[!#$%&'()*+,\-./0-9:;=?@A-Z_a-z~]+"
+)  # no backslash, quote, <>, `, {}, |, ^, []
 _NEVER_KEPT = ("password", "csrf", "token", "secret", "code")
 
 
@@ -29,12 +33,17 @@ def form_page(request: Request) -> str | None:
     referer = request.headers.get("referer")
     if not referer:
         return None
-    parts = urlsplit(referer)
-    if parts.netloc != request.url.netloc or not parts.path.startswith("/"):
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # not a URL (a malformed host): unknown
         return None
-    if parts.path.startswith("//"):
+    if parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc:
         return None
-    return parts.path + ("?" + parts.query if parts.query else "")
+    page = parts.path + ("?" + parts.query if parts.query else "")
+    # a path on this site only: never "//host" or "/\\host" (a browser goes to that host)
+    if not page.startswith("/") or page.startswith("//") or not _PLAIN.fullmatch(page):
+        return None
+    return page
 
 
 def _keepable(name: str, value: Any) -> bool:

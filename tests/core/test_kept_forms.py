@@ -70,6 +70,11 @@ async def test_a_foreign_referer_is_not_followed(client, db):
         headers={"Referer": "https://evil.example/budget/rounds/new"},
     )
     assert response.status_code == 403
+    for referer in (f"{BASE}/\\evil.example/", "http://[::1", f"{BASE}//evil.example/x"):
+        response = await client.post(
+            "/budget/rounds/new", data={**FORM, "csrf_token": "aged"}, headers={"Referer": referer}
+        )
+        assert response.status_code == 403, referer
 
 
 async def test_session_gone_sign_in_then_the_filled_form(client, db):

@@ -16,6 +16,7 @@ from budget.models import Category, ProposalPhoto, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import disclosure, proposal_changes, studies
 from budget.services import proposals as svc
+from budget.services.pending_photos import Pending, discard_pending, keep_pending, load_pending
 from budget.services.photos import MAX_PHOTOS, Upload, photo_form_limit, served_path
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.forms import fen_to_yuan_input
@@ -139,9 +140,41 @@ def _form_ctx(request: Request, **ctx: Any) -> dict[str, Any]:
         "errors": {},
         "max_photos": MAX_PHOTOS,
         "max_mb": f"{limit / (1024 * 1024):.0f}",
+        "max_bytes": limit,
         "photos": [],
+        "pending": [],
         **ctx,
     }
+
+
+def _pending_from_form(request: Request, form: FormData) -> tuple[list[Pending], list[Pending]]:
+    """The photos kept from the form's last try (pending uploads): those to send again, and
+    those the person chose to remove."""
+    settings = request.app.state.settings
+    tokens = [str(t) for t in form.getlist("pending_photo")]
+    pending = load_pending(settings.upload_dir, settings.secret_key, request.state.user.id, tokens)
+    dropped = {str(t) for t in form.getlist("drop_pending")}
+    return [p for p in pending if p.token not in dropped], [
+        p for p in pending if p.token in dropped
+    ]
+
+
+async def _keep_for_next_try(
+    request: Request, kept: list[Pending], dropped: list[Pending], uploads: list[Upload]
+) -> tuple[list[Pending], bool]:
+    """After an error: the photos to show with the form again (those kept before and the good
+    new ones, stored as pending uploads), and whether some chosen ones could not be kept."""
+    settings = request.app.state.settings
+    discard_pending(settings.upload_dir, dropped)
+    fresh = await keep_pending(
+        settings.upload_dir,
+        settings.secret_key,
+        request.state.user.id,
+        uploads,
+        settings.max_photo_bytes,
+        room=max(0, MAX_PHOTOS - len(kept)),
+    )
+    return kept + fresh, len(fresh) < len(uploads)
 
 
 def _form_values(form: FormData) -> dict[str, str]:
@@ -171,17 +204,19 @@ async def proposal_new(request: Request) -> Response:
         form = await read_form(request, max_files=MAX_PHOTOS + 5)
         values = _form_values(form)
         uploads = await _read_uploads(request, form)
+        kept, dropped = _pending_from_form(request, form)
         settings = request.app.state.settings
         try:
             proposal = await proposal_changes.submit_proposal(
                 user,
                 rnd.id,
                 form,
-                uploads,
+                [p.upload for p in kept] + uploads,
                 upload_dir=settings.upload_dir,
                 max_bytes=settings.max_photo_bytes,
             )
         except ValidationError as exc:
+            pending, reselect = await _keep_for_next_try(request, kept, dropped, uploads)
             ctx = _form_ctx(
                 request,
                 round=rnd,
@@ -190,9 +225,11 @@ async def proposal_new(request: Request) -> Response:
                 errors=exc.errors,
                 action=action,
                 editing=False,
-                reselect=bool(uploads),
+                pending=pending,
+                reselect=reselect,
             )
             return _page(request, "proposal_form.html", ctx, status_code=422)
+        discard_pending(settings.upload_dir, kept + dropped)
         flash(request, _("Your proposal has been submitted. The council will review it."))
         return redirect(request, _detail_url(request, proposal.id))
     ctx = _form_ctx(
@@ -245,6 +282,7 @@ async def proposal_edit(request: Request) -> Response:
         form = await read_form(request, max_files=MAX_PHOTOS + 5)
         values = _form_values(form)
         uploads = await _read_uploads(request, form)
+        kept, dropped = _pending_from_form(request, form)
         remove = [i for i in (int_param(str(v)) for v in form.getlist("remove_photo")) if i]
         settings = request.app.state.settings
         try:
@@ -252,12 +290,13 @@ async def proposal_edit(request: Request) -> Response:
                 user,
                 proposal.id,
                 form,
-                uploads,
+                [p.upload for p in kept] + uploads,
                 remove,
                 upload_dir=settings.upload_dir,
                 max_bytes=settings.max_photo_bytes,
             )
         except ValidationError as exc:
+            pending, reselect = await _keep_for_next_try(request, kept, dropped, uploads)
             ctx = _form_ctx(
                 request,
                 round=proposal.round,
@@ -269,9 +308,11 @@ async def proposal_edit(request: Request) -> Response:
                 editing=True,
                 photos=photos,
                 removing=set(remove),
-                reselect=bool(uploads),
+                pending=pending,
+                reselect=reselect,
             )
             return _page(request, "proposal_form.html", ctx, status_code=422)
+        discard_pending(settings.upload_dir, kept + dropped)
         flash(request, _("Your changes have been saved."))
         return redirect(request, _detail_url(request, proposal.id))
     values = {

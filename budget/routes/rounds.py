@@ -10,7 +10,7 @@ from starlette.routing import Route
 from budget.models import BallotType, OutcomeRule, Phase, ProposalStatus, Round
 from budget.permissions import can
 from budget.services import rounds as service
-from budget.services import studies
+from budget.services import studies, voting
 from budget.services.results import rule_label
 from core.errors import ValidationError
 from core.i18n import _
@@ -141,6 +141,11 @@ async def round_detail(request: Request) -> Response:
         return RedirectResponse(request.url_for("budget:study_detail", round_id=rnd.id), 303)
     envelopes = await service.envelopes_of(rnd)
     counts = await service.proposal_counts(rnd)
+    user = request.state.user
+    # the resident's own ballot (their receipt and a "change" button instead of "Vote")
+    my_ballot = None
+    if rnd.phase == Phase.VOTING and user is not None and can(user, "vote", rnd):
+        my_ballot = await voting.ballot_of(rnd.id, user.id)
     return render(
         request,
         "budget/round_detail.html",
@@ -157,6 +162,8 @@ async def round_detail(request: Request) -> Response:
             "panels": await subject_panels(request, "round", rnd.id),
             "follow": await follow_state(request, "round", rnd.id),
             "from_results": list(Phase).index(rnd.phase_enum) >= list(Phase).index(Phase.RESULTS),
+            "my_ballot": my_ballot,
+            "format_receipt": voting.format_receipt,
         },
     )
 

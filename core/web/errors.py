@@ -13,9 +13,10 @@ from tortoise.exceptions import ValidationError as ModelValidationError
 
 from core.errors import DomainError
 from core.i18n import _
+from core.web.kept_forms import back_to_form, form_page, session_expired_message
 from core.web.logs import request_id
 from core.web.render import is_htmx, render
-from core.web.security import security_headers
+from core.web.security import CsrfRefused, security_headers
 from core.web.users import load_user
 
 log = logging.getLogger("yishi.request")
@@ -57,6 +58,11 @@ def error_handlers() -> dict:
         if "session" in request.scope:
             await load_user(request)
         message = exc.detail if exc.status_code != 404 else _("This page does not exist.")
+        page = form_page(request) if isinstance(exc, CsrfRefused) else None
+        if page and not is_htmx(request):
+            # an aged token (a page left open, a session renewed elsewhere): back to the form
+            # with what was typed and a fresh token, not a bare 403
+            return back_to_form(request, exc.form, page, session_expired_message())
         if exc.status_code == 413 and is_htmx(request):
             # htmx swaps nothing on an error: the message alone, which static/js/yishi.js
             # shows; the form and what was typed stay as they are.

@@ -97,7 +97,8 @@ def _for_visitor(request: Request) -> bool:
     if request.method != "GET" or "session" not in request.scope:
         return False
     session = request.session
-    return "uid" not in session and not session.get("_flashes")
+    # (nor typed text kept for them to see again, core.web.kept_forms)
+    return "uid" not in session and not session.get("_flashes") and "_kept" not in session
 
 
 def _key(request: Request) -> tuple:

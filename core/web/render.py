@@ -10,6 +10,7 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from core.web.kept_forms import kept_values
 from core.web.security import csrf_token
 
 
@@ -36,6 +37,10 @@ def render(
         "flashes": pop_flashes(request),
         **(context or {}),
     }
+    kept = kept_values(request)
+    if kept:  # a form sent after its session expired: what was typed, to check and send again
+        values = ctx.get("values")
+        ctx["values"] = {**values, **kept} if isinstance(values, dict) else kept
     templates: Jinja2Blocks = request.app.state.templates
     kwargs: dict[str, Any] = {}
     if block and is_htmx(request):

@@ -26,6 +26,17 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 
 
+class CsrfRefused(HTTPException):
+    """A form whose CSRF token is missing, wrong or aged; carries the form so that what was
+    typed can be kept (core.web.kept_forms)."""
+
+    def __init__(self, form: FormData) -> None:
+        super().__init__(
+            403, _("Your form has expired or came from another site. Please reload and try again.")
+        )
+        self.form = form
+
+
 def csrf_token(request: Request) -> str:
     if "session" not in request.scope:
         return ""
@@ -50,9 +61,7 @@ async def read_form(request: Request, *, max_files: int = 10) -> FormData:
         or not isinstance(sent, str)
         or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8"))
     ):
-        raise HTTPException(
-            403, _("Your form has expired or came from another site. Please reload and try again.")
-        )
+        raise CsrfRefused(form)
     return form
 
 

@@ -15,7 +15,14 @@ from core.errors import NotFound, PermissionDenied
 from core.i18n import _
 from core.models import User
 from core.prepared import Prepared
-from core.web.render import flash
+from core.web.kept_forms import (
+    KEPT_KEY,
+    form_page,
+    keep_form,
+    read_form_quietly,
+    session_expired_message,
+)
+from core.web.render import flash, is_htmx
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -57,7 +64,10 @@ def start_session(request: Request, user: User) -> None:
     """A new session for `user`: nothing from before carries over (session fixation) but the
     language."""
     lang = request.session.get("lang")
+    kept = request.session.get(KEPT_KEY)  # a form to fill again after signing in
     request.session.clear()
+    if kept:
+        request.session[KEPT_KEY] = kept
     request.session.update(uid=user.id, sv=user.session_version, at=int(_now()))
     if user.locale:
         request.session["lang"] = user.locale
@@ -104,7 +114,17 @@ def login_required(endpoint: Endpoint) -> Endpoint:
         user = await load_user(request)
         if user is None:
             if request.method != "GET":
-                raise PermissionDenied(_("Please sign in first."))
+                page = form_page(request)
+                if page is None or is_htmx(request):
+                    raise PermissionDenied(_("Please sign in first."))
+                # the session expired while a form was being filled: sign in, then back to
+                # the form with what was typed (nothing is done with it meanwhile)
+                form = await read_form_quietly(request)
+                login = request.url_for("core:login").include_query_params(next=page)
+                if form is not None:
+                    keep_form(request, form, page)
+                flash(request, session_expired_message(sign_in=True), "info")
+                return RedirectResponse(str(login), status_code=303)
             login = request.url_for("core:login").include_query_params(
                 next=request.url.path + ("?" + request.url.query if request.url.query else "")
             )

@@ -74,3 +74,42 @@ async def test_cast_a_budget_limited_ballot(page):  # noqa: F811
     await page.click("text=Check this receipt")
     await page.wait_for_selector(".receipt-found")
     assert "This ballot is recorded" in await page.inner_text(".receipt-found")
+
+
+async def test_over_budget_bar_and_total_after_back(page):  # noqa: F811
+    """Over budget the bar is marked (red) like the text; after opening a project and going
+    Back, the total is that of the ticks the browser restored, not "0 chosen"."""
+    import pytest
+    from playwright.async_api import expect
+
+    if not page.js_enabled:
+        pytest.skip("the running total and its refresh are htmx's; without it, a button")
+    east = await make_area("East Gate")
+    rnd = await make_round(phase=Phase.VOTING, fund_fen=100_000_00, envelopes={east: 100_000_00})
+    alice = await make_user("alice", area=east)
+    benches = await make_proposal(rnd, alice, "Benches", 60_000_00, east, FEASIBLE)
+    lights = await make_proposal(rnd, alice, "Lights", 50_000_00, east, FEASIBLE)
+
+    await page.goto("/language?to=en&next=/login")
+    await page.fill("#username", "alice")
+    await page.fill("#password", PASSWORD)
+    await page.click("form[action$='/login'] button[type=submit]")
+    await page.goto(f"/budget/rounds/{rnd.id}/ballot")
+    summary = page.locator("#ballot-summary")
+    await page.check(f"#project-{benches.id}")
+    await page.check(f"#project-{lights.id}")
+    await expect(summary).to_contain_text("2 chosen")
+    meter = summary.locator("meter")
+    await expect(meter).to_have_class("over")
+    described = await meter.get_attribute("aria-describedby")
+    assert "this envelope has" in await page.inner_text(f"#{described}")
+    # the stylesheet's meter.over rules apply (outline and red bar in the accent colour)
+    assert await meter.evaluate("m => getComputedStyle(m).outlineStyle") == "solid"
+
+    await page.click(f"a[href$='/budget/proposals/{lights.id}']")
+    await page.wait_for_url(f"**/budget/proposals/{lights.id}")
+    await page.go_back()
+    await page.wait_for_url(f"**/budget/rounds/{rnd.id}/ballot")
+    assert await page.is_checked(f"#project-{benches.id}")
+    assert await page.is_checked(f"#project-{lights.id}")
+    await expect(summary).to_contain_text("2 chosen, ¥110,000 of ¥100,000")

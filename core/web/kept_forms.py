@@ -1,0 +1,111 @@
+"""What was typed in a form that could not be accepted because the session expired or its
+CSRF token aged: kept in the signed session cookie for the form's page, which shows it again
+(`render` puts it into the page's `values`) with a message asking to check and send again.
+
+Only text fields, never a password, a token or a file, and at most KEPT_BYTES in all (the
+cookie holds 4 KB): a field that does not fit is left out, never cut. The session cookie is
+signed, not encrypted, so this is only what the person typed on their own device."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.i18n import _
+
+KEPT_KEY = "_kept"
+KEPT_BYTES = 1500
+_PLAIN = re.compile(
+    r"[!#$%&'()*+,\-./0-9:;=?@A-Z_a-z~]+"
+)  # no backslash, quote, <>, `, {}, |, ^, []
+_NEVER_KEPT = ("password", "csrf", "token", "secret", "code")
+
+
+def form_page(request: Request) -> str | None:
+    """The path of the page the form was on: the browser's Referer when it is on this site
+    (Referrer-Policy: same-origin sends it for our own forms); None when unknown."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # not a URL (a malformed host): unknown
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc != request.url.netloc:
+        return None
+    page = parts.path + ("?" + parts.query if parts.query else "")
+    # a path on this site only: never "//host" or "/\\host" (a browser goes to that host)
+    if not page.startswith("/") or page.startswith("//") or not _PLAIN.fullmatch(page):
+        return None
+    return page
+
+
+def _keepable(name: str, value: Any) -> bool:
+    return isinstance(value, str) and not any(word in name.lower() for word in _NEVER_KEPT)
+
+
+def keep_form(request: Request, form: FormData, page: str) -> None:
+    """Keep the form's text fields in the session for `page` (a path with its query)."""
+    fields: list[list[str]] = []
+    size = 0
+    for name, value in form.multi_items():
+        if not _keepable(name, value) or not value:
+            continue
+        cost = len(json.dumps([name, value]).encode("utf-8"))
+        if size + cost > KEPT_BYTES:
+            continue
+        size += cost
+        fields.append([name, value])
+    if fields:
+        request.session[KEPT_KEY] = {"page": urlsplit(page).path, "fields": fields}
+
+
+def kept_values(request: Request) -> dict[str, str] | None:
+    """The text kept for this page (taken out of the session), or None."""
+    if "session" not in request.scope or request.method != "GET":
+        return None
+    kept = request.session.get(KEPT_KEY)
+    if not isinstance(kept, dict) or kept.get("page") != request.url.path:
+        return None
+    request.session.pop(KEPT_KEY, None)
+    values: dict[str, str] = {}
+    for pair in kept.get("fields") or []:
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair):
+            values.setdefault(pair[0], pair[1])
+    return values
+
+
+async def read_form_quietly(request: Request) -> FormData | None:
+    """The request's form for keeping it, or None when it cannot be read."""
+    try:
+        return await request.form(max_files=10, max_fields=2000, max_part_size=1024 * 1024)
+    except Exception:  # a form too large or malformed is not kept, the refusal stands
+        return None
+
+
+def back_to_form(request: Request, form: FormData | None, page: str, message: str) -> Response:
+    """Keep what was typed and go back to the form's page (or sign-in, then there) with
+    `message`."""
+    from core.web.render import flash, redirect  # render imports security, which imports us
+
+    if form is not None:
+        keep_form(request, form, page)
+    flash(request, message, "info")
+    return redirect(request, page)
+
+
+def session_expired_message(sign_in: bool = False) -> str:
+    if sign_in:
+        return _(
+            "Your session expired before the form was sent. Sign in, then check what you "
+            "typed and send it again."
+        )
+    return _(
+        "Your session expired before the form was sent. Check what you typed and send it again."
+    )

@@ -222,6 +222,26 @@ async def test_an_imported_project_says_where_it_came_from_in_the_readers_langua
     assert "导入的往届投票 tiny.pb 中的项目 p3。" in chinese
 
 
+async def test_an_imported_election_says_what_its_file_was_in_the_readers_language(client, db):
+    from budget.services.pabulib_import import import_pabulib
+    from budget.services.studies import set_study_public
+    from tests.budget.test_pabulib_io import SMALL_FILE
+    from tests.helpers import make_user
+
+    council = await make_user("council", role=Role.COUNCIL)  # imports in Chinese or English
+    study = await import_pabulib(council, "tiny.pb", SMALL_FILE.encode())
+    await set_study_public(council, study.id, True, confirmed=True)
+    assert "Imported from" not in study.description and "导入" not in study.description
+    client.cookies.set("lang", "en")
+    english = page_text((await client.get(f"/budget/studies/{study.id}")).text)
+    assert "Imported from the Pabulib file tiny.pb (Nowhere, 2025): 3 voters" in english
+    assert "导入" not in english
+    client.cookies.set("lang", "zh_CN")
+    chinese = page_text((await client.get(f"/budget/studies/{study.id}")).text)
+    assert "导入自 Pabulib 文件 tiny.pb（Nowhere、2025）：3 位投票人" in chinese
+    assert "Imported from" not in chinese
+
+
 async def test_a_malformed_pb_file_is_refused_in_the_readers_language(db):
     from starlette_babel import set_locale
 

@@ -8,10 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from budget.models import BallotType, OutcomeRule
+from budget.models import BallotType, OutcomeRule, Round
 from budget.permissions import can, is_staff
 from budget.services import results
 from budget.services import studies as svc
+from budget.services.pabulib_export import source_meta
+from budget.services.pabulib_plan import describe_import
 from core.errors import ValidationError
 from core.i18n import _
 from core.web import (
@@ -45,6 +47,15 @@ async def study_list(request: Request) -> Response:
     )
 
 
+async def _study_description(rnd: Round) -> list[str]:
+    """The paragraphs above an imported election: the sentence about its file in the reader's
+    language (from what the file said, kept in the import's audit entry), then the file's own
+    comment."""
+    meta = await source_meta(rnd)
+    about = [describe_import(meta, rnd.source, rnd.study_voters or 0)] if meta else []
+    return about + [p for p in rnd.description.split("\n\n") if p.strip()]
+
+
 @with_user
 async def study_detail(request: Request) -> Response:
     """An imported election: what the file says, its count with the file's rule and why each
@@ -66,6 +77,7 @@ async def study_detail(request: Request) -> Response:
         "BallotType": BallotType,
         "voting_closed": True,
         "envelopes": await results.envelope_results(rnd),
+        "description": await _study_description(rnd),
     }
     ctx["summary"] = results.summarize(ctx["envelopes"])
     return render(request, "budget/results.html", ctx)

@@ -267,7 +267,9 @@ def plan_import(pb: PbFile, text: str, filename: str) -> ImportPlan:
     )
     return ImportPlan(
         title=import_title(meta, filename),
-        description=_describe(meta, filename, len(pb.votes)),
+        # only the file's own comment: the sentence about the file is written when the page
+        # is shown, in the reader's language (describe_import, from the import's audit entry)
+        description=meta.get("comment", "").strip(),
         fund_fen=fund,
         ballot_type=ballot_type,
         max_choices=max_choices,
@@ -317,8 +319,9 @@ def _ballot_rules(
     return BallotType.APPROVAL, max_length, None
 
 
-def _describe(meta: Mapping[str, str], filename: str, voters: int) -> str:
-    where = ", ".join(
+def describe_import(meta: Mapping[str, str], filename: str, voters: int) -> str:
+    """The sentence about an imported file, in the current language."""
+    where = _(", ").join(
         x
         for x in (
             meta.get("unit", ""),
@@ -328,7 +331,7 @@ def _describe(meta: Mapping[str, str], filename: str, voters: int) -> str:
         )
         if x
     )
-    text = _(
+    return _(
         "Imported from the Pabulib file {file} ({where}): {voters} voters, {vote_type} "
         "ballots; the rule used there: {rule}. Amounts are the file's ({currency}), shown "
         "as yuan.",
@@ -339,8 +342,6 @@ def _describe(meta: Mapping[str, str], filename: str, voters: int) -> str:
         rule=meta.get("rule", "?"),
         currency=meta.get("currency", "?"),
     )
-    comment = meta.get("comment", "").strip()
-    return f"{text}\n\n{comment}" if comment else text
 
 
 def too_big_message() -> str:

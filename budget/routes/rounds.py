@@ -146,6 +146,8 @@ async def round_detail(request: Request) -> Response:
     my_ballot = None
     if rnd.phase == Phase.VOTING and user is not None and can(user, "vote", rnd):
         my_ballot = await voting.ballot_of(rnd.id, user.id)
+        # the page now shows their receipt code: never stored by a browser or a proxy
+        request.state.no_store = my_ballot is not None
     return render(
         request,
         "budget/round_detail.html",

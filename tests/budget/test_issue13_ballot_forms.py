@@ -54,8 +54,10 @@ async def test_a_resident_who_voted_sees_their_receipt_and_change_not_vote(clien
     rnd, east, west, alice, p = await setup()
     bob = await make_user("bob", area=east)
     await login(client, "alice")
-    page = page_text((await client.get(f"/budget/rounds/{rnd.id}")).text)
+    before = await client.get(f"/budget/rounds/{rnd.id}")
+    page = page_text(before.text)
     assert "Vote" in page and "You have voted" not in page and "Change my ballot" not in page
+    assert before.headers.get("cache-control") != "no-store"
 
     await post_form(client, f"/budget/rounds/{rnd.id}/ballot", {"project": [str(p["benches"].id)]})
     await voting.cast_ballot(bob, rnd, {p["lights"].id: 1})
@@ -64,6 +66,7 @@ async def test_a_resident_who_voted_sees_their_receipt_and_change_not_vote(clien
     response = await client.get(f"/budget/rounds/{rnd.id}")
     text = page_text(response.text)
     assert f"You have voted (receipt {voting.format_receipt(mine.receipt)})" in text
+    assert response.headers["cache-control"] == "no-store"  # a receipt is never kept
     assert "You can change your ballot until voting closes" in text
     assert "Change my ballot" in text
     assert not re.search(r"<a [^>]*>Vote</a>", response.text)

@@ -383,13 +383,14 @@ async def test_the_audit_log_filtered_by_a_procurement_lists_only_its_entries(cl
     expected = await AuditEntry.filter(subject_type="procurement", subject_id=story.benches.id)
     # converted, tendering, contracted, its commitment, two payments, the reversal
     assert len(rows) == len(expected) == 7
-    assert all(row[3] == f"procurement #{story.benches.id}" for row in rows)
-    actions = {row[2].split()[0] for row in rows}
+    assert all(row[3] == f"Procurement #{story.benches.id}" for row in rows)
+    # each action by its name, its code beside it
+    actions = {row[2].split()[-2] for row in rows}
     assert actions == {"procurement.converted", "procurement.moved", "ledger.commit"} | {
         "ledger.pay",
         "ledger.reversal",
     }
-    assert f"Only the entries about procurement #{story.benches.id}." in page_text(response.text)
+    assert f"Only the entries about Procurement #{story.benches.id}." in page_text(response.text)
 
     everything = await client.get("/audit")
     assert f"{await AuditEntry.all().count()} entries" in page_text(everything.text)

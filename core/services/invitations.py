@@ -137,6 +137,9 @@ async def register_with_code(data: Mapping[str, Any], client: str) -> User:
                 password_hash=password_hash,
                 role=Role.RESIDENT,
                 area_id=invitation.area_id,
+                # the code was handed to this household: grid workers tell residents of the
+                # same name apart by it when they enter paper ballots
+                household=invitation.household,
                 verified=True,
                 using_db=conn,
             )

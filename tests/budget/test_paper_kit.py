@@ -166,7 +166,7 @@ async def test_printable_roll_shows_household_and_voted_only(client, db):
     table = rows(page.text)
     one = next(r for r in table if "Building 3, room 201" in r)
     two = next(r for r in table if "Building 7, room 502" in r)
-    assert one.endswith("Not yet") and two.endswith("Yes")
+    assert one.endswith("Not yet voted") and two.endswith("Voted")
     assert "Benches" not in page_text(page.text)  # never what anyone chose
     assert (
         "receipt" not in page.text.lower()

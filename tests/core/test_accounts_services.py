@@ -213,6 +213,7 @@ async def test_invitations_and_registration_use_a_code_once(db):
     }
     user = await register_with_code(data, "10.0.0.1")
     assert user.verified and user.role == Role.RESIDENT and user.area_id == area.id
+    assert (await User.get(id=user.id)).household == "Building 3, Room 201"  # the code's
     inv = await Invitation.get(code=code)
     assert inv.used_by_id == user.id and inv.used_at is not None
     with pytest.raises(ValidationError) as exc:

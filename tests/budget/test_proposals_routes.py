@@ -28,7 +28,7 @@ from tests.helpers import (
 
 def titles(html: str) -> list[str]:
     """The proposal titles listed on a page, in order."""
-    return re.findall(r'<h3><a href="[^"]*/budget/proposals/\d+">([^<]+)</a></h3>', html)
+    return re.findall(r'<h2><a href="[^"]*/budget/proposals/\d+">([^<]+)</a></h2>', html)
 
 
 FORM = {

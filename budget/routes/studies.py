@@ -4,6 +4,7 @@ publish one or make it private again. Importing is `budget.routes.pabulib`."""
 
 from __future__ import annotations
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -52,8 +53,21 @@ async def _study_description(rnd: Round) -> list[str]:
     language (from what the file said, kept in the import's audit entry), then the file's own
     comment."""
     meta = await source_meta(rnd)
-    about = [describe_import(meta, rnd.source, rnd.study_voters or 0)] if meta else []
-    return about + [p for p in rnd.description.split("\n\n") if p.strip()]
+    comment = [p for p in rnd.description.split("\n\n") if p.strip()]
+    if not meta:
+        return comment
+    # the file's own words (places, codes) are marked as not in the page's language
+    words: dict[str, str] = {}
+
+    def data(value: str) -> str:
+        key = f"\x00{len(words)}\x00"
+        words[key] = value
+        return key
+
+    html = escape(describe_import(meta, rnd.source, rnd.study_voters or 0, rnd.ballot_type, data))
+    for key, value in words.items():
+        html = html.replace(key, Markup('<span lang="und">{}</span>').format(value))
+    return [Markup(html), *comment]
 
 
 @with_user

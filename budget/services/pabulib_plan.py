@@ -319,10 +319,18 @@ def _ballot_rules(
     return BallotType.APPROVAL, max_length, None
 
 
-def describe_import(meta: Mapping[str, str], filename: str, voters: int) -> str:
-    """The sentence about an imported file, in the current language."""
+def describe_import(
+    meta: Mapping[str, str],
+    filename: str,
+    voters: int,
+    ballot_type: BallotType,
+    data: Callable[[str], str] = str,
+) -> str:
+    """The sentence about an imported file, in the current language. The file's own words
+    (places, an unknown rule, its currency) go through `data`, which the page uses to mark them
+    as not in the page's language."""
     where = _(", ").join(
-        x
+        data(x)
         for x in (
             meta.get("unit", ""),
             meta.get("district", ""),
@@ -331,6 +339,13 @@ def describe_import(meta: Mapping[str, str], filename: str, voters: int) -> str:
         )
         if x
     )
+    rule = meta.get("rule", "").strip()
+    if rule.lower().startswith("equalshares"):
+        rule_name = OutcomeRule.EQUAL_SHARES.label
+    elif rule.lower().startswith("greedy"):
+        rule_name = OutcomeRule.GREEDY.label
+    else:
+        rule_name = data(rule or "?")
     return _(
         "Imported from the Pabulib file {file} ({where}): {voters} voters, {vote_type} "
         "ballots; the rule used there: {rule}. Amounts are the file's ({currency}), shown "
@@ -338,9 +353,9 @@ def describe_import(meta: Mapping[str, str], filename: str, voters: int) -> str:
         file=filename,
         where=where or "?",
         voters=f"{voters:,}",
-        vote_type=meta.get("vote_type", "?"),
-        rule=meta.get("rule", "?"),
-        currency=meta.get("currency", "?"),
+        vote_type=ballot_type.label,
+        rule=rule_name,
+        currency=data(meta.get("currency", "") or "?"),
     )
 
 

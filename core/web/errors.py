@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from markupsafe import escape
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -13,9 +14,9 @@ from tortoise.exceptions import ValidationError as ModelValidationError
 
 from core.errors import DomainError
 from core.i18n import _
-from core.web.kept_forms import back_to_form, form_page, session_expired_message
+from core.web.kept_forms import form_page, keep_form, session_expired_message
 from core.web.logs import request_id
-from core.web.render import is_htmx, render
+from core.web.render import flash, is_htmx, redirect, render
 from core.web.security import CsrfRefused, security_headers
 from core.web.users import load_user
 
@@ -106,3 +107,12 @@ def error_handlers() -> dict:
         ModelValidationError: model_error,
         Exception: server_error,
     }
+
+
+def back_to_form(request: Request, form: FormData | None, page: str, message: str) -> Response:
+    """Keep what was typed and go back to the form's page (or sign-in, then there) with
+    `message`."""
+    if form is not None:
+        keep_form(request, form, page)
+    flash(request, message, "info")
+    return redirect(request, page)

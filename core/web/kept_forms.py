@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
 
 from core.i18n import _
 
@@ -87,17 +86,6 @@ async def read_form_quietly(request: Request) -> FormData | None:
         return await request.form(max_files=10, max_fields=2000, max_part_size=1024 * 1024)
     except Exception:  # a form too large or malformed is not kept, the refusal stands
         return None
-
-
-def back_to_form(request: Request, form: FormData | None, page: str, message: str) -> Response:
-    """Keep what was typed and go back to the form's page (or sign-in, then there) with
-    `message`."""
-    from core.web.render import flash, redirect  # render imports security, which imports us
-
-    if form is not None:
-        keep_form(request, form, page)
-    flash(request, message, "info")
-    return redirect(request, page)
 
 
 def session_expired_message(sign_in: bool = False) -> str:

@@ -2,9 +2,10 @@
 CSRF token aged: kept in the signed session cookie for the form's page, which shows it again
 (`render` puts it into the page's `values`) with a message asking to check and send again.
 
-Only text fields, never a password, a token or a file, and at most KEPT_BYTES in all (the
-cookie holds 4 KB): a field that does not fit is left out, never cut. The session cookie is
-signed, not encrypted, so this is only what the person typed on their own device."""
+Only text fields, never a password, a token, a ballot's choices or a file, and at most
+KEPT_BYTES in all (the cookie holds 4 KB): a field that does not fit is left out, never cut.
+The session cookie is signed, not encrypted, so this is only what the person typed on their
+own device."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ _PLAIN = re.compile(
     r"[!#$%&'()*+,\-./0-9:;=?@A-Z_a-z~]+"
 )  # no backslash, quote, <>, `, {}, |, ^, []
 _NEVER_KEPT = ("password", "csrf", "token", "secret", "code")
+# a ballot's choices ("project", "points-<id>") never leave the server in a cookie: the
+# secret ballot, and a grid worker's browser entering someone else's paper ballot
+_BALLOT_FIELD = re.compile(r"project|points-\d+")
 
 
 def form_page(request: Request) -> str | None:
@@ -46,7 +50,11 @@ def form_page(request: Request) -> str | None:
 
 
 def _keepable(name: str, value: Any) -> bool:
-    return isinstance(value, str) and not any(word in name.lower() for word in _NEVER_KEPT)
+    return (
+        isinstance(value, str)
+        and not any(word in name.lower() for word in _NEVER_KEPT)
+        and not _BALLOT_FIELD.fullmatch(name)
+    )
 
 
 def keep_form(request: Request, form: FormData, page: str) -> None:

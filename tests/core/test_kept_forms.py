@@ -120,3 +120,20 @@ async def test_passwords_and_tokens_are_never_kept(client, db):
 def decoded_session(client) -> dict:
     payload = client.cookies.get("yishi_session").split(".")[0]
     return json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+async def test_a_ballots_choices_are_never_kept(client, db):
+    from budget.models import Phase
+    from tests.helpers import make_area, make_round
+
+    rnd = await make_round("Ballot", phase=Phase.VOTING)
+    await make_user("voter", area=await make_area())
+    await login(client, "voter")
+    page = f"{BASE}/budget/rounds/{rnd.id}/ballot"
+    response = await client.post(
+        f"/budget/rounds/{rnd.id}/ballot",
+        data={"project": ["7", "9"], "points-7": "3", "csrf_token": "aged"},
+        headers={"Referer": page},
+    )
+    assert response.status_code == 303  # back to the ballot, with the message
+    assert "_kept" not in decoded_session(client)  # the secret ballot stays on the server

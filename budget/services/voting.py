@@ -1,12 +1,16 @@
 """Voting: casting and changing a ballot (online), paper ballots entered by grid workers,
 receipts. What a ballot shows and how it is checked is in `budget.services.ballot_form`.
 
-One ballot per resident per round. `cast_ballot` and `enter_paper_ballot` run in one
-transaction that locks the resident's existing ballot row (SELECT … FOR UPDATE) or inserts it
-in a savepoint; a concurrent insert that wins makes ours fail on the unique (round, voter)
-constraint, and we then lock and update the winner's row. The choices are replaced in the same
-transaction, so many simultaneous submissions leave exactly one ballot with one consistent set
-of choices (the last to commit).
+One ballot per resident per round. On PostgreSQL a resident's first online ballot (the
+common case, and the busiest moment of a round) is checked with one query and written with
+one statement (`_FIRST_BALLOT_SQL`: the phase re-read FOR SHARE, the ballot, its choices and
+the audit entry, atomic without BEGIN/COMMIT); when that statement writes nothing (a ballot
+exists, voting closed) the general path below decides. Otherwise `cast_ballot` and
+`enter_paper_ballot` run in one transaction that locks the resident's existing ballot row
+(SELECT … FOR UPDATE) or inserts it in a savepoint; a concurrent insert that wins makes ours
+fail on the unique (round, voter) constraint, and we then lock and update the winner's row.
+The choices are replaced in the same transaction, so many simultaneous submissions leave
+exactly one ballot with one consistent set of choices (the last to commit).
 
 Online and paper are exclusive: a resident who voted online cannot get a paper ballot entered,
 and a resident whose paper ballot was entered sees it (read-only) and cannot vote online; a
@@ -15,10 +19,12 @@ grid worker of their area may correct the paper ballot until voting closes.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise import timezone
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -31,11 +37,17 @@ from budget.models import (
     Round,
 )
 from budget.permissions import can, is_staff, is_voter
-from budget.services.ballot_form import ballot_envelopes, check_ballot, error_messages
+from budget.services.ballot_form import (
+    ballot_envelopes,
+    check_ballot,
+    check_specs,
+    chosen_specs,
+    error_messages,
+)
 from core.audit import record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.i18n import _
-from core.models import Area, Role, User
+from core.models import Area, AuditEntry, Role, User
 from core.prepared import Prepared
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, copied by hand
@@ -112,6 +124,10 @@ async def cast_ballot(
     rnd = round_id if isinstance(round_id, Round) else await get_round(round_id)
     if not can(voter, "vote", rnd):
         raise PermissionDenied(vote_refusal(voter, rnd))
+    if Ballot._meta.db.capabilities.dialect == "postgres":
+        ballot = await _cast_first_ballot(rnd, voter, choices)
+        if ballot is not None:
+            return ballot
     return await _save_ballot(rnd, voter, choices, channel=Channel.ONLINE, actor=voter)
 
 
@@ -148,14 +164,7 @@ async def _save_ballot(
     choices = {int(k): int(v) for k, v in choices.items()}
     async with in_transaction() as conn:
         await _hold_voting_open(conn, rnd)
-        envelopes = await ballot_envelopes(rnd, voter.area_id, using_db=conn, only=choices)
-        check = check_ballot(rnd, envelopes, choices)
-        if not check.ok:
-            messages = error_messages(check)
-            raise ValidationError(
-                _("Your ballot is not valid yet: please correct it."),
-                errors={key: " ".join(msgs) for key, msgs in messages.items()},
-            )
+        await _check_choices(rnd, voter, choices, conn)
         ballot, created = await _lock_or_create(conn, rnd, voter, channel, actor)
         if not created:
             if ballot.channel != channel:
@@ -188,6 +197,94 @@ async def _save_ballot(
             resident=voter.id if channel == Channel.PAPER else None,
         )
         return ballot
+
+
+async def _check_choices(rnd: Round, voter: User, choices: dict[int, int], conn: Any) -> None:
+    """Refuse (ValidationError, every problem by envelope) a ballot the round's rules do not
+    accept, against the voter's envelopes as they are now."""
+    if conn.capabilities.dialect == "postgres":
+        specs = await chosen_specs(rnd, voter.area_id, choices, conn)
+        check = check_specs(rnd, specs, choices)
+    else:
+        envelopes = await ballot_envelopes(rnd, voter.area_id, using_db=conn, only=choices)
+        check = check_ballot(rnd, envelopes, choices)
+    if not check.ok:
+        messages = error_messages(check)
+        raise ValidationError(
+            _("Your ballot is not valid yet: please correct it."),
+            errors={key: " ".join(msgs) for key, msgs in messages.items()},
+        )
+
+
+# A resident's first online ballot on PostgreSQL, in one statement (so one round trip and
+# atomic without BEGIN/COMMIT): the round row is read FOR SHARE while its phase is voting, as
+# `_hold_voting_open` does (closing voting waits for it, and a ballot arriving while voting
+# closes finds it closed and writes nothing); the ballot goes in unless the unique (round,
+# voter) or receipt constraint keeps it out; its choices and the audit entry are written only
+# with it. No row back: the caller takes the general path, which says why or changes the
+# existing ballot. The audit entry is the one `record` writes (subject the round, no ballot id).
+_FIRST_BALLOT_SQL = f"""
+WITH open_round AS (
+    SELECT "id" FROM "{Round._meta.db_table}" WHERE "id" = $1 AND "phase" = $2 FOR SHARE
+), new_ballot AS (
+    INSERT INTO "{Ballot._meta.db_table}"
+        ("round_id", "voter_id", "area_id", "channel", "entered_by_id", "receipt",
+         "created_at", "updated_at")
+    SELECT "id", $3, $4, $5, NULL, $6, $7, $7 FROM open_round
+    ON CONFLICT DO NOTHING
+    RETURNING "id"
+), chosen AS (
+    INSERT INTO "{BallotChoice._meta.db_table}" ("ballot_id", "proposal_id", "points")
+    SELECT new_ballot."id", c."proposal_id", c."points"
+    FROM new_ballot, unnest($8::int[], $9::int[]) AS c("proposal_id", "points")
+), logged AS (
+    INSERT INTO "{AuditEntry._meta.db_table}"
+        ("actor_id", "action", "subject_type", "subject_id", "public", "detail",
+         "client_address", "created_at")
+    SELECT $3, 'ballot.cast', $10, $1, FALSE, $11::jsonb, '', $7 FROM new_ballot
+)
+SELECT "id" FROM new_ballot
+"""
+
+
+async def _cast_first_ballot(rnd: Round, voter: User, choices: Mapping[int, int]) -> Ballot | None:
+    """The voter's first online ballot, written in one statement (PostgreSQL); None when it
+    was not written (a ballot exists, voting closed, the receipt was taken)."""
+    choices = {int(k): int(v) for k, v in choices.items()}
+    conn = Ballot._meta.db
+    await _check_choices(rnd, voter, choices, conn)
+    ballot = Ballot(
+        round_id=rnd.id,
+        voter_id=voter.id,
+        area_id=voter.area_id,
+        channel=Channel.ONLINE,
+        entered_by_id=None,
+        receipt=new_receipt(),
+    )
+    now = timezone.now()
+    ids = sorted(choices)
+    _count, rows = await conn.execute_query(
+        _FIRST_BALLOT_SQL,
+        [
+            rnd.id,
+            Phase.VOTING.value,
+            voter.id,
+            voter.area_id,
+            Channel.ONLINE.value,
+            ballot.receipt,
+            now,
+            ids,
+            [choices[pid] for pid in ids],
+            Round._meta.db_table,
+            json.dumps({"channel": Channel.ONLINE.value}),
+        ],
+    )
+    if not rows:
+        return None
+    ballot.id = rows[0]["id"]
+    ballot.created_at = ballot.updated_at = now
+    ballot._saved_in_db = True  # as after `create` (tortoise-orm pinned; see tests)
+    return ballot
 
 
 async def _hold_voting_open(conn: Any, rnd: Round) -> None:

@@ -251,3 +251,30 @@ async def test_a_new_ballot_row_is_written_with_every_column(db):
     )
     assert stored.receipt == ballot.receipt and stored.entered_by_id is None
     assert stored.created_at is not None and stored.updated_at is not None
+
+
+async def test_first_ballot_after_voting_closed_under_a_stale_round_writes_nothing(db):
+    """The round was read while voting was open and closed before the ballot was written (on
+    PostgreSQL the first ballot is one statement that re-reads the phase): refused, and no
+    ballot, choice or audit entry is left."""
+    rnd, east, west, alice, p = await voting_setup()
+    from budget.models import Round
+
+    await Round.filter(id=rnd.id).update(phase=Phase.RESULTS)
+    assert rnd.phase == Phase.VOTING  # what the endpoint had loaded
+    with pytest.raises(PermissionDenied):
+        await svc.cast_ballot(alice, rnd, {p["benches"].id: 1})
+    assert await Ballot.filter(round_id=rnd.id).count() == 0
+    assert await BallotChoice.all().count() == 0
+    assert await AuditEntry.filter(action__startswith="ballot.").count() == 0
+
+
+async def test_points_ballot_first_cast_stores_each_projects_points(db):
+    rnd, east, west, alice, p = await voting_setup(BallotType.POINTS, points_total=10)
+    ballot = await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 7, p["library"].id: 3})
+    saved = await svc.ballot_of(rnd.id, alice.id)
+    assert saved.id == ballot.id and saved.receipt == ballot.receipt
+    assert saved.choice_map == {p["benches"].id: 7, p["library"].id: 3}
+    with pytest.raises(ValidationError):
+        await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 11, p["library"].id: 3})
+    assert (await svc.ballot_of(rnd.id, alice.id)).choice_map == saved.choice_map

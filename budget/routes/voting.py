@@ -100,17 +100,27 @@ async def ballot(request: Request) -> Response:
     """The current resident's ballot: GET shows it (pre-filled when they already voted), POST
     casts or changes it; invalid ballots come back with 422, the choices kept."""
     user = request.state.user
-    rnd = await svc.get_round(request.path_params["round_id"])
+    round_id = request.path_params["round_id"]
+    specs = None
+    if request.method == "POST" and svc.one_statement_ballots():
+        # the round and what checking the ballot needs, in one query (a cast is the busiest
+        # moment of a round); the CSRF token is checked first, as on every form
+        form = await read_form(request)
+        ids = ballot_form.form_project_ids(form)
+        rnd, specs = await svc.round_for_ballot(round_id, user, ids)
+    else:
+        rnd = await svc.get_round(round_id)
     action = str(route_url(request, "budget:ballot", round_id=rnd.id))
     if request.method == "POST":
-        form = await read_form(request)
+        if specs is None:
+            form = await read_form(request)
         # Checked before anything is counted or shown, the preview ("Update the totals") too.
         if not can(user, "vote", rnd):
             raise PermissionDenied(svc.vote_refusal(user, rnd))
         choices, field_errors = ballot_form.parse_choices(rnd, form)
         if not field_errors and not _is_preview(form):
             try:
-                await svc.cast_ballot(user, rnd, choices)
+                await svc.cast_ballot(user, rnd, choices, specs=specs)
             except ValidationError:
                 pass  # shown below with every problem per envelope
             else:

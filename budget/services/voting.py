@@ -37,12 +37,14 @@ from budget.models import (
     Round,
 )
 from budget.permissions import can, is_staff, is_voter
+from budget.rules.ballots import BallotCheck, EnvelopeSpec
 from budget.services.ballot_form import (
     ballot_envelopes,
     check_ballot,
     check_specs,
     chosen_specs,
     error_messages,
+    round_with_specs,
 )
 from core.audit import record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -116,16 +118,37 @@ def vote_refusal(user: User | None, rnd: Round) -> str:
     return _("Only verified residents with an area can vote.")
 
 
+def one_statement_ballots() -> bool:
+    """Whether a first online ballot is written in one statement (PostgreSQL)."""
+    return Ballot._meta.db.capabilities.dialect == "postgres"
+
+
+async def round_for_ballot(
+    round_id: int, voter: User, project_ids: list[int]
+) -> tuple[Round, list[EnvelopeSpec]]:
+    """The round and what checking the voter's ballot naming `project_ids` needs, in one
+    query (PostgreSQL): pass both to `cast_ballot`."""
+    found = await round_with_specs(round_id, voter.area_id, project_ids, Ballot._meta.db)
+    if found is None:
+        raise NotFound(_("This round does not exist."))
+    return found
+
+
 async def cast_ballot(
-    voter: User | None, round_id: int | Round, choices: Mapping[int, int]
+    voter: User | None,
+    round_id: int | Round,
+    choices: Mapping[int, int],
+    *,
+    specs: list[EnvelopeSpec] | None = None,
 ) -> Ballot:
     """Cast or change the voter's online ballot (one transaction). `round_id` may be the
-    round itself (already loaded by the endpoint)."""
+    round itself (already loaded by the endpoint), and `specs` the voter's envelopes as
+    `round_for_ballot` read them with it (naming at least the chosen projects)."""
     rnd = round_id if isinstance(round_id, Round) else await get_round(round_id)
     if not can(voter, "vote", rnd):
         raise PermissionDenied(vote_refusal(voter, rnd))
-    if Ballot._meta.db.capabilities.dialect == "postgres":
-        ballot = await _cast_first_ballot(rnd, voter, choices)
+    if one_statement_ballots():
+        ballot = await _cast_first_ballot(rnd, voter, choices, specs)
         if ballot is not None:
             return ballot
     return await _save_ballot(rnd, voter, choices, channel=Channel.ONLINE, actor=voter)
@@ -208,6 +231,10 @@ async def _check_choices(rnd: Round, voter: User, choices: dict[int, int], conn:
     else:
         envelopes = await ballot_envelopes(rnd, voter.area_id, using_db=conn, only=choices)
         check = check_ballot(rnd, envelopes, choices)
+    _refuse_invalid(check)
+
+
+def _refuse_invalid(check: BallotCheck) -> None:
     if not check.ok:
         messages = error_messages(check)
         raise ValidationError(
@@ -247,12 +274,17 @@ SELECT "id" FROM new_ballot
 """
 
 
-async def _cast_first_ballot(rnd: Round, voter: User, choices: Mapping[int, int]) -> Ballot | None:
+async def _cast_first_ballot(
+    rnd: Round, voter: User, choices: Mapping[int, int], specs: list[EnvelopeSpec] | None
+) -> Ballot | None:
     """The voter's first online ballot, written in one statement (PostgreSQL); None when it
     was not written (a ballot exists, voting closed, the receipt was taken)."""
     choices = {int(k): int(v) for k, v in choices.items()}
     conn = Ballot._meta.db
-    await _check_choices(rnd, voter, choices, conn)
+    if specs is None:
+        await _check_choices(rnd, voter, choices, conn)
+    else:
+        _refuse_invalid(check_specs(rnd, specs, choices))
     ballot = Ballot(
         round_id=rnd.id,
         voter_id=voter.id,

@@ -14,8 +14,9 @@ from budget.models import (
 )
 from budget.services import ballot_form
 from budget.services import voting as svc
-from core.errors import Conflict, PermissionDenied, ValidationError
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.models import AuditEntry, Role
+from tests.conftest import ON_POSTGRES
 from tests.helpers import make_area, make_proposal, make_round, make_user
 
 FEASIBLE = ProposalStatus.FEASIBLE
@@ -278,3 +279,28 @@ async def test_points_ballot_first_cast_stores_each_projects_points(db):
     with pytest.raises(ValidationError):
         await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 11, p["library"].id: 3})
     assert (await svc.ballot_of(rnd.id, alice.id)).choice_map == saved.choice_map
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="one-query reads are PostgreSQL's")
+async def test_round_for_ballot_reads_the_round_as_tortoise_does(db):
+    """The round a cast reads with its envelopes in one query (a model made from a raw row,
+    tortoise-orm pinned) is the round `Round.get` reads, and the specs name only the chosen
+    projects that are feasible and on the voter's ballot."""
+    from budget.models import Round
+
+    rnd, east, west, alice, p = await voting_setup(max_choices=3)
+    ids = [p["benches"].id, p["pending"].id, p["west"].id, p["library"].id, 10**6]
+    read, specs = await svc.round_for_ballot(rnd.id, alice, ids)
+    expected = await Round.get(id=rnd.id)
+    for name in Round._meta.fields_map:
+        if name in Round._meta.fetch_fields:
+            continue
+        assert getattr(read, name) == getattr(expected, name), name
+    assert [(s.key, s.budget_fen) for s in specs] == [
+        (str(east.id), 100_000_00),
+        ("district", 50_000_00),
+    ]
+    assert specs[0].costs == {p["benches"].id: 40_000_00}
+    assert specs[1].costs == {p["library"].id: 30_000_00}
+    with pytest.raises(NotFound):
+        await svc.round_for_ballot(rnd.id + 1000, alice, ids)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from budget.rules import Election
@@ -47,6 +48,7 @@ def district_round() -> list[tuple[str, Election]]:
     from budget.services.counting import UNIT_FEN, group_ballots
     from tests.bench.fill import Sizes, generate
 
+    asyncio.run(_init_models())
     tables, _district = generate(Sizes())
     env_cols, env_rows = tables["envelope"]
     prop_cols, prop_rows = tables["proposal"]
@@ -82,3 +84,13 @@ def district_round() -> list[tuple[str, Election]]:
         )
         for c in counts
     ]
+
+
+async def _init_models() -> None:
+    """The ORM's model metadata (fill's row generator needs the columns): no database."""
+    from tortoise import Tortoise
+
+    from core.settings import tortoise_config
+
+    await Tortoise.init(config=tortoise_config("sqlite://:memory:"))
+    await Tortoise.close_connections()

@@ -43,9 +43,9 @@ def budapest_like(voters: int = 30_000, projects: int = 175, seed: int = BUDAPES
     return Election(budget=budget, costs=costs, ballots=ballots, utility="cost", unit=1)
 
 
-def district_round() -> list[tuple[str, Election]]:
-    """The district round of `make bench` as one Election per envelope (add1 by one yuan)."""
-    from budget.services.counting import UNIT_FEN, group_ballots
+def district_counts() -> list:
+    """The district round of `make bench` as the count's input (`EnvelopeCount`s)."""
+    from budget.services.counting import group_ballots
     from tests.bench.fill import Sizes, generate
 
     asyncio.run(_init_models())
@@ -70,7 +70,14 @@ def district_round() -> list[tuple[str, Election]]:
     for r in ch_rows:
         chosen.setdefault(r[c_ballot], []).append(r[c_proposal])
     rows = sorted((r[b_area], sorted(chosen.get(r[b_id], ())), None) for r in bal_rows)
-    counts = group_ballots(envelopes, proposals, rows)
+    return group_ballots(envelopes, proposals, rows)
+
+
+def district_round() -> list[tuple[str, Election]]:
+    """The district round of `make bench` as one Election per envelope (add1 by one yuan)."""
+    from budget.services.counting import UNIT_FEN
+
+    counts = district_counts()
     return [
         (
             f"envelope {c.envelope_id} ({'district' if c.area_id is None else c.area_id})",

@@ -38,7 +38,19 @@ Why it is fast (pabutools takes about 5 minutes on Lodz 2022; this about 2 secon
   money as an affine function of the share finds how far the share can rise before any
   decision of the run could change, and add1 goes straight there (60 voters, 240 projects and
   1.5 million: 12,000 increments walked in two minutes, now about 260 runs in 3 seconds). On
-  Lodz 2022 the steps change at almost every increment, so it walks as before.
+  Lodz 2022 the steps change at almost every increment, so it walks as before. A replay
+  starts from flat bounds (approval ballots, everyone with the share: 1 / supporters, no sort)
+  and re-prices a competitor with one gather of its supporters' money; the numpy run sums
+  prices over one common integer denominator.
+
+Where it is still slow (`python -m tests.bench.bench_rules --files synthetic:budapest-like
+district`): when the share must rise a long way in small units and, on the way, voters keep
+crossing a step's price (switching between paying all they have and paying the price). A
+replay stops at the first such crossing (its money is affine in the share only up to there),
+so it certifies only a few units: the synthetic Budapest-like election (30,000 voters, 175
+projects, 34,215 increments) makes about 3,000 runs and many more replays. The next step is a
+replay that resumes from the step where it stopped (steps before it keep their affine money)
+instead of starting over at the next increment.
 
 This module holds add1 and the outcome with its explanations; one run is `mes_python` (pure
 Python) or `mes_vector` (numpy), the jump certificate is `mes_jump`, and what they share (the

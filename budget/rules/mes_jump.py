@@ -78,7 +78,18 @@ def _replay(ops: Any, prep: Prepared, steps: list[Step]) -> float:
         if va < cost - wea - rel * cost:  # unaffordable from the start: out of the run
             horizon = min(horizon, _crossing(cost - va, -n, wea + rel * cost, 2 * n * rel))
             continue
-        bound = ops.bound_of(q)
+        if prep.by_cost and cost / n <= share_f:
+            # approval ballots, everyone with the same money: every supporter pays rho, so
+            # the bound is flat, 1 / supporters (what `bound_of` finds, without its sort)
+            bound: _Bound | None = (
+                cost / n / cost,
+                -0.0,
+                rel * cost / n / cost,
+                0.0,
+                Fraction(1, n),
+            )
+        else:
+            bound = ops.bound_of(q)
         if bound is None:
             horizon = min(horizon, ops.unaffordable_for(q))
         elif bound[0] == math.inf:
@@ -303,34 +314,38 @@ class _ArrayReplay(_Replay):
         self.poor = np.zeros(0, dtype=bool)
         self.piece = (0.0, 0.0, 0.0, 0.0)
 
-    def price_now(self, p: int) -> float:
-        idx = self.vec.sup[p]
-        keep = self.alive[idx]
-        m = self.a[idx][keep]
-        w = self.vec.supw[p][keep]
-        order = np.argsort(m, kind="stable")
-        m, w = m[order], w[order]
-        rho = (float(self.prep.costs[p]) - (np.cumsum(w * m) - w * m)) / (
-            w.sum() - (np.cumsum(w) - w)
-        )
-        ok = rho <= m
-        return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
-
-    def split(self, p: int, price: float):
+    def _alive(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """p's supporters with money: their groups, weights and money (one gather each)."""
         idx = self.vec.sup[p]
         keep = self.alive[idx]
         payers = idx[keep]
-        w = self.vec.supw[p][keep]
-        m = self.a[payers]
+        return payers, self.vec.supw[p][keep], self.a[payers]
+
+    def _price(self, p: int, w: np.ndarray, m: np.ndarray) -> float:
+        """p's price now from its supporters' weights and money (inf: too close to tell)."""
+        order = np.argsort(m, kind="stable")
+        m, w = m[order], w[order]
+        wm = w * m
+        rho = (float(self.prep.costs[p]) - (np.cumsum(wm) - wm)) / (w.sum() - (np.cumsum(w) - w))
+        ok = rho <= m
+        return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
+
+    def price_now(self, p: int) -> float:
+        _payers, w, m = self._alive(p)
+        return self._price(p, w, m)
+
+    def split(self, p: int, price: float, alive=None):
+        payers, w, m = self._alive(p) if alive is None else alive
         poor = m < price
         d = float(w[~poor].sum())
         if d <= 0.0:
             return payers, poor, math.inf, 0.0, 0.0, 0.0, False
         wp = w[poor]
-        bp = self.b[payers][poor]
+        poor_g = payers[poor]
+        bp = self.b[poor_g]
         sa, sb, sab = float(wp @ m[poor]), float(wp @ bp), float(wp @ np.abs(bp))
-        wea = float(wp @ self.ea[payers][poor])
-        web = float(wp @ self.eb[payers][poor])
+        wea = float(wp @ self.ea[poor_g])
+        web = float(wp @ self.eb[poor_g])
         cost, rel = float(self.prep.costs[p]), self.rel
         return (
             payers,
@@ -358,17 +373,28 @@ class _ArrayReplay(_Replay):
         )
 
     def bound_of(self, q: int) -> _Bound | None:
-        va, _vb, wea, _web = self.money_of(q)
+        idx = self.vec.sup[q]
+        keep = self.alive[idx]
+        w_all = self.vec.supw[q] * keep
+        va = float(w_all @ self.a[idx])
+        wea = float(w_all @ self.ea[idx]) + self.rel * abs(va)
         cost = float(self.prep.costs[q])
         if va < cost - wea - self.rel * cost:
             return None
-        _payers, _poor, v, sl, e0, e1, is_flat = self.split(q, self.price_now(q))
+        payers = idx[keep]
+        alive = payers, self.vec.supw[q][keep], self.a[payers]
+        _payers, _poor, v, sl, e0, e1, is_flat = self.split(
+            q, self._price(q, alive[1], alive[2]), alive
+        )
         if v == math.inf:
             return _NO_BOUND
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
     def chosen(self, c: int) -> tuple[_Bound, float] | None:
-        payers, poor, v, sl, e0, e1, is_flat = self.split(c, self.price_now(c))
+        alive = self._alive(c)
+        payers, poor, v, sl, e0, e1, is_flat = self.split(
+            c, self._price(c, alive[1], alive[2]), alive
+        )
         if v == math.inf:
             return None
         self.payers, self.poor, self.piece = payers, poor, (v, sl, e0, e1)

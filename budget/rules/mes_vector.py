@@ -46,6 +46,7 @@ class ApprovalVectors:
         )
         self.voter_group = np.empty(len(flat), dtype=np.int64)
         self.voter_group[flat] = np.repeat(np.arange(len(prep.voters), dtype=np.int64), sizes)
+        self.cap_hint = 64  # room for classes a run starts with: the most a run has needed
 
 
 def run_approval(
@@ -69,6 +70,7 @@ def run_approval(
             run.payments[p] = payments
     if record:
         state.record_money_left(run)
+    vec.cap_hint = max(vec.cap_hint, state.cap)
     return run
 
 
@@ -101,7 +103,7 @@ class _VectorRun:
         self.max_steps = max(1, len(prep.mes_projects))
         share_f = float(share)
         self.margin = MARGIN * max(share_f, 1e-300)
-        self.cap = cap = 64
+        self.cap = cap = vec.cap_hint  # grown by doubling, from what earlier runs needed
         self.money_f = np.zeros(cap)
         self.money_f[1] = share_f
         self.hist = np.zeros((cap, self.max_steps), dtype=np.float64)  # 1.0: paid the price
@@ -115,6 +117,9 @@ class _VectorRun:
         self.n_cls = 2
         self.cls_of = np.ones(len(prep.weights), dtype=np.int64)
         self.prices: list[Fraction] = []
+        # the prices over one common denominator (integers: sums of prices cost no gcd)
+        self.den = 1
+        self.scaled: list[int] = []
         n_projects = len(prep.costs)
         self.estimates: list[_Estimate | None] = [None] * n_projects
         self.counted_at = [-1] * n_projects  # step of p's last estimate
@@ -156,9 +161,21 @@ class _VectorRun:
         total = int(counts.sum()) * self.share
         if prices and len(classes):
             per_step = counts @ self.hist[classes, : len(prices)]
-            for j in np.flatnonzero(per_step):
-                total -= int(per_step[j]) * prices[j]
+            scaled = self.scaled
+            paid = sum(int(per_step[j]) * scaled[j] for j in np.flatnonzero(per_step).tolist())
+            if paid:
+                total -= Fraction(paid, self.den)
         return money(total)
+
+    def _add_price(self, price: Fraction) -> None:
+        """Step j's price, kept also as an integer over the common denominator."""
+        self.prices.append(price)
+        d = price.denominator
+        if self.den % d:
+            grow = d // math.gcd(self.den, d)
+            self.den *= grow
+            self.scaled = [n * grow for n in self.scaled]
+        self.scaled.append(price.numerator * (self.den // d))
 
     def _counts(self, p: int) -> np.ndarray:
         """p's supporters per class (none in class 0: they have no money left)."""
@@ -231,7 +248,7 @@ class _VectorRun:
         _rho, classes, c, m = est
         j = len(self.prices)
         price_f = float(price)
-        self.prices.append(price)
+        self._add_price(price)
         poor, rich = self._poor_and_rich(price, price_f, classes, m)
         amounts: dict[int, Money] = {}
         if record:

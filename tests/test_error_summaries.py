@@ -42,7 +42,9 @@ async def test_statement(client, db):
 
     s = await district()
     await login(client, "alice")
-    response = await post_form(client, f"/consult/deliberations/{s.d.id}/statements/new", {"body": ""})
+    response = await post_form(
+        client, f"/consult/deliberations/{s.d.id}/statements/new", {"body": ""}
+    )
     assert response.status_code == 422
     names(response.text, "Write a statement: This field is required.")
 

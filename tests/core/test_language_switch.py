@@ -116,3 +116,30 @@ async def test_a_ballot_and_passwords_never_get_the_button(client, db):
         data={"project": ["7", "9"], "points-7": "3", "csrf_token": token},
     )
     assert "_kept" not in decoded_session(client)
+
+
+async def test_ticked_boxes_of_one_group_come_back_ticked(client, db):
+    from tests.consult.convention_setup import district, settings
+
+    s = await district()
+    others = [await make_area(f"Area {n}") for n in range(12)]  # ids past 10: "1" is not "11"
+    await login(client, "council")
+    path = "/consult/conventions/new"
+    page = await client.get(path)
+    assert 'form="convention-form"' in switch(page.text)
+    token = await csrf_token(client, path)
+    ticked = [str(s.west.id), str(others[-1].id)]
+    form = {**settings(s, areas=ticked), "csrf_token": token}
+    response = await client.post(f"/language?to=zh_CN&next={path}", data=form)
+    assert response.status_code == 303
+    again = (await client.get(path)).text
+    checked = set(re.findall(r'id="areas-(\d+)"[^>]* checked', again))
+    assert checked == set(ticked)
+    assert "为建设文明和谐社区，制定本公约。</textarea>" in again
+    # one box alone, kept as text, is one box too
+    await client.post(
+        f"/language?to=en&next={path}",
+        data={**settings(s, areas=[str(others[-1].id)]), "csrf_token": token},
+    )
+    again = (await client.get(path)).text
+    assert set(re.findall(r'id="areas-(\d+)"[^>]* checked', again)) == {str(others[-1].id)}

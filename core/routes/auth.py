@@ -10,6 +10,7 @@ from core.errors import ValidationError
 from core.i18n import SUPPORTED_LOCALES, _
 from core.services import auth
 from core.web import (
+    body_limit,
     client_address,
     end_session,
     flash,
@@ -22,6 +23,8 @@ from core.web import (
     start_session,
     with_user,
 )
+from core.web.kept_forms import keep_form
+from core.web.limits import LONG_TEXT_LIMIT
 
 
 def _default_next(request: Request) -> str:
@@ -66,11 +69,24 @@ async def logout(request: Request) -> Response:
     return redirect(request, str(request.url_for("home")))
 
 
+@body_limit(LONG_TEXT_LIMIT)
 async def switch_language(request: Request) -> Response:
-    """A plain link (GET) switches the language; it is remembered in a cookie and the account."""
+    """Switch the language; it is remembered in a cookie and the account. A plain link (GET),
+    or, on a page with a form, a button that sends the form here (POST) so that what was typed
+    is kept for the page (core.web.kept_forms) and shown again in the other language, also
+    without JavaScript. Only a path on this site is followed."""
     lang = request.query_params.get("to", "")
     next_url = safe_next(request.query_params.get("next"), _default_next(request))
-    response = RedirectResponse(next_url, status_code=303)
+    if request.method == "POST":
+        # the CSRF token the form carries is checked: an aged one is the usual "session
+        # expired" page, back to the form with what was typed (core.web.errors)
+        form = await read_form(request)
+        if next_url != _default_next(request):
+            keep_form(request, form, next_url)
+        await form.close()
+        response = redirect(request, next_url)
+    else:
+        response = RedirectResponse(next_url, status_code=303)
     if lang in SUPPORTED_LOCALES:
         request.session["lang"] = lang
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
@@ -83,5 +99,5 @@ async def switch_language(request: Request) -> Response:
 routes = [
     Route("/login", private(login), methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
-    Route("/language", switch_language, methods=["GET"], name="language"),
+    Route("/language", switch_language, methods=["GET", "POST"], name="language"),
 ]

@@ -73,18 +73,24 @@ def keep_form(request: Request, form: FormData, page: str) -> None:
         request.session[KEPT_KEY] = {"page": urlsplit(page).path, "fields": fields}
 
 
-def kept_values(request: Request) -> dict[str, str] | None:
-    """The text kept for this page (taken out of the session), or None."""
+def kept_values(request: Request) -> dict[str, str | list[str]] | None:
+    """The text kept for this page (taken out of the session), or None. A name sent more than
+    once (ticked boxes of one group) gives the list of its values."""
     if "session" not in request.scope or request.method != "GET":
         return None
     kept = request.session.get(KEPT_KEY)
     if not isinstance(kept, dict) or kept.get("page") != request.url.path:
         return None
     request.session.pop(KEPT_KEY, None)
-    values: dict[str, str] = {}
+    values: dict[str, str | list[str]] = {}
     for pair in kept.get("fields") or []:
         if isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair):
-            values.setdefault(pair[0], pair[1])
+            name, value = pair
+            if name not in values:
+                values[name] = value
+            else:
+                seen = values[name]
+                values[name] = [*seen, value] if isinstance(seen, list) else [seen, value]
     return values
 
 

@@ -1,6 +1,7 @@
 // Switching the language reloads the page: keep what was typed in its forms (in this tab's
 // sessionStorage, for this page only, never passwords, files or hidden fields) and put it back
-// once the page comes again in the other language. Without JavaScript the link just reloads.
+// once the page comes again in the other language. Without JavaScript the switch is a button
+// that sends the form to /language, which keeps its text on the server (core.web.kept_forms).
 (function () {
   var KEY = "yishi-kept:" + window.location.pathname;
   var SKIPPED = { password: 1, file: 1, hidden: 1, submit: 1, button: 1, reset: 1, image: 1 };
@@ -56,8 +57,16 @@
   }
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a[data-keep-forms]");
-    if (link) { save(); }
+    var link = event.target.closest && event.target.closest("[data-keep-forms]");
+    if (!link) { return; }
+    save();
+    // On a page with a form the switch is a button that sends the form to /language (how it
+    // works without JavaScript). Here the link's address is followed instead: the form may be
+    // an htmx one, whose request must not go to /language, and its files are not sent.
+    if (link.tagName === "BUTTON" && link.getAttribute("data-href")) {
+      event.preventDefault();
+      window.location.href = link.getAttribute("data-href");
+    }
   });
   restore();
 })();

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from consult.models import Comment
+from consult.models import Comment, Stance
 from consult.permissions import can, may_post
 from consult.routes import comment_moderation
 from consult.routes.comment_views import (
@@ -51,6 +51,7 @@ from core.web import (
     require,
     with_user,
 )
+from core.web.kept_forms import kept_values
 
 # --- the panel ------------------------------------------------------------------------------
 
@@ -78,8 +79,18 @@ async def panel(request: Request, subject_type: str, subject_id: int) -> str:
     else:
         is_open = await discussion.subject_is_open(subject_type, subject_id)
     with_controls(request, page.threads, is_open and not refusal)  # no reply link: 403
+    extra = {}
+    if is_open and poster and not refusal:
+        # the page's language switch sends this form along (templates/base.html), and what
+        # was typed comes back here after the switch (core.web.kept_forms), also without
+        # JavaScript
+        request.state.keep_form_id = "comment-fields"
+        kept = kept_values(request, "comment-fields")
+        if kept:
+            extra["values"] = {"stance": Stance.NEUTRAL, **kept}
     ctx = template_context(
         request,
+        **extra,
         subject_type=subject_type,
         subject_id=subject_id,
         counts=counts,

@@ -82,7 +82,7 @@ async def switch_language(request: Request) -> Response:
         # expired" page, back to the form with what was typed (core.web.errors)
         form = await read_form(request)
         if next_url != _default_next(request):
-            keep_form(request, form, next_url)
+            keep_form(request, form, next_url, request.query_params.get("form"))
         await form.close()
         response = redirect(request, next_url)
     else:

@@ -57,8 +57,13 @@ def _keepable(name: str, value: Any) -> bool:
     )
 
 
-def keep_form(request: Request, form: FormData, page: str) -> None:
-    """Keep the form's text fields in the session for `page` (a path with its query)."""
+_FORM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+
+
+def keep_form(request: Request, form: FormData, page: str, form_id: str | None = None) -> None:
+    """Keep the form's text fields in the session for `page` (a path with its query);
+    `form_id` names the form when a page has more than one (the language switch says which
+    it sent), and only `kept_values(…, form_id)` of that form takes them."""
     fields: list[list[str]] = []
     size = 0
     for name, value in form.multi_items():
@@ -70,16 +75,23 @@ def keep_form(request: Request, form: FormData, page: str) -> None:
         size += cost
         fields.append([name, value])
     if fields:
-        request.session[KEPT_KEY] = {"page": urlsplit(page).path, "fields": fields}
+        kept: dict[str, Any] = {"page": urlsplit(page).path, "fields": fields}
+        if form_id and _FORM_ID.fullmatch(form_id):
+            kept["form"] = form_id
+        request.session[KEPT_KEY] = kept
 
 
-def kept_values(request: Request) -> dict[str, str | list[str]] | None:
+def kept_values(request: Request, form_id: str | None = None) -> dict[str, str | list[str]] | None:
     """The text kept for this page (taken out of the session), or None. A name sent more than
-    once (ticked boxes of one group) gives the list of its values."""
+    once (ticked boxes of one group) gives the list of its values. Text kept for a named form
+    goes only to `form_id` of that name, or to the page (`form_id` None) when the page has no
+    other taker; text kept without a name goes to the page only."""
     if "session" not in request.scope or request.method != "GET":
         return None
     kept = request.session.get(KEPT_KEY)
     if not isinstance(kept, dict) or kept.get("page") != request.url.path:
+        return None
+    if form_id is not None and kept.get("form") != form_id:
         return None
     request.session.pop(KEPT_KEY, None)
     values: dict[str, str | list[str]] = {}

@@ -5,6 +5,7 @@ that form to POST /language, which keeps its text for the page (core.web.kept_fo
 
 from __future__ import annotations
 
+import html
 import re
 
 from tests.budget.test_proposals_routes import FORM, resident_in_round
@@ -143,3 +144,59 @@ async def test_ticked_boxes_of_one_group_come_back_ticked(client, db):
     )
     again = (await client.get(path)).text
     assert set(re.findall(r'id="areas-(\d+)"[^>]* checked', again)) == {str(others[-1].id)}
+
+
+async def test_the_discussion_box_under_a_proposal_keeps_its_text_too(client, db):
+    """A page whose form is a panel's (the new comment under a proposal): the switch sends it
+    when the box is there, and the text and stance come back in the box after the switch;
+    a visitor, who has no box, gets the plain link."""
+    from tests.consult.discussion_setup import setup
+
+    s = await setup()
+    path = f"/budget/proposals/{s.proposal.id}"
+    assert switch((await client.get(path)).text).startswith("<a ")
+    await login(client, "bob")
+    page = await client.get(path)
+    button = switch(page.text)
+    assert 'form="comment-fields"' in button and '<form id="comment-fields"' in page.text
+    token = await csrf_token(client, path)
+    typed = {"body": "长椅旁边要有树荫 <b>please</b>", "stance": "for"}
+    # where the button sends the form, as a browser reads it
+    action = html.unescape(re.search(r'formaction="([^"]+)"', button).group(1))
+    assert action.endswith(f"/language?to=zh_CN&next={path}&form=comment-fields")
+    response = await client.post(action, data={**typed, "csrf_token": token})
+    assert response.status_code == 303 and response.headers["location"] == path
+    again = await client.get(path)
+    assert '<html lang="zh-CN">' in again.text
+    assert "长椅旁边要有树荫 &lt;b&gt;please&lt;/b&gt;</textarea>" in again.text
+    assert re.search(r'<input type="radio" id="comment-stance-for"[^>]* checked', again.text)
+    # once only
+    assert "长椅旁边要有树荫" not in (await client.get(path)).text
+
+
+async def test_on_a_deliberation_page_the_statement_box_is_sent_not_the_discussion_box(client, db):
+    """A page with its own box and a discussion box: the switch sends the page's (the new
+    statement), and its text comes back in that box only, never in the discussion's."""
+    from consult.models import DeliberationPhase
+    from tests.consult.discussion_setup import make_deliberation, setup
+
+    await setup()
+    d = await make_deliberation(DeliberationPhase.COLLECTING)
+    path = f"/consult/deliberations/{d.id}"
+    await login(client, "bob")
+    page = await client.get(path)
+    assert page.status_code == 200
+    button = switch(page.text)
+    assert 'form="statement-new-form"' in button and "form=statement-new-form" in button
+    assert '<form id="statement-new-form"' in page.text and 'id="comment-fields"' in page.text
+    token = await csrf_token(client, path)
+    response = await client.post(
+        f"/language?to=zh_CN&next={path}&form=statement-new-form",
+        data={"body": "分类垃圾桶放在楼下", "csrf_token": token},
+    )
+    assert response.status_code == 303
+    again = (await client.get(path)).text
+    statement_box = again[again.index('<form id="statement-new-form"') :]
+    statement_box = statement_box[: statement_box.index("</form>")]
+    assert "分类垃圾桶放在楼下</textarea>" in statement_box
+    assert again.count("分类垃圾桶放在楼下") == 1  # not in the discussion box

@@ -200,3 +200,25 @@ async def test_on_a_deliberation_page_the_statement_box_is_sent_not_the_discussi
     statement_box = statement_box[: statement_box.index("</form>")]
     assert "分类垃圾桶放在楼下</textarea>" in statement_box
     assert again.count("分类垃圾桶放在楼下") == 1  # not in the discussion box
+
+
+async def test_a_form_shown_only_sometimes_declares_itself_only_then(client, db):
+    """Reporting a comment: the switch sends the report form (its reason comes back after
+    the switch); once reported, the page has no form and the switch is a plain link."""
+    from consult.services import comments as comment_svc
+    from tests.consult.discussion_setup import form, setup
+
+    s = await setup()
+    rude = await comment_svc.post_comment(s.alice, "proposal", s.proposal.id, form("你真蠢"))
+    path = f"/consult/comments/{rude.id}/report"
+    await login(client, "bob")
+    page = await client.get(path)
+    button = switch(page.text)
+    assert 'form="report-form"' in button and '<form id="report-form"' in page.text
+    action = html.unescape(re.search(r'formaction="([^"]+)"', button).group(1))
+    token = await csrf_token(client, path)
+    response = await client.post(action, data={"reason": "人身攻击", "csrf_token": token})
+    assert response.status_code == 303 and response.headers["location"] == path
+    assert 'name="reason" type="text" maxlength="200" value="人身攻击"' in (await client.get(path)).text
+    await comment_svc.report_comment(s.bob, rude.id, {"reason": "人身攻击"})
+    assert switch((await client.get(path)).text).startswith("<a ")

@@ -102,10 +102,16 @@ async def ballot(request: Request) -> Response:
     user = request.state.user
     round_id = request.path_params["round_id"]
     specs = None
+    first_tried = False
     if request.method == "POST" and svc.one_statement_ballots():
-        # the round and what checking the ballot needs, in one query (a cast is the busiest
-        # moment of a round); the CSRF token is checked first, as on every form
+        # a cast is the busiest moment of a round: a first ballot checked against the round
+        # this process keeps is written in one round trip; any other case reads the round
+        # and what checking the ballot needs in one query. The CSRF token is checked first.
         form = await read_form(request)
+        if not _is_preview(form):
+            if await svc.cast_on_kept_round(user, round_id, form) is not None:
+                return _saved(request, round_id)
+            first_tried = True
         ids = ballot_form.form_project_ids(form)
         rnd, specs = await svc.round_for_ballot(round_id, user, ids)
     else:
@@ -120,14 +126,11 @@ async def ballot(request: Request) -> Response:
         choices, field_errors = ballot_form.parse_choices(rnd, form)
         if not field_errors and not _is_preview(form):
             try:
-                await svc.cast_ballot(user, rnd, choices, specs=specs)
+                await svc.cast_ballot(user, rnd, choices, specs=specs, first_tried=first_tried)
             except ValidationError:
                 pass  # shown below with every problem per envelope
             else:
-                flash(request, _("Your ballot has been saved. Thank you for voting!"))
-                return redirect(
-                    request, str(route_url(request, "budget:ballot_receipt", round_id=rnd.id))
-                )
+                return _saved(request, rnd.id)
         envelopes = await ballot_form.ballot_envelopes(rnd, user.area_id)
         if _is_preview(form):
             ctx = _ballot_ctx(rnd, envelopes, choices, field_errors=field_errors)
@@ -149,6 +152,11 @@ async def ballot(request: Request) -> Response:
     choices = existing.choice_map if existing is not None else {}
     ctx = _ballot_ctx(rnd, envelopes, choices, ballot=existing, action=action)
     return _page(request, "ballot.html", ctx)
+
+
+def _saved(request: Request, round_id: int) -> Response:
+    flash(request, _("Your ballot has been saved. Thank you for voting!"))
+    return redirect(request, str(route_url(request, "budget:ballot_receipt", round_id=round_id)))
 
 
 @login_required

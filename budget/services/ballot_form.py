@@ -17,6 +17,7 @@ from budget.rules import ballots as rules
 from core.forms import int_param
 from core.i18n import _, format_money
 from core.models import Area
+from core.page_stamps import STAMP_TABLE
 from core.prepared import Prepared
 
 DISTRICT = "district"  # the key of the district-wide envelope (area null)
@@ -196,6 +197,25 @@ WHERE r."id" = $1
 """
 
 
+# The round with the whole ballot of a voter of an area (every feasible project of their area
+# and of the district) and the page stamp (core.page_stamps), in one query, so one snapshot:
+# what a process keeps to check ballots with (budget.services.first_ballots).
+_ROUND_BALLOT_SQL = f"""
+SELECT r.*,
+    (SELECT "version" FROM "{STAMP_TABLE}" WHERE "id" = 1) AS "_stamp",
+    (SELECT json_agg(json_build_array(e."area_id", e."budget_fen"))
+     FROM "{Envelope._meta.db_table}" e
+     WHERE e."round_id" = r."id" AND (e."area_id" = $2 OR e."area_id" IS NULL)) AS "_envelopes",
+    (SELECT json_agg(json_build_array(p."id", p."area_id",
+                                      COALESCE(p."revised_cost_fen", p."cost_fen")))
+     FROM "{Proposal._meta.db_table}" p
+     WHERE p."round_id" = r."id" AND p."status" = $3
+       AND (p."area_id" = $2 OR p."area_id" IS NULL)) AS "_projects"
+FROM "{Round._meta.db_table}" r
+WHERE r."id" = $1
+"""
+
+
 def form_project_ids(form: Mapping[str, Any] | Any) -> list[int]:
     """Every project id a ballot form names, whatever the round's ballot type (checkboxes
     `project`, number inputs `points-<id>`): what to read before the round is known."""
@@ -220,14 +240,36 @@ async def round_with_specs(
     if not rows:
         return None
     row = dict(rows[0])
+    specs = _specs_of(row)
+    return Round._init_from_db(**row), specs
+
+
+async def round_ballot(
+    round_id: int, area_id: int, using_db: Any
+) -> tuple[Round, list[rules.EnvelopeSpec], int] | None:
+    """The round, the whole ballot of a voter of `area_id` (as `chosen_specs` gives it, with
+    every feasible project) and the page stamp they were read at, in one query (PostgreSQL);
+    None when there is no such round."""
+    _count, rows = await using_db.execute_query(
+        _ROUND_BALLOT_SQL, [round_id, area_id, ProposalStatus.FEASIBLE.value]
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    stamp = row.pop("_stamp")
+    specs = _specs_of(row)
+    return Round._init_from_db(**row), specs, stamp
+
+
+def _specs_of(row: dict[str, Any]) -> list[rules.EnvelopeSpec]:
+    """The specs in a row of the queries above (their JSON columns taken out of the row)."""
     envelopes = json.loads(row.pop("_envelopes") or "[]")
     projects = json.loads(row.pop("_projects") or "[]")
-    rnd = Round._init_from_db(**row)
     budgets = {area: budget for area, budget in envelopes}
     costs: dict[int | None, dict[int, int]] = {}
     for pid, area, cost in projects:
         costs.setdefault(area, {})[pid] = cost
-    return rnd, _specs(budgets, costs)
+    return _specs(budgets, costs)
 
 
 def _specs(

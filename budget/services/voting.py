@@ -19,7 +19,6 @@ grid worker of their area may correct the paper ballot until voting closes.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -44,12 +43,14 @@ from budget.services.ballot_form import (
     check_specs,
     chosen_specs,
     error_messages,
+    parse_choices,
     round_with_specs,
 )
+from budget.services.first_ballots import KEPT_ROUNDS, KeptRound, write_first_ballot
 from core.audit import record
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.i18n import _
-from core.models import Area, AuditEntry, Role, User
+from core.models import Area, Role, User
 from core.prepared import Prepared
 
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, copied by hand
@@ -140,14 +141,17 @@ async def cast_ballot(
     choices: Mapping[int, int],
     *,
     specs: list[EnvelopeSpec] | None = None,
+    first_tried: bool = False,
 ) -> Ballot:
     """Cast or change the voter's online ballot (one transaction). `round_id` may be the
     round itself (already loaded by the endpoint), and `specs` the voter's envelopes as
-    `round_for_ballot` read them with it (naming at least the chosen projects)."""
+    `round_for_ballot` read them with it (naming at least the chosen projects);
+    `first_tried`: `cast_on_kept_round` wrote nothing, which a second try would not change
+    but for a changed round."""
     rnd = round_id if isinstance(round_id, Round) else await get_round(round_id)
     if not can(voter, "vote", rnd):
         raise PermissionDenied(vote_refusal(voter, rnd))
-    if one_statement_ballots():
+    if one_statement_ballots() and not first_tried:
         ballot = await _cast_first_ballot(rnd, voter, choices, specs)
         if ballot is not None:
             return ballot
@@ -243,46 +247,19 @@ def _refuse_invalid(check: BallotCheck) -> None:
         )
 
 
-# A resident's first online ballot on PostgreSQL, in one statement (so one round trip and
-# atomic without BEGIN/COMMIT): the round row is read FOR SHARE while its phase is voting, as
-# `_hold_voting_open` does (closing voting waits for it, and a ballot arriving while voting
-# closes finds it closed and writes nothing); the ballot goes in unless the unique (round,
-# voter) or receipt constraint keeps it out; its choices and the audit entry are written only
-# with it. No row back: the caller takes the general path, which says why or changes the
-# existing ballot. The audit entry is the one `record` writes (subject the round, no ballot id).
-_FIRST_BALLOT_SQL = f"""
-WITH open_round AS (
-    SELECT "id" FROM "{Round._meta.db_table}" WHERE "id" = $1 AND "phase" = $2 FOR SHARE
-), new_ballot AS (
-    INSERT INTO "{Ballot._meta.db_table}"
-        ("round_id", "voter_id", "area_id", "channel", "entered_by_id", "receipt",
-         "created_at", "updated_at")
-    SELECT "id", $3, $4, $5, NULL, $6, $7, $7 FROM open_round
-    ON CONFLICT DO NOTHING
-    RETURNING "id"
-), chosen AS (
-    INSERT INTO "{BallotChoice._meta.db_table}" ("ballot_id", "proposal_id", "points")
-    SELECT new_ballot."id", c."proposal_id", c."points"
-    FROM new_ballot, unnest($8::int[], $9::int[]) AS c("proposal_id", "points")
-), logged AS (
-    INSERT INTO "{AuditEntry._meta.db_table}"
-        ("actor_id", "action", "subject_type", "subject_id", "public", "detail",
-         "client_address", "created_at")
-    SELECT $3, 'ballot.cast', $10, $1, FALSE, $11::jsonb, '', $7 FROM new_ballot
-)
-SELECT "id" FROM new_ballot
-"""
-
-
 async def _cast_first_ballot(
-    rnd: Round, voter: User, choices: Mapping[int, int], specs: list[EnvelopeSpec] | None
+    rnd: Round,
+    voter: User,
+    choices: Mapping[int, int],
+    specs: list[EnvelopeSpec] | None,
+    kept: KeptRound | None = None,
 ) -> Ballot | None:
-    """The voter's first online ballot, written in one statement (PostgreSQL); None when it
-    was not written (a ballot exists, voting closed, the receipt was taken)."""
+    """The voter's first online ballot, written in one statement (PostgreSQL:
+    `first_ballots`); None when it was not written (a ballot exists, voting closed, the
+    receipt was taken, or the kept round `kept` it was checked against has changed)."""
     choices = {int(k): int(v) for k, v in choices.items()}
-    conn = Ballot._meta.db
     if specs is None:
-        await _check_choices(rnd, voter, choices, conn)
+        await _check_choices(rnd, voter, choices, Ballot._meta.db)
     else:
         _refuse_invalid(check_specs(rnd, specs, choices))
     ballot = Ballot(
@@ -294,29 +271,41 @@ async def _cast_first_ballot(
         receipt=new_receipt(),
     )
     now = timezone.now()
-    ids = sorted(choices)
-    _count, rows = await conn.execute_query(
-        _FIRST_BALLOT_SQL,
-        [
-            rnd.id,
-            Phase.VOTING.value,
-            voter.id,
-            voter.area_id,
-            Channel.ONLINE.value,
-            ballot.receipt,
-            now,
-            ids,
-            [choices[pid] for pid in ids],
-            Round._meta.db_table,
-            json.dumps({"channel": Channel.ONLINE.value}),
-        ],
+    stamp = kept.stamp if kept is not None else None
+    ballot_id, seen = await write_first_ballot(
+        rnd, voter, choices, receipt=ballot.receipt, now=now, stamp=stamp
     )
-    if not rows:
+    if ballot_id is None:
+        if kept is not None and seen != kept.stamp:
+            KEPT_ROUNDS.drop(rnd.id, voter.area_id, kept.stamp, Ballot._meta.db)
         return None
-    ballot.id = rows[0]["id"]
+    ballot.id = ballot_id
     ballot.created_at = ballot.updated_at = now
     ballot._saved_in_db = True  # as after `create` (tortoise-orm pinned; see tests)
     return ballot
+
+
+async def cast_on_kept_round(voter: User, round_id: int, form: Any) -> Ballot | None:
+    """A first online ballot (PostgreSQL) checked against the round this process keeps, and
+    written only if that round is still what the database holds (`first_ballots`): one round
+    trip. None when it was not written so — no round kept or found, not allowed, not valid,
+    not the voter's first ballot, the round changed: the caller takes the ordinary way, which
+    reads the round afresh and says why (a refusal never comes from a kept round)."""
+    if voter.area_id is None:
+        return None
+    kept = await KEPT_ROUNDS.get(round_id, voter.area_id, Ballot._meta.db)
+    if kept is None:
+        return None
+    choices, field_errors = parse_choices(kept.round, form)
+    if (
+        not can(voter, "vote", kept.round)
+        or field_errors
+        or not check_specs(kept.round, kept.specs, choices).ok
+    ):
+        # perhaps refused only because the kept round is old: the next ballot reads it again
+        KEPT_ROUNDS.drop(round_id, voter.area_id, kept.stamp, Ballot._meta.db)
+        return None
+    return await _cast_first_ballot(kept.round, voter, choices, kept.specs, kept)
 
 
 async def _hold_voting_open(conn: Any, rnd: Round) -> None:

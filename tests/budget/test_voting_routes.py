@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from tortoise import connections
+
 from budget.models import Ballot, BallotType, Channel, Phase, ProposalStatus
 from budget.services import voting
-from core.models import Role
+from budget.services.first_ballots import KEPT_ROUNDS
+from core.models import AuditEntry, Role
+from tests.conftest import ON_POSTGRES
 from tests.helpers import (
+    csrf_token,
     login,
     make_area,
     make_proposal,
@@ -244,3 +250,96 @@ async def test_ballot_page_query_count_does_not_grow(client, db):
     with count_queries() as many:
         await client.get(url)
     assert len(many) == len(few) <= 8, many
+
+
+# --- PostgreSQL: first ballots checked against the round a process keeps -------------------
+
+
+def _ballot_form(*proposals) -> dict:
+    return {"project": [str(p.id) for p in proposals]}
+
+
+async def _kept_setup(client):
+    """A round in voting with two first ballots cast, so that this process keeps the round
+    (the first may only have read it again: an earlier test's round had the same ids)."""
+    rnd, east, west, alice, p = await setup()
+    bob = await make_user("bob", area=east)
+    carol = await make_user("carol", area=east)
+    await make_user("dora", area=east)
+    for name, proposal in (("alice", p["benches"]), ("dora", p["garden"])):
+        await login(client, name)
+        response = await post_form(
+            client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(proposal)
+        )
+        assert response.status_code == 303
+    if ON_POSTGRES:
+        kept = await KEPT_ROUNDS.get(rnd.id, east.id, Ballot._meta.db)
+        assert {pid for spec in kept.specs for pid in spec.costs} >= {p["lights"].id}
+    return rnd, p, bob, carol
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="kept rounds are PostgreSQL's")
+async def test_a_first_ballot_on_a_kept_round_is_two_queries(client, db):
+    rnd, p, bob, carol = await _kept_setup(client)
+    await login(client, "bob")
+    token = await csrf_token(client)
+    with count_queries() as queries:
+        response = await client.post(
+            f"/budget/rounds/{rnd.id}/ballot",
+            data={**_ballot_form(p["lights"], p["library"]), "csrf_token": token},
+        )
+    assert response.status_code == 303
+    assert len(queries) == 2, queries  # who is signed in; the ballot
+    saved = await voting.ballot_of(rnd.id, bob.id)
+    assert saved.choice_map == {p["lights"].id: 1, p["library"].id: 1}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="kept rounds are PostgreSQL's")
+async def test_a_kept_round_changed_underneath_is_never_used(client, db):
+    """Another process (plain SQL here, so nothing in this one hears of it) raises a cost and
+    withdraws a project after this process kept the round: ballots valid only under the old
+    figures are refused (422, nothing written), and a ballot valid under the new ones goes in."""
+    rnd, p, bob, carol = await _kept_setup(client)
+    conn = connections.get("default")
+    await conn.execute_query(
+        'UPDATE "proposal" SET "revised_cost_fen" = $1 WHERE "id" = $2', [90_000_00, p["lights"].id]
+    )
+    await conn.execute_query(
+        'UPDATE "proposal" SET "status" = $1 WHERE "id" = $2', ["withdrawn", p["garden"].id]
+    )
+    await login(client, "bob")
+    over = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(p["lights"], p["benches"])
+    )
+    assert over.status_code == 422 and "costing" in page_text(over.text)
+    gone = await post_form(client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(p["garden"]))
+    assert gone.status_code == 422 and "not on this ballot any more" in page_text(gone.text)
+    assert await Ballot.filter(voter_id=bob.id).count() == 0
+    fine = await post_form(client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(p["lights"]))
+    assert fine.status_code == 303
+    assert (await voting.ballot_of(rnd.id, bob.id)).choice_map == {p["lights"].id: 1}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="kept rounds are PostgreSQL's")
+async def test_voting_closed_underneath_a_kept_round_refuses(client, db):
+    rnd, p, bob, carol = await _kept_setup(client)
+    conn = connections.get("default")
+    await conn.execute_query('UPDATE "round" SET "phase" = $1 WHERE "id" = $2', ["results", rnd.id])
+    await login(client, "carol")
+    response = await post_form(
+        client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(p["benches"])
+    )
+    assert response.status_code == 403
+    assert await Ballot.filter(voter_id=carol.id).count() == 0
+
+
+async def test_changing_a_ballot_after_a_first_one_on_a_kept_round(client, db):
+    """The kept way writes first ballots only: a change goes the ordinary way."""
+    rnd, p, bob, carol = await _kept_setup(client)
+    response = await post_form(client, f"/budget/rounds/{rnd.id}/ballot", _ballot_form(p["lights"]))
+    assert response.status_code == 303  # dora, signed in last, changes her ballot
+    assert await Ballot.filter(round_id=rnd.id).count() == 2
+    dora = await Ballot.filter(round_id=rnd.id).order_by("-id").first()
+    assert (await voting.ballot_of(rnd.id, dora.voter_id)).choice_map == {p["lights"].id: 1}
+    entries = await AuditEntry.filter(action__startswith="ballot.").order_by("id")
+    assert [e.action for e in entries] == ["ballot.cast", "ballot.cast", "ballot.changed"]

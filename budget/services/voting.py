@@ -2,10 +2,12 @@
 receipts. What a ballot shows and how it is checked is in `budget.services.ballot_form`.
 
 One ballot per resident per round. On PostgreSQL a resident's first online ballot (the
-common case, and the busiest moment of a round) is checked with one query and written with
-one statement (`_FIRST_BALLOT_SQL`: the phase re-read FOR SHARE, the ballot, its choices and
-the audit entry, atomic without BEGIN/COMMIT); when that statement writes nothing (a ballot
-exists, voting closed) the general path below decides. Otherwise `cast_ballot` and
+common case, and the busiest moment of a round) is written with one statement
+(`budget.services.first_ballots`: the phase re-read FOR SHARE, the ballot, its choices and
+the audit entry, atomic without BEGIN/COMMIT), checked against the round its process keeps
+(`cast_on_kept_round`: written only if that round is still what the database holds), or else
+against the round read with the chosen projects in one query; when the statement writes
+nothing (a ballot exists, voting closed) the general path below decides. Otherwise `cast_ballot` and
 `enter_paper_ballot` run in one transaction that locks the resident's existing ballot row
 (SELECT … FOR UPDATE) or inserts it in a savepoint; a concurrent insert that wins makes ours
 fail on the unique (round, voter) constraint, and we then lock and update the winner's row.

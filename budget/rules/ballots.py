@@ -130,12 +130,12 @@ def validate_ballot(
         )
         for spec in specs
     }
-    where = {pid: spec for spec in specs for pid in spec.costs}
     check = BallotCheck(ballot_type=ballot_type, envelopes=tallies)
 
     for pid in sorted(choices):
         points = choices[pid]
-        spec = where.get(pid)
+        # the envelope of each chosen project (a ballot lists hundreds, a voter chooses few)
+        spec = next((spec for spec in reversed(specs) if pid in spec.costs), None)
         if spec is None:
             check.problems.append(Problem(UNKNOWN_PROJECT, {"project": pid}))
             continue

@@ -60,6 +60,9 @@ SELECT (SELECT "id" FROM new_ballot) AS "id", {_STAMP} AS "stamp"
 """
 
 
+_ONLINE_DETAIL = json.dumps({"channel": Channel.ONLINE.value})  # the audit entry's detail
+
+
 async def write_first_ballot(
     rnd: Round,
     voter: User,
@@ -85,7 +88,7 @@ async def write_first_ballot(
             ids,
             [choices[pid] for pid in ids],
             Round._meta.db_table,
-            json.dumps({"channel": Channel.ONLINE.value}),
+            _ONLINE_DETAIL,
             stamp,
         ],
     )

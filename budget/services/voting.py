@@ -63,8 +63,20 @@ PAGE_SIZE = 20
 # --- receipts ------------------------------------------------------------------------------
 
 
+_UNBIASED = 256 - 256 % len(RECEIPT_ALPHABET)  # bytes below this map evenly onto the alphabet
+
+
 def new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    """A random receipt code: one read of the system's random bytes (not one per letter),
+    each byte kept only below `_UNBIASED` so that every letter is as likely."""
+    letters: list[str] = []
+    while len(letters) < RECEIPT_LENGTH:
+        letters += [
+            RECEIPT_ALPHABET[b % len(RECEIPT_ALPHABET)]
+            for b in secrets.token_bytes(2 * RECEIPT_LENGTH)
+            if b < _UNBIASED
+        ]
+    return "".join(letters[:RECEIPT_LENGTH])
 
 
 def normalise_receipt(code: str | None) -> str:
@@ -262,7 +274,7 @@ async def _cast_first_ballot(
     choices = {int(k): int(v) for k, v in choices.items()}
     if specs is None:
         await _check_choices(rnd, voter, choices, Ballot._meta.db)
-    else:
+    elif kept is None:  # (a kept round's caller has checked the ballot)
         _refuse_invalid(check_specs(rnd, specs, choices))
     ballot = Ballot(
         round_id=rnd.id,

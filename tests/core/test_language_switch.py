@@ -219,6 +219,7 @@ async def test_a_form_shown_only_sometimes_declares_itself_only_then(client, db)
     token = await csrf_token(client, path)
     response = await client.post(action, data={"reason": "人身攻击", "csrf_token": token})
     assert response.status_code == 303 and response.headers["location"] == path
-    assert 'name="reason" type="text" maxlength="200" value="人身攻击"' in (await client.get(path)).text
+    kept = (await client.get(path)).text
+    assert 'name="reason" type="text" maxlength="200" value="人身攻击"' in kept
     await comment_svc.report_comment(s.bob, rude.id, {"reason": "人身攻击"})
     assert switch((await client.get(path)).text).startswith("<a ")

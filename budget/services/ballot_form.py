@@ -179,41 +179,36 @@ async def chosen_specs(
     return _specs(budgets, costs)
 
 
-# The round and, in the same query, what checking a ballot of a voter of an area needs
-# (`chosen_specs`): a cast costs one round trip less. The round's row is read whole (r.*) and
-# made a model as Tortoise makes one from a row (`_init_from_db`; tortoise-orm is pinned and
-# tests/budget/test_voting_services.py compares the result with `Round.get`).
-_ROUND_WITH_SPECS_SQL = f"""
-SELECT r.*,
+def _round_sql(projects: str, stamp: bool = False) -> str:
+    """The round's row whole (r.*) with, as JSON columns, the envelopes of a voter of area $2
+    and the feasible ($3) projects of the round that `projects` (an SQL condition on p)
+    selects; with `stamp`, the page stamp too. One query, so one snapshot. The row becomes a
+    model as Tortoise makes one from a row (`_init_from_db`; tortoise-orm is pinned and
+    tests/budget/test_voting_services.py compares the result with `Round.get`)."""
+    stamp_column = (
+        f'(SELECT "version" FROM "{STAMP_TABLE}" WHERE "id" = 1) AS "_stamp",' if stamp else ""
+    )
+    return f"""
+SELECT r.*, {stamp_column}
     (SELECT json_agg(json_build_array(e."area_id", e."budget_fen"))
      FROM "{Envelope._meta.db_table}" e
      WHERE e."round_id" = r."id" AND (e."area_id" = $2 OR e."area_id" IS NULL)) AS "_envelopes",
     (SELECT json_agg(json_build_array(p."id", p."area_id",
                                       COALESCE(p."revised_cost_fen", p."cost_fen")))
      FROM "{Proposal._meta.db_table}" p
-     WHERE p."round_id" = r."id" AND p."status" = $3 AND p."id" = ANY($4::int[])) AS "_projects"
+     WHERE p."round_id" = r."id" AND p."status" = $3 AND {projects}) AS "_projects"
 FROM "{Round._meta.db_table}" r
 WHERE r."id" = $1
 """
 
 
+# The round and what checking a ballot naming projects $4 needs (`chosen_specs`): a cast
+# costs one round trip less.
+_ROUND_WITH_SPECS_SQL = _round_sql('p."id" = ANY($4::int[])')
 # The round with the whole ballot of a voter of an area (every feasible project of their area
-# and of the district) and the page stamp (core.page_stamps), in one query, so one snapshot:
-# what a process keeps to check ballots with (budget.services.first_ballots).
-_ROUND_BALLOT_SQL = f"""
-SELECT r.*,
-    (SELECT "version" FROM "{STAMP_TABLE}" WHERE "id" = 1) AS "_stamp",
-    (SELECT json_agg(json_build_array(e."area_id", e."budget_fen"))
-     FROM "{Envelope._meta.db_table}" e
-     WHERE e."round_id" = r."id" AND (e."area_id" = $2 OR e."area_id" IS NULL)) AS "_envelopes",
-    (SELECT json_agg(json_build_array(p."id", p."area_id",
-                                      COALESCE(p."revised_cost_fen", p."cost_fen")))
-     FROM "{Proposal._meta.db_table}" p
-     WHERE p."round_id" = r."id" AND p."status" = $3
-       AND (p."area_id" = $2 OR p."area_id" IS NULL)) AS "_projects"
-FROM "{Round._meta.db_table}" r
-WHERE r."id" = $1
-"""
+# and of the district) and the page stamp (core.page_stamps): what a process keeps to check
+# ballots with (budget.services.first_ballots).
+_ROUND_BALLOT_SQL = _round_sql('(p."area_id" = $2 OR p."area_id" IS NULL)', stamp=True)
 
 
 def form_project_ids(form: Mapping[str, Any] | Any) -> list[int]:

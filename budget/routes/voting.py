@@ -101,7 +101,7 @@ async def ballot(request: Request) -> Response:
     casts or changes it; invalid ballots come back with 422, the choices kept."""
     user = request.state.user
     round_id = request.path_params["round_id"]
-    specs = None
+    form = specs = None
     first_tried = False
     if request.method == "POST" and svc.one_statement_ballots():
         # a cast is the busiest moment of a round: a first ballot checked against the round
@@ -118,7 +118,7 @@ async def ballot(request: Request) -> Response:
         rnd = await svc.get_round(round_id)
     action = str(route_url(request, "budget:ballot", round_id=rnd.id))
     if request.method == "POST":
-        if specs is None:
+        if form is None:
             form = await read_form(request)
         # Checked before anything is counted or shown, the preview ("Update the totals") too.
         if not can(user, "vote", rnd):

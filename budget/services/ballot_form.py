@@ -145,38 +145,15 @@ async def ballot_envelopes(
     return result
 
 
-# What checking a ballot on PostgreSQL needs, in one query: the voter's envelopes (their area's
-# and the district-wide one: project_id null, amount the budget) and the chosen projects that
-# are feasible in the round (amount their effective cost). The same as `ballot_envelopes(…,
-# only=choices)` reads in two queries, without what only the page shows (names, titles).
-_CHOSEN_SPECS_SQL = f"""
-SELECT NULL::int AS "project_id", "area_id", "budget_fen" AS "amount"
-FROM "{Envelope._meta.db_table}"
-WHERE "round_id" = $1 AND ("area_id" = $2 OR "area_id" IS NULL)
-UNION ALL
-SELECT "id", "area_id", COALESCE("revised_cost_fen", "cost_fen")
-FROM "{Proposal._meta.db_table}"
-WHERE "round_id" = $1 AND "status" = $3 AND "id" = ANY($4::int[])
-"""
-
-
 async def chosen_specs(
     rnd: Round, area_id: int | None, choices: Iterable[int], using_db: Any
 ) -> list[rules.EnvelopeSpec]:
     """The envelopes of a voter of `area_id` as checking their ballot sees them (their area's
-    first), with only the chosen projects: one query, PostgreSQL only (`= ANY`)."""
-    _count, rows = await using_db.execute_query(
-        _CHOSEN_SPECS_SQL,
-        [rnd.id, area_id, ProposalStatus.FEASIBLE.value, sorted({int(p) for p in choices})],
-    )
-    budgets: dict[int | None, int] = {}
-    costs: dict[int | None, dict[int, int]] = {}
-    for row in rows:
-        if row["project_id"] is None:
-            budgets[row["area_id"]] = row["amount"]
-        else:
-            costs.setdefault(row["area_id"], {})[row["project_id"]] = row["amount"]
-    return _specs(budgets, costs)
+    first), with only the chosen projects: what `ballot_envelopes(…, only=choices)` reads in
+    two queries, in one (`round_with_specs`; PostgreSQL only), without what only the page
+    shows (names, titles)."""
+    found = await round_with_specs(rnd.id, area_id, choices, using_db)
+    return found[1] if found is not None else []
 
 
 def _round_sql(projects: str, stamp: bool = False) -> str:

@@ -145,9 +145,6 @@ class KeptRounds:
         if kept is not None and kept.stamp == stamp:
             del self.rounds[key]
 
-    def clear(self) -> None:
-        self.rounds.clear()
-
 
 def _where(using_db: Any) -> tuple:
     """Which database a connection is to (ids and stamps are only unique within one)."""

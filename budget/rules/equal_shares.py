@@ -52,6 +52,16 @@ projects, 34,215 increments) makes about 3,000 runs and many more replays. The n
 replay that resumes from the step where it stopped (steps before it keep their affine money)
 instead of starting over at the next increment.
 
+Tried and not kept (measured 2026-12-01, numbers in issue 14's note): leaps certified by
+monotonicity. With the projects of each step fixed, a higher share leaves everyone more money
+at every step, so every price only falls; runs at two shares that buy the same projects, where
+at each step of the higher run every other project costs more than the chosen one did in the
+lower, prove every share in between. It is sound (identical outcomes everywhere) and robust to
+pays-all/pays-price switches, but a leap needs a whole run and plateaus are short: galloping
+with leaps alone made 4,837 runs on the district round (15.5 s -> 20.0 s) and 7,619 on a
+10,000-voter Budapest-like election (98 s -> 143 s); leaping only where a replay certified
+little gave 98 s -> 67 s there but 15.5 s -> 18.7 s on the district round.
+
 This module holds add1 and the outcome with its explanations; one run is `mes_python` (pure
 Python) or `mes_vector` (numpy), the jump certificate is `mes_jump`, and what they share (the
 prepared election, `Run`, margins, the choice of the next project) is `mes_common`. Which

@@ -222,6 +222,8 @@ def cheapest(
         best_p = -1
         best_price = Fraction(0)
         best_data = None
+        # exact rhos as floats: an estimate of inf (too close to call) is no lower bound
+        priced: dict[int, float] = {}
         for rho_f, p, data in evaluated:
             if rho_f <= best_f * bound or rho_f == math.inf:
                 price = exact(p, rho_f, data)
@@ -229,11 +231,12 @@ def cheapest(
                     active[p] = False
                     continue
                 rho = price / scale[p]
+                priced[p] = float(rho)
                 if best is None or rho < best or (rho == best and p < best_p):
                     best, best_p, best_price, best_data = rho, p, price, data
         for rho_f, p, _data in evaluated:
             if p != best_p and active[p]:
-                heapq.heappush(heap, (rho_f * (1 - 4 * MARGIN), p))
+                heapq.heappush(heap, (priced.get(p, rho_f) * (1 - 4 * MARGIN), p))
         if best is None:
             if evaluated and any(active[p] for _r, p, _d in evaluated):
                 continue  # the closest turned out unaffordable: look again

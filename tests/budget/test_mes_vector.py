@@ -4,6 +4,8 @@ run: on random elections (ties in prices are frequent) and on real Pabulib files
 
 from __future__ import annotations
 
+import heapq
+import math
 from fractions import Fraction
 
 import pytest
@@ -88,3 +90,25 @@ def test_large_approval_counts_use_the_vector_run(monkeypatch):
     monkeypatch.setattr(es, "run_python", lambda *a, **k: calls.append(a))
     outcome = compute_outcome("mes", election)
     assert calls == [] and len(outcome.selected) > 10
+
+
+def test_a_price_too_close_to_estimate_is_still_bought_when_it_becomes_the_cheapest():
+    """`cheapest` puts back a project it priced exactly after an estimate of inf (floats too
+    close to call) with its exact price as the lower bound: once the others cost more, it is
+    bought. Before, it went back with inf and a dearer project was bought."""
+    estimates = {0: (math.inf, "a"), 1: (0.3, "b"), 2: (0.6, "c")}
+    exact_rho = {0: Fraction(1, 2), 1: Fraction(3, 10), 2: Fraction(3, 5)}
+    heap = [(0.1, 0), (0.2, 1), (0.35, 2)]
+    heapq.heapify(heap)
+    active = [True, True, True]
+
+    def estimate(p):
+        return estimates[p]
+
+    def exact(p, _rho_f, _data):
+        return exact_rho[p]
+
+    first = mes_common.cheapest(heap, active, estimate, exact, [1, 1, 1])
+    second = mes_common.cheapest(heap, active, estimate, exact, [1, 1, 1])
+    assert (first[0], first[1]) == (1, Fraction(3, 10))
+    assert (second[0], second[1]) == (0, Fraction(1, 2))

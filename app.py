@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette_babel import LocaleFromCookie, LocaleFromHeader, LocaleFromQuery
+from starlette_babel import LocaleFromHeader
 from tortoise.contrib.starlette import RegisterTortoise
 
 import budget.routes
@@ -35,6 +35,8 @@ from core.settings import ROOT, Settings, prepare_files, tortoise_config
 from core.ticker import tick_forever
 from core.web import (
     BodyLimitMiddleware,
+    LocaleFromCookie,
+    LocaleFromQuery,
     LocaleFromSessionUser,
     LocaleMiddleware,
     RequestLogMiddleware,

@@ -19,12 +19,14 @@ from budget.services import notices
 # The kinds of subject one may follow, each with its `exists` (core.web.follow).
 FOLLOWABLES = notices.FOLLOWABLES
 
+# The busiest first (casting; the proposal list and pages): no two routes match the same path
+# (tests/test_layout.py), so the order only decides how many patterns a request is tried on.
 routes = (
-    rounds.routes
+    voting.routes
+    + proposals.routes
+    + rounds.routes
     + pabulib.routes
     + studies.routes
-    + proposals.routes
-    + voting.routes
     + results.routes
     + procurements.routes
     + procurement_money.routes

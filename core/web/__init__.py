@@ -19,7 +19,12 @@ from core.forms import int_param
 from core.web.errors import error_handlers
 from core.web.follow import FollowState, follow_state, register_followables
 from core.web.limits import BodyLimitMiddleware, body_limit
-from core.web.locale import LocaleFromSessionUser, LocaleMiddleware
+from core.web.locale import (
+    LocaleFromCookie,
+    LocaleFromQuery,
+    LocaleFromSessionUser,
+    LocaleMiddleware,
+)
 from core.web.logs import RequestLogMiddleware, configure_logging, request_id
 from core.web.pagination import Page, paginate
 from core.web.panels import register_panels, render_fragment, subject_panels
@@ -53,6 +58,8 @@ __all__ = [
     "CSRF_HEADER",
     "BodyLimitMiddleware",
     "FollowState",
+    "LocaleFromCookie",
+    "LocaleFromQuery",
     "LocaleFromSessionUser",
     "LocaleMiddleware",
     "Page",

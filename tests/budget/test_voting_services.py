@@ -304,3 +304,19 @@ async def test_round_for_ballot_reads_the_round_as_tortoise_does(db):
     assert specs[1].costs == {p["library"].id: 30_000_00}
     with pytest.raises(NotFound):
         await svc.round_for_ballot(rnd.id + 1000, alice, ids)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="first ballots in one statement are PostgreSQL's")
+async def test_a_first_ballot_comes_back_as_the_row_written(db):
+    """The first-ballot statement's Ballot is made from the values written, as Tortoise makes
+    a row read back (`_init_from_db`, tortoise-orm pinned): it equals the row, field by field,
+    and saves like any other."""
+    rnd, east, west, alice, p = await voting_setup()
+    ballot = await svc.cast_ballot(alice, rnd.id, {p["benches"].id: 1})
+    row = await Ballot.get(id=ballot.id)
+    fields = Ballot._meta.db_fields
+    assert {f: getattr(ballot, f) for f in fields} == {f: getattr(row, f) for f in fields}
+    assert not ballot._partial and ballot._saved_in_db
+    ballot.channel = Channel.PAPER
+    await ballot.save(update_fields=["channel"])
+    assert (await Ballot.get(id=ballot.id)).channel == Channel.PAPER

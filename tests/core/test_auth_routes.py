@@ -74,6 +74,21 @@ async def test_language_follows_accept_language_then_switch_is_remembered(client
     assert 'lang="zh-CN"' in again.text
 
 
+async def test_language_from_query_then_cookie_then_header(client, db):
+    """The selectors in order, with the query string and the Cookie header parsed only when
+    they may hold the language (and still when it is percent-encoded)."""
+    client.cookies.set("lang", "zh_CN")
+    by_query = await client.get("/login?lang=en", headers={"Accept-Language": "zh-CN"})
+    assert 'lang="en"' in by_query.text and by_query.headers["content-language"] == "en"
+    encoded = await client.get("/login?%6Cang=en")
+    assert 'lang="en"' in encoded.text
+    by_cookie = await client.get("/login?page=2", headers={"Accept-Language": "en"})
+    assert 'lang="zh-CN"' in by_cookie.text and by_cookie.headers["content-language"] == "zh"
+    client.cookies.clear()
+    by_header = await client.get("/login", headers={"Accept-Language": "en"})
+    assert 'lang="en"' in by_header.text and by_header.headers["content-language"] == "en"
+
+
 async def test_open_redirect_refused(client, db):
     response = await client.get("/language?to=en&next=https://evil.example/")
     assert response.headers["location"] == "http://testserver/"

@@ -20,7 +20,7 @@ from budget.services import notices
 FOLLOWABLES = notices.FOLLOWABLES
 
 # The busiest first (casting; the proposal list and pages): no two routes match the same path
-# (tests/test_layout.py), so the order only decides how many patterns a request is tried on.
+# (tests/test_route_table.py), so the order only decides how many patterns a request is tried on.
 routes = (
     voting.routes
     + proposals.routes

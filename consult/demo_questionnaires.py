@@ -312,6 +312,8 @@ async def _questionnaire(
         opens_at=opens_at,
         closes_at=closes_at,
         published_at=opens_at - timedelta(hours=2),
+        # opened in the past, so announced then: the ticker must not announce it again today
+        announced_at=opens_at,
         created_by_id=created_by,
         created_at=opens_at - timedelta(days=3),
         using_db=conn,

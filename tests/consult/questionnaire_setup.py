@@ -52,6 +52,9 @@ async def make_questionnaire(
         opens_at=opens,
         closes_at=closes,
         published_at=None if state == "draft" else opens - timedelta(hours=1),
+        # one that has opened was announced then (as the ticker does): else the e2e server's
+        # ticker, on the same test database, announces it in the middle of another test
+        announced_at=opens if opens <= now else None,
         show_results_live=live,
     )
     for area in areas:

@@ -12,6 +12,7 @@ from budget.demo import load_demo_data
 from consult.demo_questionnaires import load_questionnaires_demo
 from consult.models import Answer, Question, Questionnaire, QuestionnaireResponse
 from consult.services import questionnaire_results as results
+from consult.services.questionnaire_publishing import announce_opened_questionnaires
 from consult.services.questionnaires import get_questionnaire
 from core.models import User
 from tests.helpers import PASSWORD, login, page_text
@@ -51,3 +52,8 @@ async def test_the_demo_has_a_closed_and_an_open_questionnaire(demo, client):
     page = await client.get(f"/consult/questionnaires/{safety.id}/results")
     assert page.status_code == 200 and "<svg" in page.text
     assert "139xxxx5621" not in page_text(page.text)
+
+
+async def test_the_demo_questionnaires_were_announced_when_they_opened(demo):
+    """Both opened in the past: the ticker of a freshly started demo tells no one again."""
+    assert await announce_opened_questionnaires() == 0

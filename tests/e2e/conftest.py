@@ -46,7 +46,10 @@ def upload_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(database_url, upload_dir):
-    """uvicorn serving the app on the session's test database."""
+    """uvicorn serving the app on the session's test database. Its ticker (core.ticker) runs
+    on that database every minute for the rest of the session, beside every later test: test
+    data must already be in the state the ticker would leave it in (an opened questionnaire
+    announced)."""
     if not CHROMIUM:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     port = _free_port()

@@ -20,8 +20,15 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.bench.bench_app import cpu_seconds, server
-from tests.bench.wrk import Post, get_load, parse_report, post_each
+from tests.bench.bench_app import (
+    Pass,
+    cpu_bound,
+    cpu_seconds,
+    load_generator_cpu_seconds,
+    print_cpu_bounds,
+    server,
+)
+from tests.bench.wrk import Load, Post, get_load, parse_report, post_each
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 
@@ -137,3 +144,26 @@ def test_server_cpu_counts_its_child_processes():
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_load_generators_cpu_is_its_finished_childrens():
+    before = load_generator_cpu_seconds()
+    subprocess.run([sys.executable, "-c", BUSY_CHILD.replace("time.sleep(60)", "")], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    assert load_generator_cpu_seconds() - before >= 0.3
+
+
+def test_the_cpu_bound_adds_what_one_request_costs_every_process(capsys):
+    """1,000 requests costing the server 0.6 s, PostgreSQL 0.3 s and wrk 0.1 s: 1 ms each, so
+    2 CPUs serve at most 2,000/s; at 1,500/s on one worker, 1.33x."""
+    load = Load("ballot casting", requests=1000, rate=1500.0, cpu=0.6, db_cpu=0.3, gen_cpu=0.1)
+    server_ms, db_ms, gen_ms, most = cpu_bound(load, 2)
+    assert (round(server_ms, 6), round(db_ms, 6), round(gen_ms, 6)) == (0.6, 0.3, 0.1)
+    assert round(most) == 2000
+    assert cpu_bound(Load("x", requests=1000, rate=1.0, gen_cpu=0.1), 2) is None  # no srv CPU
+    one = Pass(workers=1, load=0.0, casting=load)
+    print_cpu_bounds(one, [("ballot casting", lambda p: p.casting, False)])
+    out = capsys.readouterr().out
+    cpus = os.cpu_count()
+    assert "0.600 + 0.300 + 0.100 ms = 1.000 ms" in out
+    assert f"at most {cpus * 1000:,}/s, {cpus * 1000 / 1500:.2f}x one worker's 1,500/s" in out

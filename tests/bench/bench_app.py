@@ -47,7 +47,11 @@ It prints a table with the targets next to the figures, every rate beside the tr
 route's from the same pass, and the load average before each pass. Each rate comes with the
 CPU the server's processes used meanwhile (srv CPU, in cores, from /proc): on a machine busy
 with other work a rate falls, but requests per CPU-second of the server (printed, again beside
-the trivial route's) much less, so they tell what a page costs. `--explain` prints the query
+the trivial route's) much less, so they tell what a page costs. From one worker's CPU per
+request — the server's, its database backends' and wrk's — it prints what the machine's CPUs
+allow at most, whatever the number of workers: a scaling target above that bound cannot be met
+on this machine by a faster app, only by less work in PostgreSQL or the load generator per
+request. `--explain` prints the query
 plans of the pages' queries (with their times), to check that they use indexes.
 
 The load comes from `wrk` (Debian's package; tests/bench/wrk.py), a compiled program apart
@@ -65,6 +69,7 @@ import logging
 import math
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -325,16 +330,25 @@ def cpu_seconds(pid: int) -> float:
     return sum(stats[p][1] for p in tree) / os.sysconf("SC_CLK_TCK")
 
 
+def load_generator_cpu_seconds() -> float:
+    """CPU time used so far by this process's finished children: the wrk runs (the servers
+    are still running while a load is measured, so they are not among them)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def timed(measure: Callable[..., Load], base: str, *args: Any, **kwargs: Any) -> Load:
-    """`measure(base, …)`'s load, with the CPU seconds `base`'s server processes used
-    meanwhile."""
+    """`measure(base, …)`'s load, with the CPU seconds `base`'s server processes, its
+    database's backends and the load generator used meanwhile."""
     pid = getattr(base, "pid", None)
     database = getattr(base, "database", "")
     before = cpu_seconds(pid) if pid else math.nan
     db_before = database_cpu_seconds(database) if database else math.nan
+    gen_before = load_generator_cpu_seconds()
     load = measure(base, *args, **kwargs)
     load.cpu = cpu_seconds(pid) - before if pid else math.nan
     load.db_cpu = database_cpu_seconds(database) - db_before if database else math.nan
+    load.gen_cpu = load_generator_cpu_seconds() - gen_before
     return load
 
 
@@ -884,7 +898,41 @@ def print_scaling(passes: list[Pass]) -> bool:
         print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths_cpu, strict=True)).rstrip())
     print("  load average (1 min) at the start of each pass: "
           + ", ".join(f"{plural(p.workers, 'worker')} {p.load:.1f}" for p in passes))  # fmt: skip
+    if first.workers == 1:
+        print_cpu_bounds(first, measures[1:])
     return ok
+
+
+def cpu_bound(load: Load, cpus: int) -> tuple[float, float, float, float] | None:
+    """(server, PostgreSQL, load generator) CPU ms per request of `load`, and the requests/s
+    that `cpus` CPUs could serve at most at that cost (all busy, nothing else running, no
+    contention added by more processes); None if a CPU figure is missing."""
+    parts = (load.cpu, 0.0 if math.isnan(load.db_cpu) else load.db_cpu, load.gen_cpu)
+    if load.requests <= 0 or any(math.isnan(x) or x < 0 for x in parts) or not parts[0] > 0:
+        return None
+    ms = [1000 * x / load.requests for x in parts]
+    return ms[0], ms[1], ms[2], cpus * 1000 / sum(ms)
+
+
+def print_cpu_bounds(one_worker: Pass, measures: list) -> None:
+    """What the machine's CPUs allow, from one worker's CPU per request: the server, the
+    database and the load generator share the CPUs, so more workers can at best fill them."""
+    cpus = os.cpu_count() or 1
+    print(
+        f"\nwhat {cpus} CPUs allow at one worker's CPU cost per request (server + PostgreSQL +"
+        " wrk): the most any number of workers could serve, before contention"
+    )
+    for label, get, _trivial in measures:
+        load = get(one_worker)
+        bound = cpu_bound(load, cpus) if load is not None else None
+        if bound is None:
+            continue
+        server, db, gen, most = bound
+        print(
+            f"  {label:<20}  {server:.3f} + {db:.3f} + {gen:.3f} ms = "
+            f"{server + db + gen:.3f} ms: at most {most:,.0f}/s, "
+            f"{most / load.rate:.2f}x one worker's {load.rate:,.0f}/s"
+        )
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -1097,6 +1145,7 @@ async def run(args: argparse.Namespace) -> int:
                     step(f"ballot casting, {VOTERS} residents at a time{tag}")
                     before_cpu = cpu_seconds(base.pid)
                     before_db = database_cpu_seconds(BENCH_DB) if postgres else math.nan
+                    before_gen = load_generator_cpu_seconds()
                     casting = cast_ballots(
                         base,
                         district,
@@ -1106,6 +1155,7 @@ async def run(args: argparse.Namespace) -> int:
                         tag=tag,
                     )
                     casting.load.cpu = cpu_seconds(base.pid) - before_cpu
+                    casting.load.gen_cpu = load_generator_cpu_seconds() - before_gen
                     if postgres:
                         casting.load.db_cpu = database_cpu_seconds(BENCH_DB) - before_db
                     one.casting = casting.load

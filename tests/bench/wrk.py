@@ -51,6 +51,7 @@ class Load:
     answers: dict[str, int] = field(default_factory=dict)  # post_each: key → status (0: none)
     cpu: float = math.nan  # CPU seconds the server's processes used meanwhile (the bench's)
     db_cpu: float = math.nan  # idem, PostgreSQL's processes serving the bench's database
+    gen_cpu: float = math.nan  # idem, the load generator's (wrk's) processes
     output: str = ""  # wrk's report
 
     @property

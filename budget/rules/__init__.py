@@ -25,7 +25,9 @@ Which path runs when (the outcome is the same on every path; only the time diffe
   steps change at almost every increment (Lodz 2022) hardly replays. After a replay that
   certified some increments, add1 skips them and replays again at the next increment instead
   of running MES, as long as (increments skipped + 1) x the last run's time >= the replay's
-  time.
+  time. A replay of the same steps as the last one resumes at the step where the last one's
+  horizon fell (`mes_jump.Trail`) when the share is still within what the steps before it
+  certified; else it starts from the first step.
   `method_of_equal_shares` re-runs MES at the share add1 chose; if it does not make the
   certified steps (a wrong bound: never seen), it logs a warning and walks one increment at
   a time;

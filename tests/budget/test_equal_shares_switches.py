@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from budget.rules import Election, compute_outcome, mes_vector, verify_certificate
+from budget.rules import Election, compute_outcome, mes_jump, mes_vector, verify_certificate
 from budget.rules import equal_shares as es
 from budget.rules.mes_common import Run, prepare
 from tests.fixtures.regen_pabutools import pabutools_from_election, run_pabutools
@@ -155,4 +155,33 @@ def test_switching_elections_jump_equals_walk_with_the_numpy_replay(
     with monkeypatch.context() as patch:
         patch.setattr(es, "VECTOR_MIN_GROUPS", 0)
         assert es.method_of_equal_shares(election, "mes-add1").increments == walked[1]
+    assert jump_warnings(caplog) == []
+
+
+@pytest.mark.parametrize("replay", ["lists", "numpy"])
+def test_replays_resume_where_the_last_one_stopped_and_still_land_where_walking_does(
+    replay: str, monkeypatch, caplog
+) -> None:
+    """On these elections most replays stop at a payer's crossing; the next replay of the same
+    steps resumes from that step (`mes_jump.Trail`), and add1 still lands where walking does."""
+    resumed = fresh = 0
+    real = mes_jump._replay_steps
+
+    def counted(ops, steps, trail, share, first, *rest):
+        nonlocal resumed, fresh
+        if first > 0:
+            resumed += 1
+        else:
+            fresh += 1
+        return real(ops, steps, trail, share, first, *rest)
+
+    monkeypatch.setattr(mes_jump, "_replay_steps", counted)
+    for seed in range(40):
+        election = switchy_election(seed)
+        prep = prepare(election)
+        if replay == "numpy":
+            prep.vectors = mes_vector.ApprovalVectors(prep)
+        walked = es._add1(prep, election, jump=False)
+        assert same_run(es._add1(prep, election, jump=True, clock=ticking_clock()), walked)
+    assert resumed > 0 and fresh > 0
     assert jump_warnings(caplog) == []

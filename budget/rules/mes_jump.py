@@ -97,6 +97,12 @@ class Trail:
         self.points: list[_Point | None] = []
         self.resume_at = -1  # where the last replay's horizon fell (-1: nowhere to resume)
 
+    def keep(self, index: int, point: _Point) -> None:
+        """The state before step `index`; the next replay resumes there unless the horizon
+        falls later on in this one."""
+        self.points[index] = point
+        self.resume_at = index
+
     def start(self, steps: list[Step], share: Money) -> tuple[int, _Point | None]:
         """The index to replay from and the state to start with (0 and None: from scratch)."""
         projects = [s.project for s in steps]
@@ -194,9 +200,8 @@ def _replay_steps(
 ) -> float:
     """The steps from `first` on (see `_replay`), leaving their states on the trail."""
     for index in range(first, len(steps)):
-        if trail is not None:
-            trail.points[index] = _Point(share, ops.save(), active, dict(bounds), horizon, fell)
-            trail.resume_at = index  # where to resume if this step stops the replay
+        if trail is not None:  # (resumed here if this step stops the replay)
+            trail.keep(index, _Point(share, ops.save(), active, dict(bounds), horizon, fell))
         before = horizon
         c = steps[index].project
         chosen = ops.chosen(c)
@@ -238,8 +243,7 @@ def _replay_steps(
             fell = index
     end = len(steps)
     if trail is not None:
-        trail.points[end] = _Point(share, ops.save(), active, dict(bounds), horizon, fell)
-        trail.resume_at = end
+        trail.keep(end, _Point(share, ops.save(), active, dict(bounds), horizon, fell))
     before = horizon
     for q in active:  # the end: every project left must stay unaffordable
         horizon = min(horizon, ops.unaffordable_for(q))

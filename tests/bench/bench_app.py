@@ -51,8 +51,8 @@ the trivial route's) much less, so they tell what a page costs. From one worker'
 request — the server's, its database backends' and wrk's — it prints what the machine's CPUs
 allow at most, whatever the number of workers: a scaling target above that bound cannot be met
 on this machine by a faster app, only by less work in PostgreSQL or the load generator per
-request. `--explain` prints the query
-plans of the pages' queries (with their times), to check that they use indexes.
+request. `--explain` prints the query plans of the pages' queries (with their times), to check
+that they use indexes.
 
 The load comes from `wrk` (Debian's package; tests/bench/wrk.py), a compiled program apart
 from this process, on 127.0.0.1 only: page loads cycle through lists of URLs; each casting

@@ -460,13 +460,17 @@ class _ArrayReplay(_Replay):
         return payers, self.vec.supw[p][keep], self.a[payers]
 
     def _price(self, p: int, w: np.ndarray, m: np.ndarray) -> float:
-        """p's price now from its supporters' weights and money (inf: too close to tell)."""
-        order = np.argsort(m, kind="stable")
+        """p's price now from its supporters' weights and money (inf: too close to tell).
+        (ndarray methods, not the np.* wrappers: cheaper on the few dozen groups of a step.)"""
+        if not len(m):
+            return math.inf
+        order = m.argsort(kind="stable")
         m, w = m[order], w[order]
         wm = w * m
-        rho = (float(self.prep.costs[p]) - (np.cumsum(wm) - wm)) / (w.sum() - (np.cumsum(w) - w))
+        rho = (float(self.prep.costs[p]) - (wm.cumsum() - wm)) / (w.sum() - (w.cumsum() - w))
         ok = rho <= m
-        return float(rho[int(np.argmax(ok))]) if ok.any() else math.inf
+        first = int(ok.argmax())
+        return float(rho[first]) if ok[first] else math.inf
 
     def price_now(self, p: int) -> float:
         _payers, w, m = self._alive(p)

@@ -162,7 +162,7 @@ class _VectorRun:
         if prices and len(classes):
             per_step = counts @ self.hist[classes, : len(prices)]
             scaled = self.scaled
-            paid = sum(int(per_step[j]) * scaled[j] for j in np.flatnonzero(per_step).tolist())
+            paid = sum(int(per_step[j]) * scaled[j] for j in per_step.nonzero()[0].tolist())
             if paid:
                 total -= Fraction(paid, self.den)
         return money(total)
@@ -194,23 +194,26 @@ class _VectorRun:
 
     def _estimate(self, p: int) -> _Estimate | None:
         """(rho, classes, counts, money) by floats; None if clearly unaffordable; rho inf if
-        too close to call."""
+        too close to call. (ndarray methods, not the np.* wrappers: this runs a few hundred
+        thousand times per count, on a few dozen classes, where the wrappers' cost shows.)"""
         counts = self._counts(p)
-        classes = np.flatnonzero(counts)
+        classes = counts.nonzero()[0]
         c = counts[classes]
         m = self.money_f[classes]
         cost = self.cost_f[p]
         if float(c @ m) < cost - self.margin * (len(classes) + 1):
             return None
-        order = np.argsort(m, kind="stable")
+        order = m.argsort(kind="stable")
         classes, c, m = classes[order], c[order], m[order]
-        paid_before = np.cumsum(c * m) - c * m
-        weight_after = c.sum() - (np.cumsum(c) - c)
+        cm = c * m
+        paid_before = cm.cumsum() - cm
+        weight_after = c.sum() - (c.cumsum() - c)
         rho = (cost - paid_before) / weight_after
         ok = rho <= m
-        if not ok.any():
+        first = int(ok.argmax())
+        if not ok[first]:
             return math.inf, classes, c, m
-        return float(rho[int(np.argmax(ok))]) / cost, classes, c, m
+        return float(rho[first]) / cost, classes, c, m
 
     def exact_price(self, p: int, rho_f: float, est: _Estimate) -> Fraction | None:
         """The exact price (what each supporter pays, all of their money if less), or None
@@ -269,7 +272,7 @@ class _VectorRun:
         """Which classes pay all they have (money <= price) and which pay the price."""
         poor = m < price_f - self.margin
         rich = m > price_f + self.margin
-        for i in np.flatnonzero(~(poor | rich)):  # too close for floats: exactly
+        for i in (~(poor | rich)).nonzero()[0]:  # too close for floats: exactly
             if self.x(int(classes[i])) <= price:
                 poor[i] = True
             else:
@@ -316,7 +319,7 @@ class _VectorRun:
         for p in self.prep.mes_projects:
             if p not in bought:
                 counts = self._counts(p)
-                classes = np.flatnonzero(counts)
+                classes = counts.nonzero()[0]
                 run.money_left[p] = self.money_of(classes, counts[classes])
 
 

@@ -16,11 +16,13 @@ payment); anything too close to call gives 0: add1 then runs MES at the next inc
 before. `method_of_equal_shares` runs MES at the share add1 chose anyway and checks that it
 makes the certified steps.
 
-Replays of one add1 walk leave a `Trail`: the state before each step. Most replays stop where
-a payer of a chosen project crosses its price (on the district round's area envelopes, 69 %;
-46 % of the steps replayed came before that step), and the next replay, at a share still
-within what the earlier steps certified, resumes at that step with the saved money and bounds
-moved to its share instead of replaying the run from the start.
+Replays of one add1 walk leave a `Trail`: the state before each step where the horizon fell
+or the replay stopped (about one step in nine; copying the money before every step cost more
+than the rest of a small step). Most replays stop where a payer of a chosen project crosses its
+price (on the district round's area envelopes, 69 %; 46 % of the steps replayed came before
+that step), and the next replay, at a share still within what the earlier steps certified,
+resumes at that step with the saved money and bounds moved to its share instead of replaying
+the run from the start.
 """
 
 from __future__ import annotations
@@ -82,8 +84,10 @@ class _Point:
 
 
 class Trail:
-    """What the replays of one add1 walk leave for the next: each step's state as the last
-    replay that went through it saw it, and where that replay's horizon last fell.
+    """What the replays of one add1 walk leave for the next: the state before each step where
+    a replay's horizon fell or the replay stopped (the last replay to do so there), and where
+    the last replay's horizon last fell. Each state is self-contained (its share, its money,
+    its horizon), so a state left by an earlier replay is as good to resume from as a new one.
 
     A replay at `share` certifies its steps for t < horizon; the steps before the one where the
     horizon last fell certify the state before that step for every t up to that state's own
@@ -198,19 +202,20 @@ def _replay_steps(
     horizon: float,
     fell: int,
 ) -> float:
-    """The steps from `first` on (see `_replay`), leaving their states on the trail."""
+    """The steps from `first` on (see `_replay`), leaving on the trail the state before each
+    step where the horizon fell or the replay stopped: only those are ever resumed from, and
+    copying the money before every step cost more than the rest of a small step."""
     for index in range(first, len(steps)):
-        if trail is not None:  # (resumed here if this step stops the replay)
-            trail.keep(index, _Point(share, ops.save(), active, dict(bounds), horizon, fell))
-        before = horizon
+        before, fell_before, active_before = horizon, fell, active  # `active` is never mutated
+        replaced: dict[int, _Bound] = {}  # the bounds before this step, where it replaced one
         c = steps[index].project
         chosen = ops.chosen(c)
         if chosen is None:
-            return 0.0
+            return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
         rho, t_payers = chosen
         horizon = min(horizon, t_payers)
         if horizon <= 0.0:
-            return 0.0
+            return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
         # every other candidate must stay dearer (or unaffordable)
         still = []
         for q in active:
@@ -223,37 +228,79 @@ def _replay_steps(
                     t_u = ops.unaffordable_for(q)
                     horizon = min(horizon, max(t_q, t_u))
                     if horizon <= 0.0:
-                        return 0.0
+                        return _stop(
+                            trail, index, share, ops, active, bounds, replaced, before, fell
+                        )
                     if t_u >= horizon:
                         continue  # and for every t < horizon: out for the rest of the run
                     still.append(q)  # it may become affordable later: keep it a competitor
                     continue
                 if fresh[0] == math.inf:
-                    return 0.0
+                    return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
                 t_fresh = _dearer_for(fresh, q, c, rho)
                 if t_fresh > t_q:
+                    replaced.setdefault(q, bounds[q])
                     bounds[q], t_q = fresh, t_fresh
                 horizon = min(horizon, t_q)
                 if horizon <= 0.0:
-                    return 0.0
+                    return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
             still.append(q)
         active = still
-        ops.pay(c)
         if horizon < before:
+            if trail is not None:  # before paying: the money is still as before this step
+                _keep(
+                    trail, index, share, ops, active_before, bounds, replaced, before, fell_before
+                )
             fell = index
+        ops.pay(c)
     end = len(steps)
-    if trail is not None:
-        trail.keep(end, _Point(share, ops.save(), active, dict(bounds), horizon, fell))
     before = horizon
     for q in active:  # the end: every project left must stay unaffordable
         horizon = min(horizon, ops.unaffordable_for(q))
         if horizon <= 0.0:
-            return 0.0
+            return _stop(trail, end, share, ops, active, bounds, {}, before, fell)
     if horizon < before:
+        if trail is not None:
+            _keep(trail, end, share, ops, active, bounds, {}, before, fell)
         fell = end
     if trail is not None:
         trail.resume_at = fell
     return horizon
+
+
+def _keep(
+    trail: Trail,
+    index: int,
+    share: Money,
+    ops: Any,
+    active: list[int],
+    bounds: dict[int, _Bound],
+    replaced: dict[int, _Bound],
+    horizon: float,
+    fell: int,
+) -> None:
+    """Leave on the trail the state before step `index`: the money as it is (not yet paid
+    in that step), `bounds` with the ones replaced in that step put back."""
+    kept = dict(bounds)
+    kept.update(replaced)
+    trail.keep(index, _Point(share, ops.save(), active, kept, horizon, fell))
+
+
+def _stop(
+    trail: Trail | None,
+    index: int,
+    share: Money,
+    ops: Any,
+    active: list[int],
+    bounds: dict[int, _Bound],
+    replaced: dict[int, _Bound],
+    horizon: float,
+    fell: int,
+) -> float:
+    """The replay stops in step `index` (certifies nothing): the next resumes there."""
+    if trail is not None:
+        _keep(trail, index, share, ops, active, bounds, replaced, horizon, fell)
+    return 0.0
 
 
 class _Replay:

@@ -218,10 +218,20 @@ def _replay_steps(
             return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
         # every other candidate must stay dearer (or unaffordable)
         still = []
+        rho_v, rho_s, rho_e0, rho_e1, rho_x = rho
         for q in active:
             if q == c:
                 continue
-            t_q = _dearer_for(bounds[q], q, c, rho)
+            bound = bounds[q]
+            if rho_x is not None and bound[4] is not None:
+                t_q = _dearer_for(bound, q, c, rho)
+            else:  # _dearer_for inlined: this runs for every competitor in every step
+                g0, e0 = bound[0] - rho_v, bound[2] + rho_e0
+                if g0 <= e0:
+                    t_q = 0.0
+                else:
+                    g1, e1 = bound[1] - rho_s, bound[3] + rho_e1
+                    t_q = math.inf if g1 - e1 >= 0.0 else (g0 - e0) / (e1 - g1)
             if t_q < horizon:
                 fresh = ops.bound_of(q)  # a tighter bound from the money now
                 if fresh is None:  # unaffordable now

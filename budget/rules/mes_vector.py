@@ -86,6 +86,7 @@ def _candidates(prep: Prepared, vec: ApprovalVectors) -> tuple[list[bool], list[
 
 
 _Estimate = tuple[float, np.ndarray, np.ndarray, np.ndarray]  # rho, classes, counts, money
+_EPS = 2.0**-52
 
 
 class _VectorRun:
@@ -196,11 +197,21 @@ class _VectorRun:
         """(rho, classes, counts, money) by floats; None if clearly unaffordable; rho inf if
         too close to call. (ndarray methods, not the np.* wrappers: this runs a few hundred
         thousand times per count, on a few dozen classes, where the wrappers' cost shows.)"""
+        cost = self.cost_f[p]
+        # Most estimates (95 % on the district round's area envelopes, mostly the last sweep of
+        # a run) find p unaffordable: first its supporters' money, one gather and one dot, no
+        # count per class. The money of each class is the same number either way; the bound
+        # covers both sums' rounding (n terms: n ulps each, relative) and the margin asked
+        # for below (len(classes) <= n), so this says None only where that test would too.
+        sup = self.vec.sup[p]
+        n = len(sup)
+        total = float(self.vec.supw[p] @ self.money_f[self.cls_of[sup]])
+        if total * (1.0 + 4.0 * n * _EPS) < cost - self.margin * (n + 2):
+            return None
         counts = self._counts(p)
         classes = counts.nonzero()[0]
         c = counts[classes]
         m = self.money_f[classes]
-        cost = self.cost_f[p]
         if float(c @ m) < cost - self.margin * (len(classes) + 1):
             return None
         order = m.argsort(kind="stable")

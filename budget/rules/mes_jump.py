@@ -590,19 +590,31 @@ class _ArrayReplay(_Replay):
         return v, sl, e0, e1, self.exact_flat(q) if is_flat else None
 
     def chosen(self, c: int) -> tuple[_Bound, float] | None:
-        alive = self._alive(c)
-        payers, poor, v, sl, e0, e1, is_flat = self.split(
-            c, self._price(c, alive[1], alive[2]), alive
-        )
-        if v == math.inf:
+        """`split` at c's price now, then how long each payer's side holds. (One function:
+        the payers' money, slopes and errors are gathered once for both.)"""
+        idx = self.vec.sup[c]
+        keep = self.alive[idx]
+        payers = idx[keep]
+        w, m = self.vec.supw[c][keep], self.a[payers]
+        poor = m < self._price(c, w, m)
+        rich = ~poor
+        d = float(w[rich].sum())
+        if d <= 0.0:
             return None
+        b, ea, eb = self.b[payers], self.ea[payers], self.eb[payers]
+        wp, bp = w[poor], b[poor]
+        sa, sb, sab = float(wp @ m[poor]), float(wp @ bp), float(wp @ np.abs(bp))
+        wea, web = float(wp @ ea[poor]), float(wp @ eb[poor])
+        cost, rel = float(self.prep.costs[c]), self.rel
+        v, sl = (cost - sa) / d / cost, -sb / d / cost
+        e0, e1 = (rel * (cost + sa) + wea) / d / cost, (rel * sab + web) / d / cost
         self.payers, self.poor, self.piece = payers, poor, (v, sl, e0, e1)
-        cost_c = float(self.prep.costs[c])
-        r0, r1, er0, er1 = v * cost_c, sl * cost_c, e0 * cost_c, e1 * cost_c
-        pa, pb = self.a[payers], self.b[payers]
-        g0 = np.where(poor, r0 - pa, pa - r0)
-        g1 = np.where(poor, r1 - pb, pb - r1)
-        e0s, e1s = er0 + self.ea[payers], er1 + self.eb[payers]
+        r0, r1, er0, er1 = v * cost, sl * cost, e0 * cost, e1 * cost
+        # a poor payer must stay below the price, a rich one above: the gap, signed so that
+        # it must stay positive (negating a float difference is exact)
+        side = np.where(poor, -1.0, 1.0)
+        g0, g1 = (m - r0) * side, (b - r1) * side
+        e0s, e1s = er0 + ea, er1 + eb
         if bool((g0 <= e0s).any()):
             horizon = 0.0
         else:
@@ -612,7 +624,8 @@ class _ArrayReplay(_Replay):
                 if falling.any()
                 else math.inf
             )
-        return (v, sl, e0, e1, self.exact_flat(c) if is_flat else None), horizon
+        flat = self.exact_flat(c) if not poor.any() else None
+        return (v, sl, e0, e1, flat), horizon
 
     def pay(self, c: int) -> None:
         v, sl, e0, e1 = self.piece

@@ -47,6 +47,7 @@ class ApprovalVectors:
         self.voter_group = np.empty(len(flat), dtype=np.int64)
         self.voter_group[flat] = np.repeat(np.arange(len(prep.voters), dtype=np.int64), sizes)
         self.cap_hint = 64  # room for classes a run starts with: the most a run has needed
+        self.overlap = [frozenset(rs) for rs in prep.overlap]
 
 
 def run_approval(
@@ -123,8 +124,8 @@ class _VectorRun:
         self.scaled: list[int] = []
         n_projects = len(prep.costs)
         self.estimates: list[_Estimate | None] = [None] * n_projects
-        self.counted_at = [-1] * n_projects  # step of p's last estimate
-        self.touched_at = [0] * n_projects  # last step that moved some supporter of p
+        self.counted_at = [-1] * n_projects  # steps made at p's last estimate
+        self.bought: list[int] = []  # the project of each step
 
     def _grow(self) -> None:
         """Double the room for classes."""
@@ -186,8 +187,11 @@ class _VectorRun:
         return counts
 
     def estimated(self, p: int) -> tuple[float, _Estimate] | None:
-        """`cheapest`'s estimate of p: recomputed only if a supporter of p paid since."""
-        if self.touched_at[p] > self.counted_at[p]:
+        """`cheapest`'s estimate of p: recomputed only if a supporter of p paid since (a
+        project sharing a supporter with p was bought: looked up here, for the one or two
+        steps since, rather than marked on every such project at every step)."""
+        done = self.counted_at[p]
+        if done < 0 or not self.vec.overlap[p].isdisjoint(self.bought[done:]):
             self.estimates[p] = self._estimate(p)
             self.counted_at[p] = len(self.prices)
         est = self.estimates[p]
@@ -273,8 +277,7 @@ class _VectorRun:
         idx = self.vec.sup[p]
         old = self.cls_of[idx]
         self.cls_of[idx] = mapping[old]
-        for r in self.prep.overlap[p]:
-            self.touched_at[r] = len(self.prices)
+        self.bought.append(p)
         return _payments(self.vec, idx, old, amounts, len(self.prep.weights)) if record else []
 
     def _poor_and_rich(

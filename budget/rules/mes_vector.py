@@ -160,14 +160,18 @@ class _VectorRun:
     def money_of(self, classes: np.ndarray, counts: np.ndarray) -> Money:
         """Exact sum of counts[i] * money of classes[i]."""
         prices = self.prices
-        total = int(counts.sum()) * self.share
+        n = int(counts.sum())
+        paid = 0
         if prices and len(classes):
             per_step = counts @ self.hist[classes, : len(prices)]
             scaled = self.scaled
             paid = sum(int(per_step[j]) * scaled[j] for j in per_step.nonzero()[0].tolist())
-            if paid:
-                total -= Fraction(paid, self.den)
-        return money(total)
+        share = self.share
+        if not paid:
+            return money(n * share)
+        # n * share - paid / den over one denominator: one gcd, not one per Fraction operation
+        num, den = share.numerator, share.denominator
+        return money(Fraction(n * num * self.den - paid * den, den * self.den))
 
     def _add_price(self, price: Fraction) -> None:
         """Step j's price, kept also as an integer over the common denominator."""
@@ -243,7 +247,13 @@ class _VectorRun:
             if bool((poor | rich).all()):
                 rich_w = int(c[rich].sum())
                 if rich_w:
-                    price = Fraction(cost - self.money_of(classes[poor], c[poor])) / rich_w
+                    # (cost - the poor's money) / rich_w, normalised once
+                    left = self.money_of(classes[poor], c[poor])
+                    n_left, d_left = left.numerator, left.denominator
+                    price = Fraction(
+                        cost.numerator * d_left - n_left * cost.denominator,
+                        cost.denominator * d_left * rich_w,
+                    )
                     if price > 0:
                         return price
         rows = sorted(

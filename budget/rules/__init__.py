@@ -6,8 +6,8 @@ holds the one-sentence tie-breaking description the results page shows for each 
 
 Modules: `election` (the data), `greedy`, `equal_shares` (mes, mes-add1, equal-shares: add1
 and the outcome), `mes_python` and `mes_vector` (one MES run), `mes_jump` (add1's jump
-certificate), `mes_common` (what the MES modules share; see there for the import graph),
-`mes_certificate` (checking an MES outcome).
+certificate) with `mes_replay` (the money its replay keeps), `mes_common` (what the MES
+modules share; see there for the import graph), `mes_certificate` (checking an MES outcome).
 
 Which path runs when (the outcome is the same on every path; only the time differs):
 - one MES run: numpy (`mes_vector.run_approval`) for approval ballots with at least

@@ -5,8 +5,9 @@ Every MES module imports what it shares from here, and this module imports none 
 the imports among `budget.rules` modules form no cycle (A <- B: B imports A):
 
     election <- every module below
-    mes_common <- mes_python, mes_vector, mes_jump, mes_certificate, equal_shares
-    mes_vector <- mes_jump, equal_shares
+    mes_common <- mes_python, mes_vector, mes_replay, mes_jump, mes_certificate, equal_shares
+    mes_vector <- mes_replay, equal_shares
+    mes_replay <- mes_jump
     mes_python, mes_jump, greedy <- equal_shares
     greedy <- mes_certificate
     equal_shares, mes_certificate, greedy <- budget.rules (__init__)

@@ -192,8 +192,8 @@ class _VectorRun:
 
     def estimated(self, p: int) -> tuple[float, _Estimate] | None:
         """`cheapest`'s estimate of p: recomputed only if a supporter of p paid since (a
-        project sharing a supporter with p was bought: looked up here, for the one or two
-        steps since, rather than marked on every such project at every step)."""
+        project sharing a supporter with p was bought: looked up here, among the steps made
+        since, rather than marked on every such project at every step)."""
         done = self.counted_at[p]
         if done < 0 or not self.vec.overlap[p].isdisjoint(self.bought[done:]):
             self.estimates[p] = self._estimate(p)
@@ -208,9 +208,11 @@ class _VectorRun:
         cost = self.cost_f[p]
         # Most estimates (95 % on the district round's area envelopes, mostly the last sweep of
         # a run) find p unaffordable: first its supporters' money, one gather and one dot, no
-        # count per class. The money of each class is the same number either way; the bound
-        # covers both sums' rounding (n terms: n ulps each, relative) and the margin asked
-        # for below (len(classes) <= n), so this says None only where that test would too.
+        # count per class. The money of each class is the same number either way (class 0's
+        # is 0), so only the two sums' rounding differs: n terms, n ulps each, relative, with
+        # a factor 4 to spare. A class's float money can be a hair below 0 (a rich class that
+        # paid the price exactly); the extra margin (n + 2 against len(classes) + 1 below)
+        # covers that. So this says None only where the test below would too.
         sup = self.vec.sup[p]
         n = len(sup)
         total = float(self.vec.supw[p] @ self.money_f[self.cls_of[sup]])
@@ -222,6 +224,8 @@ class _VectorRun:
         m = self.money_f[classes]
         if float(c @ m) < cost - self.margin * (len(classes) + 1):
             return None
+        if not len(classes):  # a cost within the margin, nobody with money: too close to call
+            return math.inf, classes, c, m
         order = m.argsort(kind="stable")
         classes, c, m = classes[order], c[order], m[order]
         cm = c * m

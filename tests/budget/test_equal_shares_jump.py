@@ -199,7 +199,7 @@ def test_jumping_equals_walking(election: Election, caplog) -> None:
 def test_jumping_equals_walking_with_the_numpy_replay(
     election: Election, caplog, monkeypatch
 ) -> None:
-    """Large approval counts replay with numpy (`mes_jump._ArrayReplay`): force it."""
+    """Large approval counts replay with numpy (`mes_replay.ArrayReplay`): force it."""
     if election.utility != "cost":
         return
     prep = prepare(election)

@@ -84,6 +84,20 @@ def test_vector_run_equals_python_run_on_real_files(stem, increments):
         assert len(vector[0]) > 3
 
 
+def test_a_project_costing_less_than_the_margin_whose_supporters_spent_all(monkeypatch):
+    """B costs 1 fen against a share of 10^10: within the float margin. Once A's purchase
+    leaves B's only supporters with nothing, its estimate has no class with money; it used to
+    raise (an argmax of nothing) instead of leaving the call to the exact check."""
+    election = Election(
+        budget=2 * 10**10, costs={"A": 2 * 10**10, "B": 1}, ballots=[{"A": 1, "B": 1}, {"A": 1}]
+    )
+    monkeypatch.setattr(es, "VECTOR_MIN_GROUPS", 0)
+    python, vector = both(election, money(Fraction(election.budget, 2)))
+    assert vector == python
+    assert [p for p, _price in vector[0]] == [0]  # A only: B's supporters have nothing left
+    assert compute_outcome("mes-add1", election).selected == ["A"]
+
+
 def test_large_approval_counts_use_the_vector_run(monkeypatch):
     election = election_from_pb(parse_pb(real_file("Netherlands_Amsterdam_309.pb").read_text()))
     calls = []

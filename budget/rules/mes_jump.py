@@ -193,56 +193,15 @@ def _replay_steps(
     step where the horizon fell or the replay stopped: only those are ever resumed from, and
     copying the money before every step cost more than the rest of a small step."""
     for index in range(first, len(steps)):
-        before, active_before = horizon, active  # `active` is never mutated, only replaced
-        replaced: dict[int, Bound] = {}  # the bounds before this step, where it replaced one
         c = steps[index].project
-        chosen = ops.chosen(c)
-        if chosen is None:
-            return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
-        rho, t_payers = chosen
-        horizon = min(horizon, t_payers)
-        if horizon <= 0.0:
-            return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
-        # every other candidate must stay dearer (or unaffordable)
-        still = []
-        rho_v, rho_s, rho_e0, rho_e1, rho_x = rho
-        for q in active:
-            if q == c:
-                continue
-            bound = bounds[q]
-            if rho_x is not None and bound[4] is not None:
-                t_q = _dearer_for(bound, q, c, rho)
-            else:  # _dearer_for inlined: this runs for every competitor in every step
-                g0, e0 = bound[0] - rho_v, bound[2] + rho_e0
-                if g0 <= e0:
-                    t_q = 0.0
-                else:
-                    g1, e1 = bound[1] - rho_s, bound[3] + rho_e1
-                    t_q = math.inf if g1 - e1 >= 0.0 else (g0 - e0) / (e1 - g1)
-            if t_q < horizon:
-                fresh = ops.bound_of(q)  # a tighter bound from the money now
-                if fresh is None:  # unaffordable now
-                    t_u = ops.unaffordable_for(q)
-                    horizon = min(horizon, max(t_q, t_u))
-                    if horizon <= 0.0:
-                        return _stop(
-                            trail, index, share, ops, active, bounds, replaced, before, fell
-                        )
-                    if t_u >= horizon:
-                        continue  # and for every t < horizon: out for the rest of the run
-                    still.append(q)  # it may become affordable later: keep it a competitor
-                    continue
-                if fresh[0] == math.inf:
-                    return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
-                t_fresh = _dearer_for(fresh, q, c, rho)
-                if t_fresh > t_q:
-                    replaced.setdefault(q, bounds[q])
-                    bounds[q], t_q = fresh, t_fresh
-                horizon = min(horizon, t_q)
-                if horizon <= 0.0:
-                    return _stop(trail, index, share, ops, active, bounds, replaced, before, fell)
-            still.append(q)
-        active = still
+        replaced: dict[int, Bound] = {}  # the bounds before this step, where it replaced one
+        checked = _check_step(ops, c, active, bounds, replaced, horizon)
+        if checked is None:  # it stops here (certifies nothing): the next replay resumes here
+            if trail is not None:
+                _keep(trail, index, share, ops, active, bounds, replaced, horizon, fell)
+            return 0.0
+        before, active_before = horizon, active  # `active` is never mutated, only replaced
+        horizon, active = checked
         if horizon < before:
             if trail is not None:  # before paying: the money is still as before this step
                 _keep(trail, index, share, ops, active_before, bounds, replaced, before, fell)
@@ -253,14 +212,74 @@ def _replay_steps(
     for q in active:  # the end: every project left must stay unaffordable
         horizon = min(horizon, ops.unaffordable_for(q))
         if horizon <= 0.0:
-            return _stop(trail, end, share, ops, active, bounds, {}, before, fell)
-    if horizon < before:
+            break
+    if horizon < before:  # (before > 0: a step that left none has returned)
         if trail is not None:
             _keep(trail, end, share, ops, active, bounds, {}, before, fell)
         fell = end
+    if horizon <= 0.0:
+        return 0.0  # the next replay resumes at the end's check (`keep` says so)
     if trail is not None:
         trail.resume_at = fell
     return horizon
+
+
+def _check_step(
+    ops: Any,
+    c: int,
+    active: list[int],
+    bounds: dict[int, Bound],
+    replaced: dict[int, Bound],
+    horizon: float,
+) -> tuple[float, list[int]] | None:
+    """One step buying c: the horizon after it and the candidates still competing, or None
+    if it may already differ (0). Bounds it tightens are replaced in `bounds`, the old ones
+    kept in `replaced`."""
+    chosen = ops.chosen(c)
+    if chosen is None:
+        return None
+    rho, t_payers = chosen
+    horizon = min(horizon, t_payers)
+    if horizon <= 0.0:
+        return None
+    # every other candidate must stay dearer (or unaffordable)
+    still = []
+    rho_v, rho_s, rho_e0, rho_e1, rho_x = rho
+    for q in active:
+        if q == c:
+            continue
+        bound = bounds[q]
+        if rho_x is not None and bound[4] is not None:
+            t_q = _dearer_for(bound, q, c, rho)
+        else:  # _dearer_for inlined: this runs for every competitor in every step
+            g0, e0 = bound[0] - rho_v, bound[2] + rho_e0
+            if g0 <= e0:
+                t_q = 0.0
+            else:
+                g1, e1 = bound[1] - rho_s, bound[3] + rho_e1
+                t_q = math.inf if g1 - e1 >= 0.0 else (g0 - e0) / (e1 - g1)
+        if t_q < horizon:
+            fresh = ops.bound_of(q)  # a tighter bound from the money now
+            if fresh is None:  # unaffordable now
+                t_u = ops.unaffordable_for(q)
+                horizon = min(horizon, max(t_q, t_u))
+                if horizon <= 0.0:
+                    return None
+                if t_u >= horizon:
+                    continue  # and for every t < horizon: out for the rest of the run
+                still.append(q)  # it may become affordable later: keep it a competitor
+                continue
+            if fresh[0] == math.inf:
+                return None
+            t_fresh = _dearer_for(fresh, q, c, rho)
+            if t_fresh > t_q:
+                replaced.setdefault(q, bounds[q])
+                bounds[q], t_q = fresh, t_fresh
+            horizon = min(horizon, t_q)
+            if horizon <= 0.0:
+                return None
+        still.append(q)
+    return horizon, still
 
 
 def _keep(
@@ -279,20 +298,3 @@ def _keep(
     kept = dict(bounds)
     kept.update(replaced)
     trail.keep(index, _Point(share, ops.save(), active, kept, horizon, fell))
-
-
-def _stop(
-    trail: Trail | None,
-    index: int,
-    share: Money,
-    ops: Any,
-    active: list[int],
-    bounds: dict[int, Bound],
-    replaced: dict[int, Bound],
-    horizon: float,
-    fell: int,
-) -> float:
-    """The replay stops in step `index` (certifies nothing): the next resumes there."""
-    if trail is not None:
-        _keep(trail, index, share, ops, active, bounds, replaced, horizon, fell)
-    return 0.0

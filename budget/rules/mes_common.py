@@ -39,6 +39,7 @@ from budget.rules.election import Election, Money, PaymentGroup, money
 # at most the share and is computed by at most a few hundred subtractions, so float errors
 # stay around 1e-13 of the share, far below this margin.
 MARGIN = 1e-9
+EPS = 2.0**-52  # a float's relative rounding: error bounds count a few EPS per operation
 
 
 @dataclass

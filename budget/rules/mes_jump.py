@@ -36,8 +36,8 @@ from fractions import Fraction
 from typing import Any
 
 from budget.rules.election import Money
-from budget.rules.mes_common import Prepared, Step
-from budget.rules.mes_replay import EPS, ArrayReplay, Bound, ListReplay, crossing
+from budget.rules.mes_common import EPS, Prepared, Step
+from budget.rules.mes_replay import ArrayReplay, Bound, ListReplay, crossing
 
 
 def stable_for(

@@ -15,10 +15,9 @@ from fractions import Fraction
 import numpy as np
 
 from budget.rules.election import Money
-from budget.rules.mes_common import Prepared
+from budget.rules.mes_common import EPS, Prepared
 from budget.rules.mes_vector import ApprovalVectors
 
-EPS = 2.0**-52  # floats carry explicit error bounds: a few EPS per operation
 Bound = tuple[float, float, float, float, Fraction | None]  # value, slope, their errors, exact
 NO_BOUND: Bound = (math.inf, 0.0, 0.0, 0.0, None)  # a price too close to call
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from budget.rules.election import Money, PaymentGroup, money
 from budget.rules.mes_common import (
+    EPS,
     MARGIN,
     Prepared,
     Run,
@@ -87,7 +88,6 @@ def _candidates(prep: Prepared, vec: ApprovalVectors) -> tuple[list[bool], list[
 
 
 _Estimate = tuple[float, np.ndarray, np.ndarray, np.ndarray]  # rho, classes, counts, money
-_EPS = 2.0**-52
 
 
 class _VectorRun:
@@ -216,7 +216,7 @@ class _VectorRun:
         sup = self.vec.sup[p]
         n = len(sup)
         total = float(self.vec.supw[p] @ self.money_f[self.cls_of[sup]])
-        if total * (1.0 + 4.0 * n * _EPS) < cost - self.margin * (n + 2):
+        if total * (1.0 + 4.0 * n * EPS) < cost - self.margin * (n + 2):
             return None
         counts = self._counts(p)
         classes = counts.nonzero()[0]
